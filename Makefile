@@ -1,0 +1,57 @@
+# verbund — the two commands a new user types: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run demo test lint bench clean server deploy workers stop scaleout-bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv with the package and the dev tools
+
+run: install ## the main job on the embedded default: demo data through all stages, then the status
+	$(BIN)/verbund demo
+	$(BIN)/verbund status
+
+demo: install ## the demo and the status only; exits
+	$(BIN)/verbund demo
+	$(BIN)/verbund status
+
+test: install ## the whole test suite (what CI runs)
+	$(BIN)/python -m pytest
+
+lint: install ## ruff, mypy strict, import contracts
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: install ## benchmarks (figures on the last line of each)
+	$(BIN)/python benchmarks/stages.py
+
+# --- scale-out: a Prefect server (PostgreSQL via PREFECT_SERVER_DATABASE_CONNECTION_URL), the
+# process work pool "verbund", the deployments and N process workers. See docs/operations.md.
+PORT ?= 4200
+N ?= 2
+deploy workers: export PREFECT_API_URL ?= http://127.0.0.1:$(PORT)/api
+
+server: install ## start the Prefect server in the background (state in .verbund-stack/)
+	$(BIN)/python -m deployments.stack server --port $(PORT)
+
+deploy: install ## create the work pool, the mail rate limit and every deployment
+	$(BIN)/python -m deployments.stack deploy
+
+workers: install ## start N process workers on the pool (N=2)
+	$(BIN)/python -m deployments.stack workers --count $(N) --port $(PORT)
+
+stop: ## stop the workers and the server this stack started
+	$(BIN)/python -m deployments.stack stop
+
+scaleout-bench: install ## benchmarks/scaleout.py (needs PostgreSQL)
+	$(BIN)/python benchmarks/scaleout.py
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,243 @@
+"""``verbund import sachsen|nrw|csv``, ``verbund assign rules|school|suggest``, ``verbund coverage``,
+``verbund foci``: the Länder's school databases, schools into networks, and the coverage check."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from domain.errors import DomainError
+from services.bootstrap import App, bootstrap
+from services.importers import Adapter, ImportReport
+from services.importers.apply import Progress as ProgressCallback
+from services.settings import Settings
+
+console = Console()
+errors = Console(stderr=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
+DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Alles prüfen und zählen, nichts speichern.")]
+KeepMissingOption = Annotated[bool, typer.Option(
+    "--keep-missing", help="Schulen, die in der Datei fehlen, nicht schließen (für Teillieferungen).")]
+FileArgument = Annotated[Path, typer.Argument(help="Die Datei der Schuldatenbank.")]
+
+import_app = typer.Typer(help="Schuldatenbanken der Länder importieren (Sachsen-API, NRW schuldaten.csv, CSV).",
+                         no_args_is_help=True)
+assign_app = typer.Typer(help="Schulen Verbünden zuordnen: Regeln, manuelle Zuordnung, Vorschläge.",
+                         no_args_is_help=True)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _fail(error: Exception) -> typer.Exit:
+    errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
+    return typer.Exit(1)
+
+
+def _plain_app() -> App:
+    return bootstrap(Settings())
+
+
+@contextmanager
+def _progress(show: bool) -> Iterator[ProgressCallback | None]:
+    if not show or not errors.is_terminal:
+        yield None
+        return
+    with Progress(console=errors, transient=True) as bar:
+        task = bar.add_task("Schulen übernehmen", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def _run_import(adapter: Adapter, path: Path, dry_run: bool, json_output: bool, keep_missing: bool) -> None:
+    from services.importers import import_file
+
+    try:
+        app = _plain_app()
+        with _progress(True) as progress:
+            report = import_file(app, adapter, path, dry_run=dry_run, close_missing=not keep_missing,
+                                 progress=progress)
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        _print_json(report.to_dict())
+    else:
+        _print_report(report)
+
+
+def _print_report(report: ImportReport) -> None:
+    prefix = "Probelauf (nichts gespeichert): " if report.dry_run else ""
+    console.print(f"{prefix}{report.source}: {report.created} neu, {report.updated} geändert, "
+                  f"{report.unchanged} unverändert, {report.closed} geschlossen, "
+                  f"{report.out_of_scope} nicht zuzuordnen, {len(report.rejected)} abgelehnt.")
+    for title, problems in (("Abgelehnt", report.rejected), ("Hinweise", report.notes)):
+        if problems:
+            table = Table(title=title)
+            for column in ("Wo", "Feld", "Grund"):
+                table.add_column(column)
+            for problem in problems:
+                table.add_row(problem.where, problem.field, problem.reason)
+            console.print(table)
+
+
+@import_app.command("sachsen")
+def import_sachsen(file: FileArgument, dry_run: DryRunOption = False, json_output: JsonOption = False,
+                   keep_missing: KeepMissingOption = False) -> None:
+    """Sächsische Schuldatenbank (JSON der API /api/v1/schools)."""
+    from services.importers import SachsenAdapter
+
+    _run_import(SachsenAdapter(), file, dry_run, json_output, keep_missing)
+
+
+@import_app.command("nrw")
+def import_nrw(file: FileArgument, dry_run: DryRunOption = False, json_output: JsonOption = False,
+               keep_missing: KeepMissingOption = False) -> None:
+    """Schuldaten des Schulministeriums NRW (schuldaten.csv)."""
+    from services.importers import NrwAdapter
+
+    _run_import(NrwAdapter(), file, dry_run, json_output, keep_missing)
+
+
+@import_app.command("csv")
+def import_csv(
+    file: FileArgument,
+    mapping: Annotated[Path, typer.Option("--mapping", help="TOML-Datei mit der Spaltenzuordnung.")],
+    dry_run: DryRunOption = False, json_output: JsonOption = False, keep_missing: KeepMissingOption = False,
+) -> None:
+    """Beliebige CSV-Datei mit einer Spaltenzuordnung in TOML (Format: docs/import.md)."""
+    from services.importers import MappedCsvAdapter, load_mapping
+
+    try:
+        adapter = MappedCsvAdapter(load_mapping(mapping))
+    except DomainError as error:
+        raise _fail(error) from error
+    _run_import(adapter, file, dry_run, json_output, keep_missing)
+
+
+@assign_app.command("rules")
+def assign_rules(
+    file: Annotated[Path, typer.Argument(help="TOML-Datei mit [[networks]] und ihren Kreisen, Gemeinden, Schulen.")],
+    dry_run: DryRunOption = False, json_output: JsonOption = False,
+    by: Annotated[str, typer.Option("--by", help="Wer zuordnet (für das Protokoll).")] = "system",
+) -> None:
+    """Nicht zugeordnete Schulen nach Regeln zuordnen (Schulliste vor Gemeinde vor Kreis)."""
+    from cli.main import _app
+    from services.importers.assignment import apply_rules, load_rules
+
+    try:
+        report = apply_rules(_app(), load_rules(file), dry_run=dry_run, by=by)
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        _print_json(report.to_dict())
+        return
+    console.print(f"{report.assigned} zugeordnet, {report.unchanged} unverändert, {report.kept} anders zugeordnet "
+                  f"belassen, {report.unmatched} ohne Regel, {len(report.conflicts)} Konflikte.")
+    for conflict in report.conflicts:
+        console.print(f"  [yellow]Konflikt:[/] {conflict['source_id']} {conflict['name']}: {conflict['reason']}")
+
+
+@assign_app.command("school")
+def assign_school(
+    school: Annotated[str, typer.Argument(help="QUELLE:KENNUNG, z. B. sachsen:1003 oder nrw:100014.")],
+    network: Annotated[str, typer.Argument(help="Slug des Verbunds.")],
+    by: Annotated[str, typer.Option("--by", help="E-Mail der handelnden Person (Pflicht).")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Begründung.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Eine Schule manuell einem Verbund zuordnen (bleibt bei erneuten Importen und Regelläufen)."""
+    from cli.main import _app
+    from services.importers.assignment import assign_school as assign
+
+    try:
+        result = assign(_app(), school, network, by=by, reason=reason)
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        _print_json(result)
+    else:
+        console.print(f"{school} → {network}" + ("" if result["changed"] else " (war bereits zugeordnet)"))
+
+
+@assign_app.command("suggest")
+def assign_suggest(
+    region: Annotated[str | None, typer.Option(help="Nur diese Region.")] = None, json_output: JsonOption = False,
+) -> None:
+    """Vorschläge für nicht zugeordnete Schulen: der Verbund mit der nächstgelegenen Mitgliedsschule."""
+    from services.importers.assignment import suggestions
+
+    try:
+        data = suggestions(_plain_app(), region)
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        _print_json(data)
+        return
+    table = Table(title="Vorschläge für nicht zugeordnete Schulen")
+    for column in ("Schule", "Name", "Verbund", "km", "Grund"):
+        table.add_column(column)
+    for row in data["suggestions"]:
+        table.add_row(row["source_id"], row["name"], row["network"] or "—",
+                      "" if row["distance_km"] is None else f"{row['distance_km']:.1f}", row["reason"])
+    console.print(table)
+
+
+def coverage(json_output: JsonOption = False) -> None:
+    """Abdeckung je Region und Land: Schulen im Geltungsbereich, zugeordnet, nicht zugeordnet, doppelt."""
+    from services.importers.coverage import coverage_report
+
+    data = coverage_report(_plain_app())
+    if json_output:
+        _print_json(data)
+        return
+    table = Table(title="Abdeckung: jede öffentliche Schule in genau einem Verbund")
+    for column in ("Region", "Land", "Schulen", "zugeordnet", "offen", "doppelt"):
+        table.add_column(column)
+    for row in data["regions"]:
+        table.add_row(row["slug"], row["state"], str(row["schools_in_scope"]), str(row["assigned"]),
+                      str(row["unassigned"]), str(row["assigned_twice"]))
+    console.print(table)
+    console.print(f"{len(data['out_of_scope'])} öffentliche Einrichtungen werden nicht zugeordnet "
+                  "(Gründe: verbund coverage --json).")
+
+
+def foci(network: Annotated[str | None, typer.Option(help="Nur dieser Verbund.")] = None,
+         json_output: JsonOption = False) -> None:
+    """Förderschwerpunkte je Verbund: Angebot (Förderschule / inklusiv) und größte Entfernung dorthin."""
+    from services.importers.coverage import foci_matrix
+
+    try:
+        data = foci_matrix(_plain_app(), network)
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        _print_json(data)
+        return
+    for entry in data["networks"]:
+        table = Table(title=f"Förderschwerpunkte · {entry['slug']}")
+        for column in ("Förderschwerpunkt", "Angebot", "größte Entfernung (km)"):
+            table.add_column(column)
+        for row in entry["foci"]:
+            distance = "—" if row["max_distance_km"] is None else f"{row['max_distance_km']:.1f}"
+            table.add_row(row["focus"], row["offer"] or "[red]fehlt[/]", distance)
+        console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(import_app, name="import")
+    app.add_typer(assign_app, name="assign")
+    app.command("coverage")(coverage)
+    app.command("foci")(foci)

@@ -1,0 +1,228 @@
+"""The ``verbund`` command: init, demo, status, stage show|advance|waive.
+
+Settings come from the environment (prefix ``VERBUND_``); see ``verbund --help``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from typing import Annotated, Any
+
+from cli.embedded import EMBEDDED_NOTE, configure_embedded_prefect
+
+configure_embedded_prefect()
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from domain.errors import DomainError  # noqa: E402
+from domain.stages import STATE_LABELS  # noqa: E402
+from services.bootstrap import App, bootstrap  # noqa: E402
+from services.clock import parse_instant  # noqa: E402
+from services.settings import Settings  # noqa: E402
+
+app = typer.Typer(
+    name="verbund",
+    help="Aufbau regionaler Bildungsnetzwerke (Kooperationsverbünde) mit Prefect.\n\n"
+    "Umgebung: VERBUND_DATABASE_URL (Standard: SQLite-Datei im Benutzerdatenverzeichnis), "
+    "VERBUND_NOW (ISO-Zeitpunkt, der beim Start als 'jetzt' gilt), PREFECT_API_URL (Prefect-Server).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stage_app = typer.Typer(help="Eine Stufe eines Verbunds anzeigen, weiterschalten oder erlassen.", no_args_is_help=True)
+app.add_typer(stage_app, name="stage")
+
+console = Console()
+errors = Console(stderr=True)
+
+AtOption = Annotated[
+    str | None,
+    typer.Option("--at", help="Wann es wirklich geschah (ISO 8601; ohne Zone: Europe/Berlin), für Nacherfassung."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
+
+
+def _app(*, in_process: bool = False) -> App:
+    """The app with the configured trigger; ``in_process`` forces stage flows to run here (demo)."""
+    from flows.runtime import use_app
+    from flows.trigger import EmbeddedTrigger, make_trigger
+
+    settings = Settings()
+    built = bootstrap(settings, trigger=EmbeddedTrigger() if in_process else make_trigger(settings))
+    use_app(built)
+    return built
+
+
+def _at(value: str | None) -> dt.datetime | None:
+    return parse_instant(value, "--at") if value else None
+
+
+def _fail(error: Exception) -> typer.Exit:
+    errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
+    return typer.Exit(1)
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command()
+def init() -> None:
+    """Datenbank anlegen bzw. auf den neuesten Stand migrieren."""
+    settings = Settings()
+    try:
+        bootstrap(settings)
+    except Exception as error:
+        raise _fail(error) from error
+    console.print(f"Datenbank bereit: {settings.safe_database_url()}")
+
+
+@app.command()
+def status(
+    json_output: JsonOption = False,
+    region: Annotated[str | None, typer.Option(help="Nur diese Region.")] = None,
+) -> None:
+    """Alle Verbünde mit dem Zustand jeder Stufe."""
+    from services.queries import status as status_query
+
+    data = status_query(_app(), region=region)
+    if json_output:
+        _print_json(data)
+        return
+    if not data["networks"]:
+        console.print("Noch keine Verbünde. Beispiel laden: [bold]verbund demo[/]")
+        return
+    names = [stage["name"] for stage in data["networks"][0]["stages"]]
+    table = Table(title="Stand der Verbünde")
+    table.add_column("Verbund")
+    table.add_column("Region")
+    for name in names:
+        table.add_column(name)
+    colours = {"pending": "dim", "open": "yellow", "ready": "cyan", "completed": "green", "waived": "magenta"}
+    for network in data["networks"]:
+        cells = [_cell(stage, colours) for stage in network["stages"]]
+        table.add_row(network["slug"], network["region"], *cells)
+    console.print(table)
+
+
+def _cell(stage: dict[str, Any], colours: dict[str, str]) -> str:
+    text = f"[{colours[stage['state']]}]{STATE_LABELS[stage['state']]}[/]"
+    if stage["state"] in ("open", "ready") and stage["due"]:
+        text += f"\n[dim]bis {stage['due']}[/]"
+    return text
+
+
+@app.command()
+def demo() -> None:
+    """Beispielregion laden und alle Verbünde mit simulierten Eingaben durch alle Stufen führen."""
+    from cli.demo import DEMO_START, run_demo
+
+    settings = Settings()
+    built = _app(in_process=True)  # the demo drives its simulated clock step by step
+    start = parse_instant(settings.now, "VERBUND_NOW") if settings.now else DEMO_START
+    console.print(f"Datenbank: {settings.safe_database_url()}")
+    console.print(f"Prefect: {os.environ.get('PREFECT_API_URL') or EMBEDDED_NOTE}")
+    try:
+        result = run_demo(built, start=start, console=console)
+    except DomainError as error:
+        raise _fail(error) from error
+    console.print(
+        f"Demo beendet: {len(result.networks)} Verbünde in {result.region}, "
+        f"{result.completed} von {result.expected} Stufen abgeschlossen."
+    )
+    for failure in result.failures:
+        errors.print(f"[red]Fehlgeschlagener Lauf:[/] {failure}")
+    console.print("Ansehen: [bold]verbund status[/], [bold]verbund stage show NETZWERK STUFE[/]; "
+                  f"Datenbank: {settings.safe_database_url()}")
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print("Läufe in der Prefect-Oberfläche sehen: [bold]prefect server start[/] und "
+                      "PREFECT_API_URL=http://127.0.0.1:4200/api setzen, dann erneut ausführen.")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _print_stage(data: dict[str, Any]) -> None:
+    console.print(f"[bold]{data['network']} · {data['stage']}[/] ({data['title']}), Durchlauf {data['cycle']}")
+    console.print(f"Zustand: {STATE_LABELS[data['state']]} ({data['state']}); fällig: {data['due'] or '—'}; "
+                  f"Abnahme durch Prozessverantwortliche: {'ja' if data['sign_off'] else 'nein'}")
+    if data["waiver_reason"]:
+        console.print(f"Verzicht: {data['waiver_reason']}")
+    for item in data["unmet"]:
+        console.print(f"  [yellow]offen:[/] {item}", highlight=False)
+    if data["events"]:
+        table = Table(title="Verlauf")
+        for column in ("Zeitpunkt", "Wer", "Aktion", "Von → Nach", "Grund"):
+            table.add_column(column)
+        for event in data["events"]:
+            move = f"{event['from']} → {event['to']}" if event["to"] else ""
+            table.add_row(event["at"], event["actor"], event["action"], move, event["reason"] or "")
+        console.print(table)
+
+
+@stage_app.command("show")
+def stage_show(network: str, stage: str, json_output: JsonOption = False, at: AtOption = None) -> None:
+    """Zustand, Fälligkeit, offene Kriterien und Verlauf einer Stufe."""
+    from services.stages import show_stage
+
+    try:
+        data = show_stage(_app(), network, stage, _at(at))
+    except DomainError as error:
+        raise _fail(error) from error
+    _print_json(data) if json_output else _print_stage(data)
+
+
+@stage_app.command("advance")
+def stage_advance(
+    network: str, stage: str, at: AtOption = None,
+    by: Annotated[str | None, typer.Option("--by", help="E-Mail der handelnden Person (Abnahme).")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Den einen nächsten erlaubten Übergang machen oder sagen, warum keiner möglich ist."""
+    from services.stages import advance_stage
+
+    try:
+        report = advance_stage(_app(), network, stage, by=by, at=_at(at))
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        _print_json(report.to_dict())
+    else:
+        console.print(f"{network} · {stage}: {', '.join(report.transitions)} → {STATE_LABELS[report.state]}")
+
+
+@stage_app.command("waive")
+def stage_waive(
+    network: str, stage: str,
+    reason: Annotated[str, typer.Option("--reason", help="Begründung des Verzichts (Pflicht).")],
+    by: Annotated[str, typer.Option("--by", help="E-Mail der Prozessverantwortlichen (Pflicht).")],
+    at: AtOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Eine Stufe mit Begründung erlassen (nur Prozessverantwortliche)."""
+    from services.stages import waive_stage
+
+    try:
+        report = waive_stage(_app(), network, stage, reason=reason, by=by, at=_at(at))
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        _print_json(report.to_dict())
+    else:
+        console.print(f"{network} · {stage}: erlassen ({reason})")
+
+
+# Command modules of other features register here, one line each:
+#   from cli.<module> import register as register_<module>; register_<module>(app)
+# --- command registrations ---
+from cli.notify import register as register_notify; register_notify(app)  # noqa: E402, E702, I001
+from cli.report import register as register_report; register_report(app)  # noqa: E402
+from cli.importing import register as register_importing; register_importing(app)  # noqa: E402, E702
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()

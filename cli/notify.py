@@ -1,0 +1,84 @@
+"""``verbund remind`` (one reminder sweep at "now") and ``verbund outbox`` (what was planned and sent)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from domain.errors import DomainError
+from domain.outbox import OutboxStatus
+
+console = Console()
+errors = Console(stderr=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def remind(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Nur planen und zählen, nichts speichern oder senden.")]
+    = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Ein Erinnerungslauf jetzt (VERBUND_NOW gilt): fällige Nachrichten planen und senden."""
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    from cli.main import _app
+    from flows.reminders import reminder_sweep
+    from services.outbox import sweep
+
+    app = _app()
+    try:
+        if dry_run:
+            report: dict[str, Any] = sweep(app, app.now(), dry_run=True).to_dict()
+        else:
+            report = run_coro_as_sync(reminder_sweep(at=app.now().isoformat()))
+    except DomainError as error:
+        errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
+        raise typer.Exit(1) from error
+    if json_output:
+        _print_json(report)
+        return
+    prefix = "Probelauf: " if dry_run else ""
+    console.print(f"{prefix}geplant {report['planned']}, gesendet {report['sent']}, "
+                  f"fehlgeschlagen {report['failed']}, unterdrückt {report['suppressed']}")
+    for name in report["contacts_without_channel"]:
+        console.print(f"  [yellow]ohne Kanal:[/] {name}", highlight=False)
+
+
+def outbox(
+    json_output: JsonOption = False,
+    network: Annotated[str | None, typer.Option("--network", help="Nur dieser Verbund (Slug).")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Nur dieser Status.")] = None,
+) -> None:
+    """Postausgang: geplante, gesendete, fehlgeschlagene und unterdrückte Nachrichten."""
+    from cli.main import _app
+    from services.outbox import outbox_messages
+
+    if status is not None and status not in OutboxStatus.__members__:
+        errors.print(f"[bold red]Fehler:[/] --status: unbekannter Status '{status}' "
+                     f"(erlaubt: {', '.join(OutboxStatus.__members__)})", highlight=False)
+        raise typer.Exit(1)
+    data = outbox_messages(_app(), network=network, status=status)
+    if json_output:
+        _print_json(data)
+        return
+    table = Table(title=f"Postausgang ({len(data['messages'])} Einträge)")
+    for column in ("Verbund", "Stufe", "Art", "Ansprechperson", "Status", "Versuche", "gesendet", "Hinweis"):
+        table.add_column(column)
+    for row in data["messages"]:
+        table.add_row(row["network"], row["stage"] or "", row["kind"], row["contact"], row["status"],
+                      str(row["attempts"]), row["sent_at"] or "—", row["last_error"] or "")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("remind")(remind)
+    app.command("outbox")(outbox)

@@ -1,0 +1,48 @@
+"""``verbund report``: the ministry's build-out report as of a date, written to a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from domain.errors import DomainError
+
+errors = Console(stderr=True)
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+
+
+def report(
+    as_of: Annotated[str, typer.Option("--as-of", help="Stichtag JJJJ-MM-TT (Ende des Tages, Europe/Berlin).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Ausgabedatei.")],
+    fmt: Annotated[str, typer.Option("--format", help="md, html, pdf, xlsx oder csv.")] = "pdf",
+    region: Annotated[str | None, typer.Option("--region", help="Nur diese Region (Slug).")] = None,
+    compare_to: Annotated[
+        str | None, typer.Option("--compare-to", help="Vergleichsstichtag JJJJ-MM-TT: was sich verändert hat.")
+    ] = None,
+) -> None:
+    """Bericht „Stand des Aufbaus der Kooperationsverbünde“ zum Stichtag (aus dem Ereignisverlauf)."""
+    from services.bootstrap import bootstrap
+    from services.report import check_format, parse_day, write_report
+    from services.settings import Settings
+
+    try:
+        day = parse_day(as_of, "--as-of")
+        other = parse_day(compare_to, "--compare-to") if compare_to else None
+        kind = check_format(fmt)
+        app = bootstrap(Settings())
+        try:
+            result = write_report(app, day, kind, output, region=region, compare_to=other)
+        finally:
+            app.engine.dispose()
+    except DomainError as error:
+        errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
+        raise typer.Exit(1) from error
+    console.print(f"Bericht geschrieben: {output} ({kind}, Stichtag {day:%d.%m.%Y})", highlight=False)
+    console.print(result.summary, highlight=False)

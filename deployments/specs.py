@@ -1,0 +1,78 @@
+"""What is deployed: one deployment per stage flow, the build-outs, the reminder sweep, the report.
+
+Deployments name flows by entrypoint (``flows/analysis.py:analysis``); the process work pool
+``verbund`` runs them. Flows that a feature has not shipped yet are skipped, not faked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+POOL = "verbund"
+DEPLOYMENT = "verbund"
+TIMEZONE = "Europe/Berlin"
+MAIL_RATE_LIMIT = "mail"  # global concurrency limit used as a rate limit for outgoing mail
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    entrypoint: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    cron: str | None = None
+    concurrency_limit: int | None = None
+    tags: tuple[str, ...] = ()
+
+    @property
+    def file(self) -> str:
+        return self.entrypoint.split(":", 1)[0]
+
+    @property
+    def flow_name(self) -> str:
+        return self.entrypoint.split(":", 1)[1].replace("_", "-")
+
+
+STAGES = ("analysis", "potentials", "goals", "consultation", "protocol")
+
+SPECS: tuple[DeploymentSpec, ...] = (
+    *(
+        DeploymentSpec(
+            entrypoint=f"flows/{stage}.py:{stage}",
+            description=f"Stufe {stage} eines Verbunds abgleichen (ausgelöst durch Eingaben und Aktionen).",
+            concurrency_limit=20,
+            tags=("verbund", f"stage:{stage}"),
+        )
+        for stage in STAGES
+    ),
+    DeploymentSpec(
+        entrypoint="flows/buildout.py:network_buildout",
+        description="Einen Verbund durch seine Stufen führen, so weit die Fakten reichen.",
+        concurrency_limit=20,
+        tags=("verbund",),
+    ),
+    DeploymentSpec(
+        entrypoint="flows/buildout.py:region_buildout",
+        description="Alle Verbünde einer Region abgleichen (Stufen als Subflows im selben Prozess).",
+        concurrency_limit=4,
+        tags=("verbund",),
+    ),
+    DeploymentSpec(
+        entrypoint="flows/reminders.py:reminder_sweep",
+        description="Tägliche Erinnerungsrunde (werktags 08:00; Feiertage überspringt die Runde selbst).",
+        cron="0 8 * * 1-5",
+        concurrency_limit=1,
+        tags=("verbund", "reminders"),
+    ),
+    DeploymentSpec(
+        entrypoint="flows/report.py:build_report",
+        description="Bericht zum Stand des Aufbaus der Kooperationsverbünde.",
+        concurrency_limit=2,
+        tags=("verbund", "report"),
+    ),
+)
+
+
+def deployment_name(flow_name: str) -> str:
+    """``<flow>/<deployment>``, as ``run_deployment`` takes it."""
+    return f"{flow_name}/{DEPLOYMENT}"

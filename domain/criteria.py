@@ -1,0 +1,271 @@
+"""Exit criteria: a small set of declared checks over a snapshot of a network (pure).
+
+Each check takes the network's ``NetworkFacts`` and its parameters from the template and returns
+the unmet criteria as German sentences (empty when met). ``SECTIONS`` says which parts of the
+facts a check reads, so the service layer loads only those.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain.business_days import BusinessCalendar, local_date
+from domain.models import KIND_LABELS
+from domain.process import StageTemplate
+from domain.work import AREA_LABELS, CATEGORY_LABELS
+
+
+@dataclass(frozen=True)
+class MemberFact:
+    organisation_id: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class PotentialFact:
+    area: str
+    title: str
+    raised_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GoalFact:
+    title: str
+    potentials: int
+    owner: str | None
+    indicator: str | None
+    target_date: dt.date | None
+    confirmed: bool
+
+
+@dataclass(frozen=True)
+class ConsultationFact:
+    status: str
+    starts_at: dt.datetime
+    invitations_sent_at: dt.datetime | None
+    held_at: dt.datetime | None
+    present_kinds: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ProtocolFact:
+    status: str
+    objection_deadline: dt.date | None
+    open_objections: int
+    content_hash: str | None
+    published_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class CoverageFact:
+    schools_in_scope: int
+    unassigned: tuple[str, ...]
+    multiply_assigned: tuple[str, ...]
+
+
+@dataclass
+class NetworkFacts:
+    """What the checks may read; sections a stage does not need stay ``None``."""
+
+    network: str
+    state: str
+    at: dt.datetime
+    members: list[MemberFact] | None = None
+    coverage: CoverageFact | None = None
+    analysis: dict[str, set[str]] | None = None  # organisation id → categories answered
+    potentials: list[PotentialFact] | None = None
+    goals: list[GoalFact] | None = None
+    consultation: ConsultationFact | None = None
+    protocol: ProtocolFact | None = None
+    recommendations: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Check = Callable[[NetworkFacts, dict[str, Any]], list[str]]
+
+
+def _names(items: Iterable[str], limit: int = 5) -> str:
+    items = sorted(items)
+    shown = ", ".join(items[:limit])
+    return shown + (f" und {len(items) - limit} weitere" if len(items) > limit else "")
+
+
+def _need(value: Any, section: str) -> Any:
+    if value is None:
+        raise ValueError(f"facts section '{section}' was not loaded")
+    return value
+
+
+def schools_covered(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    coverage: CoverageFact = _need(facts.coverage, "coverage")
+    unmet = []
+    if coverage.unassigned:
+        unmet.append(
+            f"{len(coverage.unassigned)} von {coverage.schools_in_scope} öffentlichen Schulen der "
+            f"Region keinem Verbund zugeordnet ({_names(coverage.unassigned)})"
+        )
+    if coverage.multiply_assigned:
+        unmet.append(
+            f"{len(coverage.multiply_assigned)} Schulen mehreren Verbünden zugeordnet "
+            f"({_names(coverage.multiply_assigned)})"
+        )
+    return unmet
+
+
+def required_partners(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    members: list[MemberFact] = _need(facts.members, "members")
+    present = {member.kind for member in members}
+    missing = [kind for kind in params.get("kinds", []) if kind not in present]
+    if not missing:
+        return []
+    return ["Pflichtpartner fehlen: " + ", ".join(KIND_LABELS.get(k, k) for k in missing)]
+
+
+def analysis_complete(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    members: list[MemberFact] = _need(facts.members, "members")
+    answered: dict[str, set[str]] = _need(facts.analysis, "analysis")
+    categories = params.get("categories", list(CATEGORY_LABELS))
+    lacking = [
+        member.name
+        for member in members
+        if not set(categories) <= answered.get(member.organisation_id, set())
+    ]
+    if not members:
+        return ["der Verbund hat keine Mitglieder"]
+    if not lacking:
+        return []
+    return [
+        f"Analyse unvollständig für {len(lacking)} von {len(members)} Mitgliedern "
+        f"({_names(lacking)}): je Kategorie ein Eintrag oder „keine Angaben“ mit Begründung"
+    ]
+
+
+def potentials_per_area(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    potentials: list[PotentialFact] = _need(facts.potentials, "potentials")
+    unmet = []
+    for area in params.get("areas", list(AREA_LABELS)):
+        if not any(p.area == area for p in potentials):
+            unmet.append(f"kein Potenzial im Bereich {AREA_LABELS.get(area, area)}")
+    anonymous = [p.title for p in potentials if not p.raised_by]
+    if anonymous:
+        unmet.append(f"Potenziale ohne einbringende Partner: {_names(anonymous)}")
+    return unmet
+
+
+def goals_well_formed(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    goals: list[GoalFact] = _need(facts.goals, "goals")
+    if not goals:
+        return ["noch kein Ziel erfasst"]
+    unmet = []
+    for label, test in (
+        ("ohne abgeleitetes Potenzial", lambda g: g.potentials < 1),
+        ("ohne Verantwortliche", lambda g: not g.owner),
+        ("ohne Indikator", lambda g: not g.indicator),
+        ("ohne Zieltermin", lambda g: g.target_date is None),
+    ):
+        bad = [g.title for g in goals if test(g)]
+        if bad:
+            unmet.append(f"Ziele {label}: {_names(bad)}")
+    return unmet
+
+
+def consultation_invited_ahead(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    consultation = facts.consultation
+    if consultation is None or consultation.status == "cancelled":
+        return ["keine konstituierende Beratung angesetzt"]
+    if consultation.invitations_sent_at is None:
+        return ["Einladungen zur Beratung noch nicht versandt"]
+    needed = int(params.get("business_days", 0))
+    calendar = BusinessCalendar(facts.state)
+    ahead = calendar.business_days_between(
+        local_date(consultation.invitations_sent_at), local_date(consultation.starts_at)
+    )
+    if ahead < needed:
+        return [f"Einladungen nur {ahead} statt {needed} Werktage vor der Beratung versandt"]
+    return []
+
+
+def consultation_held_with_quorum(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    consultation = facts.consultation
+    if consultation is None or consultation.held_at is None:
+        return ["die Beratung hat noch nicht stattgefunden"]
+    missing = [k for k in params.get("kinds", []) if k not in consultation.present_kinds]
+    if missing:
+        return ["Quorum nicht erreicht, es fehlten: " + ", ".join(KIND_LABELS.get(k, k) for k in missing)]
+    return []
+
+
+def goals_confirmed(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    goals: list[GoalFact] = _need(facts.goals, "goals")
+    if not goals:
+        return ["keine Ziele zu bestätigen"]
+    open_goals = [g.title for g in goals if not g.confirmed]
+    return [f"Ziele nicht bestätigt: {_names(open_goals)}"] if open_goals else []
+
+
+def protocol_published(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    protocol = facts.protocol
+    if protocol is None:
+        return ["noch kein Protokollentwurf"]
+    unmet = []
+    if protocol.objection_deadline is None:
+        unmet.append("Protokoll nicht mit Einspruchsfrist versandt")
+    if protocol.open_objections:
+        unmet.append(f"{protocol.open_objections} offene Einsprüche zum Protokoll")
+    if protocol.content_hash is None:
+        unmet.append("Protokoll nicht genehmigt und eingefroren")
+    if protocol.published_at is None:
+        unmet.append("Protokoll nicht veröffentlicht")
+    return unmet
+
+
+def recommendations_tracked(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    count = _need(facts.recommendations, "recommendations")
+    return [] if count >= int(params.get("minimum", 1)) else ["keine Empfehlungen für die Weiterarbeit erfasst"]
+
+
+CHECKS: dict[str, Check] = {
+    "schools_covered": schools_covered,
+    "required_partners": required_partners,
+    "analysis_complete": analysis_complete,
+    "potentials_per_area": potentials_per_area,
+    "goals_well_formed": goals_well_formed,
+    "consultation_invited_ahead": consultation_invited_ahead,
+    "consultation_held_with_quorum": consultation_held_with_quorum,
+    "goals_confirmed": goals_confirmed,
+    "protocol_published": protocol_published,
+    "recommendations_tracked": recommendations_tracked,
+}
+
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "schools_covered": ("coverage",),
+    "required_partners": ("members",),
+    "analysis_complete": ("members", "analysis"),
+    "potentials_per_area": ("potentials",),
+    "goals_well_formed": ("goals",),
+    "consultation_invited_ahead": ("consultation",),
+    "consultation_held_with_quorum": ("consultation",),
+    "goals_confirmed": ("goals",),
+    "protocol_published": ("protocol",),
+    "recommendations_tracked": ("recommendations",),
+}
+
+
+def sections_for(stage: StageTemplate) -> set[str]:
+    return {section for spec in stage.checks for section in SECTIONS[spec.check]}
+
+
+def unmet_criteria(stage: StageTemplate, facts: NetworkFacts) -> list[str]:
+    """Every unmet exit criterion of ``stage``, in template order."""
+    unmet: list[str] = []
+    for spec in stage.checks:
+        unmet.extend(CHECKS[spec.check](facts, spec.params))
+    return unmet
+
+
+def check_names(stage: StageTemplate) -> Sequence[str]:
+    return [spec.check for spec in stage.checks]

@@ -1,0 +1,127 @@
+"""The network structure: regions, networks, organisations, contacts and memberships.
+
+Glossary: Kooperationsverbund / Regionales Bildungsnetzwerk → ``Network``; LaSuB-Standort,
+Kreis or Schulamt → ``Region``; Schule / Träger / Partner → ``Organisation``;
+Ansprechperson → ``Contact``; Zuordnung → ``Membership``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from domain.columns import JSONList, UTCDateTime, new_id
+
+
+class OrganisationKind(StrEnum):
+    public_school = "public_school"
+    private_school = "private_school"
+    school_board = "school_board"  # Schulträger
+    youth_welfare = "youth_welfare"  # Jugendhilfe
+    social_welfare = "social_welfare"  # Sozialhilfe
+    student_transport = "student_transport"  # Schülerbeförderung
+    daycare = "daycare"  # Kita
+    employment_agency = "employment_agency"  # Bundesagentur für Arbeit
+    school_authority = "school_authority"  # Schulaufsicht / Schulamt
+    other = "other"
+
+
+KIND_LABELS: dict[str, str] = {
+    "public_school": "Öffentliche Schule",
+    "private_school": "Schule in freier Trägerschaft",
+    "school_board": "Schulträger",
+    "youth_welfare": "Träger der Jugendhilfe",
+    "social_welfare": "Träger der Sozialhilfe",
+    "student_transport": "Träger der Schülerbeförderung",
+    "daycare": "Kindertageseinrichtung",
+    "employment_agency": "Agentur für Arbeit",
+    "school_authority": "Schulaufsicht",
+    "other": "Sonstiger Partner",
+}
+
+
+class MembershipRole(StrEnum):
+    member = "member"
+    coordinator = "coordinator"
+    steering_committee = "steering_committee"
+    guest = "guest"
+
+
+class Region(SQLModel, table=True):
+    """The unit a process owner steers (Saxony: a LaSuB-Standort)."""
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    slug: str = Field(unique=True, index=True)
+    name: str
+    state: str = Field(max_length=2)  # Land code: SN, NW, HE
+    parent: str | None = None
+
+
+class Network(SQLModel, table=True):
+    """A Kooperationsverbund: the unit taken through the template's stages."""
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    slug: str = Field(unique=True, index=True)
+    name: str
+    region_id: uuid.UUID = Field(foreign_key="region.id", index=True)
+    template: str
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Organisation(SQLModel, table=True):
+    """A school, a Schulträger or another partner; schools come from a source (import, sample)."""
+
+    __table_args__ = (UniqueConstraint("source", "source_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    source: str
+    source_id: str
+    name: str
+    kind: str = Field(index=True)
+    region_id: uuid.UUID | None = Field(default=None, foreign_key="region.id", index=True)
+    community: str | None = None
+    community_key: str | None = None
+    school_types: list[str] = Field(default_factory=list, sa_column=Column(JSONList, nullable=False))
+    special_needs: list[str] = Field(
+        default_factory=list, sa_column=Column(JSONList, nullable=False)
+    )  # Förderschwerpunkte
+    latitude: float | None = None
+    longitude: float | None = None
+    closed_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Import (issue 4): a public school to assign to a network, or why not (``domain.schools``).
+    in_scope: bool = True
+    out_of_scope_reason: str | None = None
+
+
+class Contact(SQLModel, table=True):
+    """An Ansprechperson of an organisation; channels are apprise URLs."""
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    name: str
+    email: str | None = None
+    function: str | None = None
+    channels: list[str] = Field(default_factory=list, sa_column=Column(JSONList, nullable=False))
+    active: bool = True
+
+
+class Membership(SQLModel, table=True):
+    """An organisation's membership in a network, valid from a date until it ends."""
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    network_id: uuid.UUID = Field(foreign_key="network.id", index=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    role: str = MembershipRole.member
+    valid_from: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    valid_to: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Assignment (issue 4): a school's one Zuordnung; at most one open per organisation (unique index
+    # ``ux_membership_one_assignment`` in ``domain.schools``); ``basis`` says which rule or who made it.
+    exclusive: bool = False
+    basis: str | None = None
+
+    def active_at(self, at: dt.datetime) -> bool:
+        return self.valid_from <= at and (self.valid_to is None or at < self.valid_to)

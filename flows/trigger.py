@@ -1,0 +1,97 @@
+"""The trigger port's implementations; ``make_trigger`` is the one place that chooses.
+
+- ``EmbeddedTrigger`` (no Prefect server): the stage's flow runs in this process, at once.
+- ``DeploymentTrigger`` (a Prefect server with the deployments of ``deployments/``): the stage's
+  deployment is run with ``run_deployment(..., timeout=0, idempotency_key=…)`` so that a worker
+  picks it up; the same trigger twice (same network, stage and instant) creates one run.
+
+``VERBUND_EXECUTION`` = ``embedded`` | ``deployments`` | ``auto`` (deployments when
+``PREFECT_API_URL`` is set in the environment).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import logging
+import os
+from dataclasses import dataclass, field
+
+from prefect.utilities.asyncutils import run_coro_as_sync
+
+from services.ports import StageTrigger
+from services.settings import Settings
+
+log = logging.getLogger("verbund.trigger")
+
+
+def _region_of(network: str) -> str:
+    from flows.runtime import get_app
+    from services.queries import network_overview
+
+    region: str = network_overview(get_app(), network)["region"]
+    return region
+
+
+@dataclass
+class EmbeddedTrigger:
+    """Runs the stage's flow (which carries on into the next stages) in-process."""
+
+    failures: list[str] = field(default_factory=list)
+
+    def __call__(self, network: str, stage: str, at: dt.datetime) -> None:
+        from flows.stage import run_stage
+
+        try:
+            run_coro_as_sync(run_stage(network, stage, _region_of(network), at.isoformat()))
+        except Exception as error:  # the input is stored; the next reconcile repairs it
+            message = f"{stage} · {network}: {error}"
+            self.failures.append(message)
+            log.warning("Stufenlauf fehlgeschlagen, wird beim nächsten Abgleich wiederholt: %s", message)
+
+
+@dataclass
+class DeploymentTrigger:
+    """Asks the Prefect server to run the stage's deployment; returns without waiting."""
+
+    failures: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+
+    def __call__(self, network: str, stage: str, at: dt.datetime) -> None:
+        from prefect.deployments import run_deployment
+
+        from deployments.specs import deployment_name
+        from flows.stage import stage_tags
+
+        name = deployment_name(stage)
+        key = f"{network}:{stage}:{at.isoformat()}"
+        try:
+            flow_run = run_deployment(  # sync-compatible: returns the run when called from sync code
+                name,
+                parameters={"network": network, "at": at.isoformat()},
+                timeout=0,
+                idempotency_key=key,
+                tags=sorted(stage_tags(network, stage, _region_of(network))),
+                flow_run_name=f"{stage} · {network}",
+            )
+            if inspect.isawaitable(flow_run):
+                flow_run = run_coro_as_sync(flow_run)
+            if flow_run is not None:
+                self.created.append(str(flow_run.id))
+        except Exception as error:
+            message = f"{name} für {network}: {error}"
+            self.failures.append(message)
+            log.error("Deployment-Lauf nicht angelegt (make deploy ausgeführt? sonst VERBUND_EXECUTION=embedded): %s",
+                      message)
+
+
+def execution_mode(settings: Settings) -> str:
+    if settings.execution != "auto":
+        return settings.execution
+    return "deployments" if os.environ.get("PREFECT_API_URL") else "embedded"
+
+
+def make_trigger(settings: Settings) -> StageTrigger:
+    if execution_mode(settings) == "deployments":
+        return DeploymentTrigger()
+    return EmbeddedTrigger()

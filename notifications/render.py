@@ -1,0 +1,65 @@
+"""German message texts from Jinja2 templates (``notifications/templates/<kind>.txt.j2``).
+
+A template's first line is ``Betreff: …``; the rest is the body. Contexts are plain values
+(strings, ISO dates and datetimes) so that nothing of the domain is imported here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+BERLIN = ZoneInfo("Europe/Berlin")
+WEEKDAYS = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]
+
+
+def german_date(value: str | dt.date | None) -> str:
+    """``2021-11-17`` → ``Mittwoch, 17.11.2021``."""
+    if value is None or value == "":
+        return "—"
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return f"{WEEKDAYS[day.weekday()]}, {day:%d.%m.%Y}"
+
+
+def german_time(value: str | dt.datetime) -> str:
+    """An instant as ``17.11.2021, 10:00 Uhr`` in Europe/Berlin."""
+    at = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+    return f"{at.astimezone(BERLIN):%d.%m.%Y, %H:%M} Uhr"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(  # noqa: S701 - plain-text messages, not HTML
+        loader=PackageLoader("notifications", "templates"),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["datum"] = german_date
+    env.filters["zeit"] = german_time
+    return env
+
+
+def render(kind: str, context: dict[str, Any]) -> tuple[str, str]:
+    """(subject, body) of one item of ``kind``."""
+    text = _environment().get_template(f"{kind}.txt.j2").render(**context)
+    first, _, body = text.partition("\n")
+    if not first.startswith("Betreff: "):
+        raise ValueError(f"Vorlage {kind}.txt.j2: erste Zeile muss 'Betreff: …' sein")
+    return first.removeprefix("Betreff: ").strip(), body.strip() + "\n"
+
+
+def digest(parts: list[tuple[str, str]], contact_name: str, day: str) -> tuple[str, str]:
+    """One message from several items of the same day (subject, body)."""
+    if len(parts) == 1:
+        return parts[0]
+    subject = f"{len(parts)} Mitteilungen Ihres Kooperationsverbunds vom {german_date(day)}"
+    sections = [f"{index}. {part_subject}\n\n{body}" for index, (part_subject, body) in enumerate(parts, 1)]
+    rule = "\n" + "-" * 60 + "\n\n"
+    intro = f"Guten Tag {contact_name},\n\nheute haben wir {len(parts)} Mitteilungen für Sie zusammengefasst.\n\n"
+    return subject, intro + rule.join(sections)

@@ -1,0 +1,129 @@
+"""Use cases of the constitutive consultation: schedule, invite, move, cancel, hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from domain.errors import InvalidInput
+from domain.models import Network
+from domain.work import Attendance, Consultation, ConsultationStatus, Goal
+from services.bootstrap import App
+from services.lookup import network_by_slug, organisation
+from services.work import audit
+
+STAGE = "consultation"
+
+
+@dataclass
+class AttendanceInput:
+    organisation_id: str
+    present: bool
+    represented_by: str | None = None
+
+
+@dataclass
+class HoldInput:
+    attendance: list[AttendanceInput]
+    decisions: list[str] = field(default_factory=list)
+    confirm_goals: bool = True
+
+
+def _consultation(session: Session, network: Network) -> Consultation:
+    found = session.exec(select(Consultation).where(Consultation.network_id == network.id)).first()
+    if found is None:
+        raise InvalidInput(f"Verbund '{network.slug}': keine Beratung angesetzt")
+    return found
+
+
+def schedule_consultation(
+    app: App, network_slug: str, *, starts_at: dt.datetime, place: str, by: str, at: dt.datetime | None = None
+) -> None:
+    """Schedule the consultation, or move it (a move raises SEQUENCE and needs new invitations)."""
+    at = at or app.now()
+    if starts_at.tzinfo is None:
+        raise InvalidInput("Beginn der Beratung: Zeitpunkt ohne Zeitzone")
+    if starts_at <= at:
+        raise InvalidInput(f"Beginn der Beratung {starts_at.isoformat()} liegt nicht in der Zukunft")
+    if not place.strip():
+        raise InvalidInput("Ort der Beratung fehlt")
+    with app.uow() as uow:
+        session = uow.session
+        network = network_by_slug(session, network_slug)
+        found = session.exec(select(Consultation).where(Consultation.network_id == network.id)).first()
+        if found is not None and found.status == ConsultationStatus.held:
+            raise InvalidInput(f"Verbund '{network_slug}': die Beratung hat bereits stattgefunden")
+        action = "scheduled" if found is None else "moved"
+        if found is None:
+            found = Consultation(network_id=network.id, starts_at=starts_at, place=place)
+        else:
+            found.starts_at, found.place, found.sequence = starts_at, place, found.sequence + 1
+            found.status, found.invitations_sent_at = ConsultationStatus.scheduled, None
+        session.add(found)
+        audit(session, network, at, app.wall_time(), by, STAGE, "consultation", action,
+              f"{starts_at.isoformat()} · {place}")
+        uow.commit()
+    app.trigger(network_slug, STAGE, at)
+
+
+def record_invitations_sent(app: App, network_slug: str, *, by: str, at: dt.datetime | None = None) -> None:
+    at = at or app.now()
+    with app.uow() as uow:
+        network = network_by_slug(uow.session, network_slug)
+        found = _consultation(uow.session, network)
+        found.invitations_sent_at = at
+        uow.session.add(found)
+        audit(uow.session, network, at, app.wall_time(), by, STAGE, "consultation", "invited")
+        uow.commit()
+    app.trigger(network_slug, STAGE, at)
+
+
+def cancel_consultation(app: App, network_slug: str, *, reason: str, by: str, at: dt.datetime | None = None) -> None:
+    at = at or app.now()
+    with app.uow() as uow:
+        network = network_by_slug(uow.session, network_slug)
+        found = _consultation(uow.session, network)
+        if found.status == ConsultationStatus.held:
+            raise InvalidInput(f"Verbund '{network_slug}': eine abgehaltene Beratung kann nicht abgesagt werden")
+        found.status, found.sequence = ConsultationStatus.cancelled, found.sequence + 1
+        uow.session.add(found)
+        audit(uow.session, network, at, app.wall_time(), by, STAGE, "consultation", "cancelled", reason)
+        uow.commit()
+    app.trigger(network_slug, STAGE, at)
+
+
+def hold_consultation(
+    app: App, network_slug: str, held: HoldInput, *, by: str, at: dt.datetime | None = None
+) -> None:
+    """Record that the consultation took place: attendance, decisions, goals confirmed."""
+    at = at or app.now()
+    with app.uow() as uow:
+        session = uow.session
+        network = network_by_slug(session, network_slug)
+        found = _consultation(session, network)
+        if found.status == ConsultationStatus.cancelled:
+            raise InvalidInput(f"Verbund '{network_slug}': die Beratung ist abgesagt")
+        if at < found.starts_at:
+            raise InvalidInput(f"Die Beratung beginnt erst {found.starts_at.isoformat()}")
+        for item in held.attendance:
+            org = organisation(session, item.organisation_id)
+            row = session.exec(
+                select(Attendance).where(Attendance.consultation_id == found.id, Attendance.organisation_id == org.id)
+            ).first() or Attendance(consultation_id=found.id, organisation_id=org.id, present=item.present)
+            row.present, row.represented_by = item.present, item.represented_by
+            session.add(row)
+        found.status, found.held_at = ConsultationStatus.held, found.held_at or at
+        found.decisions = list(held.decisions)
+        session.add(found)
+        if held.confirm_goals:
+            for goal in session.exec(select(Goal).where(Goal.network_id == network.id)):
+                if goal.confirmed_at is None:
+                    goal.confirmed_at = at
+                    session.add(goal)
+        present = sum(1 for a in held.attendance if a.present)
+        audit(session, network, at, app.wall_time(), by, STAGE, "consultation", "held",
+              f"{present} von {len(held.attendance)} anwesend")
+        uow.commit()
+    app.trigger(network_slug, STAGE, at)

@@ -1,0 +1,267 @@
+"""Assigning public schools to networks: rules (by Kreis, municipality list or an explicit list),
+manual overrides, and suggestions by distance for the schools still unassigned.
+
+An assignment is an exclusive ``Membership`` (role member); the unique index
+``ux_membership_one_assignment`` makes a second open one impossible. Rules only assign schools that
+have no network yet, so manual overrides (and earlier assignments) survive re-imports and re-runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from domain.errors import InvalidInput, NotFound
+from domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind
+from domain.schools import distance_km
+from domain.stages import AuditEvent
+from services.bootstrap import App
+from services.importers.base import ImportFileError, read_text
+from services.importers.coverage import active_membership, assignment_counts, schools_in_scope
+from services.lookup import current_stage, network_by_slug, region_by_slug
+from services.setup import create_network
+
+LEVELS = ("schools", "communities", "kreise")  # most specific first
+LEVEL_LABELS = {"schools": "Schulliste", "communities": "Gemeinde", "kreise": "Kreis"}
+
+
+@dataclass
+class NetworkRule:
+    slug: str
+    name: str
+    region: str
+    template: str
+    keys: dict[str, set[str]]
+
+
+@dataclass
+class RulesReport:
+    dry_run: bool = False
+    assigned: int = 0
+    unchanged: int = 0
+    kept: int = 0
+    unmatched: int = 0
+    conflicts: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"assigned": self.assigned, "unchanged": self.unchanged, "kept": self.kept,
+                "unmatched": self.unmatched, "conflicts": self.conflicts, "dry_run": self.dry_run}
+
+
+def load_rules(path: Path) -> list[NetworkRule]:
+    """``[[networks]]`` with slug, name, region, optional template, kreise, communities, schools."""
+    try:
+        data = tomllib.loads(read_text(path))
+    except tomllib.TOMLDecodeError as error:
+        raise ImportFileError(path, "TOML", str(error)) from error
+    entries = data.get("networks")
+    if not isinstance(entries, list) or not entries:
+        raise ImportFileError(path, "[[networks]]", "keine Verbünde angegeben")
+    rules = []
+    for index, entry in enumerate(entries):
+        where = f"networks[{index}]"
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("slug", "name", "region")):
+            raise ImportFileError(path, where, "braucht slug, name und region (Text)")
+        keys = {level: {str(v) for v in entry.get(level, [])} for level in LEVELS}
+        rules.append(NetworkRule(entry["slug"], entry["name"], entry["region"],
+                                 str(entry.get("template", "sachsen-inklusion")), keys))
+    return rules
+
+
+def _match(school: Any, rules: list[NetworkRule], region_slug: str) -> tuple[list[NetworkRule], str]:
+    """The rules that claim a school at the most specific level that matches, and that level."""
+    community_key = school.community_key or ""
+    values = {"schools": {school.source_id, f"{school.source}:{school.source_id}"},
+              "communities": {community_key}, "kreise": {community_key[:5]}}
+    for level in LEVELS:
+        found = [r for r in rules if r.region == region_slug and r.keys[level] & values[level]]
+        if found:
+            return found, level
+    return [], ""
+
+
+def apply_rules(app: App, rules: list[NetworkRule], *, dry_run: bool = False, by: str = "system",
+                at: dt.datetime | None = None) -> RulesReport:
+    at = at or app.now()
+    report = RulesReport(dry_run=dry_run)
+    touched: set[str] = set()
+    with app.uow() as uow:
+        session = uow.session
+        networks = {r.slug: _network(session, r, at) for r in rules}
+        current = _current_networks(session, at)
+        for region_slug in sorted({r.region for r in rules}):
+            region = region_by_slug(session, region_slug)
+            for school in _schools(session, region.id, at):
+                matched, level = _match(school, rules, region_slug)
+                if not matched:
+                    report.unmatched += school.id not in current
+                    continue
+                if len(matched) > 1:
+                    report.conflicts.append({"source_id": school.source_id, "name": school.name, "reason":
+                                             f"{LEVEL_LABELS[level]}: " + ", ".join(r.slug for r in matched)})
+                    continue
+                network = networks[matched[0].slug]
+                if school.id in current:
+                    if network.id in current[school.id]:
+                        report.unchanged += 1
+                    else:
+                        report.kept += 1
+                    continue
+                _assign(session, school, network, f"Regel: {LEVEL_LABELS[level]}", by, at)
+                touched.add(network.slug)
+                report.assigned += 1
+        stages = {slug: current_stage(session, networks[slug]) for slug in touched}
+        if not dry_run:
+            uow.commit()
+    if not dry_run:
+        _trigger(app, stages, at)
+    return report
+
+
+def assign_school(app: App, school: str, network_slug: str, *, by: str, reason: str | None = None,
+                  at: dt.datetime | None = None) -> dict[str, Any]:
+    """Manual override: ``SOURCE:ID`` into a network; any other assignment of the school ends now."""
+    at = at or app.now()
+    if not by.strip():
+        raise InvalidInput("--by: wer die Zuordnung ändert, muss angegeben sein")
+    source, _, source_id = school.partition(":")
+    with app.uow() as uow:
+        session = uow.session
+        network = network_by_slug(session, network_slug)
+        organisation = session.exec(select(Organisation).where(
+            Organisation.source == source, Organisation.source_id == source_id)).first()
+        if organisation is None:
+            raise NotFound("Schule", school)
+        if organisation.kind != OrganisationKind.public_school or not organisation.in_scope:
+            raise InvalidInput(f"Schule '{school}' ({organisation.name}) ist keine zuzuordnende öffentliche Schule: "
+                               f"{organisation.out_of_scope_reason or organisation.kind}")
+        if organisation.region_id != network.region_id:
+            raise InvalidInput(f"Schule '{school}' liegt nicht in der Region des Verbunds '{network_slug}'")
+        ended = _end_assignments(session, organisation, network, by, at)
+        already = _open(session, organisation.id, network.id)
+        if already is None:
+            _assign(session, organisation, network, f"manuell: {reason or 'ohne Begründung'}", by, at)
+        stage = current_stage(session, network)
+        uow.commit()
+    _trigger(app, {network_slug: stage}, at)
+    return {"school": school, "network": network_slug, "ended": ended, "changed": already is None}
+
+
+def suggestions(app: App, region: str | None = None, at: dt.datetime | None = None) -> dict[str, Any]:
+    """For each unassigned school in scope: the network of the same region whose nearest member school
+    is closest (km); schools or networks without coordinates get no suggestion, with the reason."""
+    at = at or app.now()
+    with app.uow() as uow:
+        session = uow.session
+        region_id = region_by_slug(session, region).id if region else None
+        counts = assignment_counts(session, at)
+        points = _member_points(session, at)
+        networks = session.exec(select(Network)).all()
+        out = []
+        for school in schools_in_scope(session, at, region_id):
+            if counts.get(school[0], 0):
+                continue
+            out.append(_suggest(school, [n for n in networks if n.region_id == school[1]], points))
+    return {"suggestions": sorted(out, key=lambda s: (s["distance_km"] is None, s["distance_km"] or 0))}
+
+
+Points = dict[uuid.UUID, list[tuple[float, float]]]
+
+
+def _suggest(school: Any, networks: list[Network], points: Points) -> dict[str, Any]:
+    entry: dict[str, Any] = {"source_id": school[3], "name": school[2], "network": None, "distance_km": None}
+    if school[4] is None or school[5] is None:
+        return {**entry, "reason": "Schule ohne Koordinaten"}
+    best: tuple[float, str] | None = None
+    for network in networks:
+        for lat, lon in points.get(network.id, []):
+            distance = distance_km(school[4], school[5], lat, lon)
+            if best is None or distance < best[0]:
+                best = (distance, network.slug)
+    if best is None:
+        return {**entry, "reason": "kein Verbund der Region mit Koordinaten seiner Schulen"}
+    return {**entry, "network": best[1], "distance_km": round(best[0], 2), "reason": "nächste Mitgliedsschule"}
+
+
+def _member_points(session: Session, at: dt.datetime) -> dict[uuid.UUID, list[tuple[float, float]]]:
+    rows = session.exec(
+        select(Membership.network_id, Organisation.latitude, Organisation.longitude)
+        .join(Organisation, col(Membership.organisation_id) == col(Organisation.id))
+        .where(active_membership(at), col(Organisation.latitude).is_not(None),
+               col(Organisation.kind).in_([OrganisationKind.public_school, OrganisationKind.private_school]))
+    ).all()
+    points: dict[uuid.UUID, list[tuple[float, float]]] = {}
+    for network_id, lat, lon in rows:
+        if lat is not None and lon is not None:
+            points.setdefault(network_id, []).append((lat, lon))
+    return points
+
+
+def _network(session: Session, rule: NetworkRule, at: dt.datetime) -> Network:
+    found = session.exec(select(Network).where(Network.slug == rule.slug)).first()
+    region = region_by_slug(session, rule.region)
+    if found is not None:
+        if found.region_id != region.id:
+            raise InvalidInput(f"Verbund '{rule.slug}' gehört nicht zur Region '{rule.region}'")
+        return found
+    return create_network(session, region, rule.slug, rule.name, rule.template, at)
+
+
+def _schools(session: Session, region_id: uuid.UUID, at: dt.datetime) -> list[Organisation]:
+    ids = [row[0] for row in schools_in_scope(session, at, region_id)]
+    if not ids:
+        return []
+    return list(session.exec(select(Organisation).where(col(Organisation.id).in_(ids))
+                             .order_by(col(Organisation.source_id))).all())
+
+
+def _current_networks(session: Session, at: dt.datetime) -> dict[uuid.UUID, set[uuid.UUID]]:
+    current: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for organisation_id, network_id in session.exec(
+        select(Membership.organisation_id, Membership.network_id).where(active_membership(at))
+    ).all():
+        current.setdefault(organisation_id, set()).add(network_id)
+    return current
+
+
+def _open(session: Session, organisation_id: uuid.UUID, network_id: uuid.UUID) -> Membership | None:
+    return session.exec(select(Membership).where(
+        Membership.organisation_id == organisation_id, Membership.network_id == network_id,
+        col(Membership.valid_to).is_(None), Membership.role == MembershipRole.member)).first()
+
+
+def _assign(session: Session, school: Organisation, network: Network, basis: str, by: str, at: dt.datetime) -> None:
+    session.add(Membership(network_id=network.id, organisation_id=school.id, role=MembershipRole.member,
+                           valid_from=at, exclusive=True, basis=basis))
+    session.add(AuditEvent(at=at, recorded_at=at, actor=by, network_id=network.id, entity="membership",
+                           action="assigned", reason=f"{school.name} ({basis})"))
+    session.flush()
+
+
+def _end_assignments(session: Session, school: Organisation, keep: Network, by: str, at: dt.datetime) -> int:
+    """End the school's open member memberships in other networks (exclusive or not)."""
+    ended = 0
+    for membership in session.exec(select(Membership).where(
+        Membership.organisation_id == school.id, col(Membership.valid_to).is_(None),
+        Membership.role == MembershipRole.member, Membership.network_id != keep.id,
+    )).all():
+        membership.valid_to = max(at, membership.valid_from)
+        session.add(membership)
+        session.add(AuditEvent(at=at, recorded_at=at, actor=by, network_id=membership.network_id,
+                               entity="membership", action="ended",
+                               reason=f"{school.name}: umgeordnet nach {keep.slug}"))
+        ended += 1
+    session.flush()
+    return ended
+
+
+def _trigger(app: App, stages: dict[str, str | None], at: dt.datetime) -> None:
+    for slug, stage in sorted(stages.items()):
+        if stage:
+            app.trigger(slug, stage, at)

@@ -1,0 +1,141 @@
+"""Coverage: per region and Land, public schools in scope assigned exactly once, unassigned, twice;
+and the Förderschwerpunkt matrix per network (offer and largest distance to it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
+from domain.schools import FOCI, distance_km, is_foerderschule
+from services.bootstrap import App
+from services.lookup import network_by_slug
+
+
+def active_membership(at: dt.datetime):  # type: ignore[no-untyped-def]
+    return (
+        (col(Membership.valid_from) <= at)
+        & or_(col(Membership.valid_to).is_(None), col(Membership.valid_to) > at)
+        & (col(Membership.role) != MembershipRole.guest)
+    )
+
+
+def open_organisation(at: dt.datetime):  # type: ignore[no-untyped-def]
+    return or_(col(Organisation.closed_at).is_(None), col(Organisation.closed_at) > at)
+
+
+def schools_in_scope(session: Session, at: dt.datetime, region_id: uuid.UUID | None = None) -> list[Any]:
+    query = sa_select(Organisation.id, Organisation.region_id, Organisation.name, Organisation.source_id,
+                      Organisation.latitude, Organisation.longitude).where(
+        Organisation.kind == OrganisationKind.public_school, col(Organisation.in_scope).is_(True),
+        open_organisation(at))
+    if region_id is not None:
+        query = query.where(Organisation.region_id == region_id)
+    return list(session.execute(query).all())
+
+
+def assignment_counts(session: Session, at: dt.datetime) -> dict[uuid.UUID, int]:
+    """Networks each public school belongs to at ``at`` (non-guest, active memberships)."""
+    rows = session.exec(
+        select(Membership.organisation_id, func.count(func.distinct(Membership.network_id)))
+        .join(Organisation, col(Membership.organisation_id) == col(Organisation.id))
+        .where(Organisation.kind == OrganisationKind.public_school, active_membership(at))
+        .group_by(col(Membership.organisation_id))
+    ).all()
+    return {row[0]: int(row[1]) for row in rows}
+
+
+def coverage_report(app: App, at: dt.datetime | None = None) -> dict[str, Any]:
+    """``verbund coverage --json`` (CONTRACTS.md), plus ``assigned_twice`` and per-Land totals."""
+    at = at or app.now()
+    with app.uow() as uow:
+        session = uow.session
+        counts = assignment_counts(session, at)
+        per_region: dict[uuid.UUID | None, Counter[str]] = defaultdict(Counter)
+        for school in schools_in_scope(session, at):
+            bucket = per_region[school[1]]
+            times = counts.get(school[0], 0)
+            bucket["schools_in_scope"] += 1
+            bucket[{0: "unassigned", 1: "assigned"}.get(times, "assigned_twice")] += 1
+        regions = session.exec(select(Region).order_by(col(Region.slug))).all()
+        slugs = {region.id: region.slug for region in regions}
+        out = session.exec(
+            select(Organisation.source_id, Organisation.name, Organisation.region_id, Organisation.out_of_scope_reason)
+            .where(col(Organisation.out_of_scope_reason).is_not(None), open_organisation(at))
+            .order_by(col(Organisation.source), col(Organisation.source_id))
+        ).all()
+    keys = ("schools_in_scope", "assigned", "unassigned", "assigned_twice")
+    rows: list[dict[str, Any]] = [{"slug": r.slug, "name": r.name, "state": r.state, "parent": r.parent,
+             **{key: per_region[r.id][key] for key in keys}} for r in regions]
+    states: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        states[row["state"]].update({key: row[key] for key in keys})
+    return {
+        "as_of": at.isoformat(),
+        "regions": rows,
+        "states": [{"state": state, **{key: totals[key] for key in keys}} for state, totals in sorted(states.items())],
+        "out_of_scope": [{"source_id": o[0], "name": o[1], "region": slugs.get(o[2]) if o[2] else None, "reason": o[3]} for o in out],
+    }
+
+
+@dataclass
+class _School:
+    name: str
+    types: list[str]
+    foci: list[str]
+    point: tuple[float, float] | None
+
+
+def foci_matrix(app: App, network: str | None = None, at: dt.datetime | None = None) -> dict[str, Any]:
+    """Per network and Förderschwerpunkt: offered (Förderschule or inclusive offer) and the largest
+    distance from a member school to the nearest member school offering it (km, with coordinates)."""
+    at = at or app.now()
+    with app.uow() as uow:
+        session = uow.session
+        networks = [network_by_slug(session, network)] if network else list(
+            session.exec(select(Network).order_by(col(Network.slug))).all())
+        slugs = {r.id: r.slug for r in session.exec(select(Region)).all()}
+        result = [{"slug": n.slug, "region": slugs.get(n.region_id), "foci": _foci(_members(session, n, at))}
+                  for n in networks]
+    return {"as_of": at.isoformat(), "networks": result}
+
+
+def _members(session: Session, network: Network, at: dt.datetime) -> list[_School]:
+    rows = session.execute(
+        sa_select(Organisation.name, Organisation.school_types, Organisation.special_needs, Organisation.latitude,
+               Organisation.longitude)
+        .join(Membership, col(Membership.organisation_id) == col(Organisation.id))
+        .where(Membership.network_id == network.id, active_membership(at), open_organisation(at),
+               col(Organisation.kind).in_([OrganisationKind.public_school, OrganisationKind.private_school]))
+        .distinct()
+    ).all()
+    return [_School(r[0], list(r[1]), list(r[2]), (r[3], r[4]) if r[3] is not None and r[4] is not None else None)
+            for r in rows]
+
+
+def _foci(schools: list[_School]) -> list[dict[str, Any]]:
+    matrix = []
+    for focus in FOCI:
+        offering = [s for s in schools if focus in s.foci]
+        offer = None
+        if offering:
+            offer = "foerderschule" if any(is_foerderschule(s.types) for s in offering) else "inklusiv"
+        matrix.append({"focus": focus, "offered": bool(offering), "offer": offer,
+                       "schools": sorted(s.name for s in offering),
+                       "max_distance_km": _largest_distance(schools, offering)})
+    return matrix
+
+
+def _largest_distance(schools: list[_School], offering: list[_School]) -> float | None:
+    targets = [s.point for s in offering if s.point]
+    sources = [s.point for s in schools if s.point]
+    if not targets or not sources:
+        return None
+    return round(max(min(distance_km(*a, *b) for b in targets) for a in sources), 2)

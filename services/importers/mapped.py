@@ -1,0 +1,174 @@
+"""Adapter for any CSV whose columns a TOML mapping declares (format: docs/import.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from domain.models import OrganisationKind
+from domain.schools import RegionRef, focus_name
+from domain.slugs import is_slug
+from services.importers.base import ImportFileError, Parsed, RowError, SchoolRecord, parse_german_date, read_text
+from services.importers.tabular import read_table
+
+FIELDS = ("id", "name", "region", "kind", "community", "community_key", "school_types", "special_needs",
+          "latitude", "longitude", "closed", "out_of_scope")
+REQUIRED_FIELDS = ("id", "name", "region")
+
+
+@dataclass
+class Mapping:
+    source: str
+    state: str
+    delimiter: str
+    columns: dict[str, str]
+    default_kind: str
+    kinds: dict[str, str] = field(default_factory=dict)
+    regions: dict[str, RegionRef] = field(default_factory=dict)
+
+
+def load_mapping(path: Path) -> Mapping:
+    """Read and check the TOML mapping; every mistake names the key."""
+    try:
+        data = tomllib.loads(read_text(path))
+    except tomllib.TOMLDecodeError as error:
+        raise ImportFileError(path, "TOML", str(error)) from error
+    source, state = _text(path, data, "source"), _text(path, data, "state").upper()
+    if not is_slug(source):
+        raise ImportFileError(path, "Schlüssel source", f"'{source}' muss [a-z0-9-]+ sein")
+    if len(state) != 2:
+        raise ImportFileError(path, "Schlüssel state", f"'{state}' ist kein Länderkürzel (z. B. HE)")
+    columns = _table(path, data, "columns")
+    unknown = sorted(set(columns) - set(FIELDS))
+    if unknown:
+        raise ImportFileError(path, "Tabelle [columns]", f"unbekannte Felder {', '.join(unknown)} "
+                                                         f"(erlaubt: {', '.join(FIELDS)})")
+    for name in REQUIRED_FIELDS:
+        if not isinstance(columns.get(name), str) or not columns[name]:
+            raise ImportFileError(path, f"Schlüssel columns.{name}", "fehlt (Spaltenname der Datei)")
+    mapping = Mapping(source, state, str(data.get("delimiter", ";")), {k: str(v) for k, v in columns.items()},
+                      str(data.get("default_kind", "public_school")))
+    for value, kind in [("default_kind", mapping.default_kind), *_table(path, data, "kinds", {}).items()]:
+        if kind not in OrganisationKind.__members__:
+            raise ImportFileError(path, f"kinds.{value}", f"unbekannte Art '{kind}'")
+    mapping.kinds = {str(k): str(v) for k, v in _table(path, data, "kinds", {}).items()}
+    for value, spec in _table(path, data, "regions").items():
+        mapping.regions[value] = _region(path, value, spec, state)
+    return mapping
+
+
+def _text(path: Path, data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ImportFileError(path, f"Schlüssel {key}", "fehlt oder ist leer")
+    return value.strip()
+
+
+def _table(path: Path, data: dict[str, Any], key: str, default: dict[str, Any] | None = None) -> dict[str, Any]:
+    value = data.get(key, default)
+    if not isinstance(value, dict):
+        raise ImportFileError(path, f"Tabelle [{key}]", "fehlt")
+    return value
+
+
+def _region(path: Path, value: str, spec: Any, state: str) -> RegionRef:
+    if not isinstance(spec, dict) or not isinstance(spec.get("slug"), str) or not isinstance(spec.get("name"), str):
+        raise ImportFileError(path, f"regions.\"{value}\"", "braucht slug und name")
+    slug = spec["slug"]
+    if not is_slug(slug) or not slug.startswith(state.lower() + "-"):
+        raise ImportFileError(path, f"regions.\"{value}\".slug", f"'{slug}' muss mit '{state.lower()}-' beginnen "
+                                                                 "und [a-z0-9-]+ sein")
+    parent = spec.get("parent")
+    return RegionRef(slug, spec["name"], state, str(parent) if parent else None)
+
+
+class MappedCsvAdapter:
+    def __init__(self, mapping: Mapping) -> None:
+        self.mapping = mapping
+        self.source = mapping.source
+
+    def parse(self, path: Path, today: dt.date) -> Parsed:
+        columns = self.mapping.columns
+        table = read_table(path, self.mapping.delimiter, tuple(columns.values()))
+        parsed = Parsed(self.source)
+        for line, row in table.rows:
+            where = f"Zeile {line}"
+            try:
+                record = self._record(where, row)
+            except RowError as error:
+                parsed.reject(where, error.field_name, error.reason, row[columns["id"]] or None)
+                continue
+            parsed.add(record)
+        return parsed
+
+    def _value(self, row: dict[str, str], name: str) -> str:
+        column = self.mapping.columns.get(name)
+        return row.get(column, "") if column else ""
+
+    def _record(self, where: str, row: dict[str, str]) -> SchoolRecord:
+        columns = self.mapping.columns
+        source_id, name = self._value(row, "id"), self._value(row, "name")
+        if not source_id:
+            raise RowError(columns["id"], "Kennung fehlt")
+        if not name:
+            raise RowError(columns["name"], "Name fehlt")
+        region = self.mapping.regions.get(self._value(row, "region"))
+        if region is None:
+            raise RowError(columns["region"], f"'{self._value(row, 'region')}' steht nicht in [regions] der Zuordnung")
+        kind = self._kind(row)
+        reason = self._value(row, "out_of_scope") or None
+        return SchoolRecord(
+            where=where, source_id=source_id, name=name, kind=kind, region=region,
+            community=self._value(row, "community") or None, community_key=self._value(row, "community_key") or None,
+            school_types=_split(self._value(row, "school_types")), special_needs=self._foci(row),
+            latitude=self._coordinate(row, "latitude", 90), longitude=self._coordinate(row, "longitude", 180),
+            in_scope=kind == "public_school" and reason is None,
+            out_of_scope_reason=reason if kind == "public_school" else None, closed_on=self._closed(row),
+        )
+
+    def _kind(self, row: dict[str, str]) -> str:
+        if "kind" not in self.mapping.columns:
+            return self.mapping.default_kind
+        value = self._value(row, "kind")
+        if value in self.mapping.kinds:
+            return self.mapping.kinds[value]
+        if value in OrganisationKind.__members__:
+            return value
+        raise RowError(self.mapping.columns["kind"], f"'{value}' steht nicht in [kinds] der Zuordnung")
+
+    def _foci(self, row: dict[str, str]) -> list[str]:
+        foci = []
+        for value in _split(self._value(row, "special_needs")):
+            focus = focus_name(value)
+            if focus is None:
+                raise RowError(self.mapping.columns["special_needs"], f"'{value}' ist kein Förderschwerpunkt")
+            foci.append(focus)
+        return foci
+
+    def _coordinate(self, row: dict[str, str], name: str, limit: float) -> float | None:
+        value = self._value(row, name)
+        if not value:
+            return None
+        try:
+            number = float(value.replace(",", "."))
+        except ValueError:
+            raise RowError(self.mapping.columns[name], f"'{value}' ist keine Zahl") from None
+        if not -limit <= number <= limit:
+            raise RowError(self.mapping.columns[name], f"{value} liegt außerhalb von ±{limit} Grad")
+        return number
+
+    def _closed(self, row: dict[str, str]) -> dt.date | None:
+        value = self._value(row, "closed")
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value) if "-" in value else parse_german_date(value)
+        except ValueError:
+            raise RowError(self.mapping.columns["closed"], f"'{value}' ist kein Datum") from None
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]

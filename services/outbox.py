@@ -1,0 +1,307 @@
+"""Sending the outbox: claim, send, mark — and the sweep that plans first, then sends.
+
+1. **Claim** (one transaction): due items (``pending`` and ``send_after <= now``, or ``claimed``
+   longer than the lease ago, i.e. lost in flight by a crashed sweep) are grouped per contact into
+   the day's one message (``delivery``), marked ``claimed``, ``attempts + 1``.
+2. **Send** each message (several at once); its items' keys travel with it.
+3. **Mark** each message as soon as it is sent (its own transaction): ``sent``; or on failure
+   ``pending`` again with a backoff, or ``failed`` after the last attempt, which plans an escalation
+   to the network's coordinators.
+A crash before 3 leaves the items claimed; the next sweep after the lease sends them again under
+the same keys: nothing is lost, at most the messages in flight repeat.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Table, bindparam, or_, update
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
+
+from domain.business_days import BusinessCalendar, local_date
+from domain.models import Contact, Network, Region
+from domain.outbox import (
+    MAX_ATTEMPTS,
+    OutboxItem,
+    OutboxKind,
+    OutboxStatus,
+    delivery_id,
+    idempotency_key,
+    in_send_window,
+    next_send_slot,
+    retry_at,
+)
+from notifications import (
+    Attachment,
+    DeliveryError,
+    InvalidChannel,
+    OutgoingMessage,
+    consultation_ics,
+    digest,
+    redact,
+    render,
+)
+from services.bootstrap import App
+from services.reminders import FAILURE_PREFIX, PlanReport, plan
+
+TABLE: Table = OutboxItem.metadata.tables["outboxitem"]
+KIND_LABELS = {
+    "stage_opened": "Stufe eröffnet", "reminder": "Erinnerung", "overdue": "Überfällig", "escalation": "Eskalation",
+    "invitation": "Einladung", "consultation_changed": "Terminänderung", "protocol_circulated": "Protokollentwurf",
+    "protocol_published": "Protokoll veröffentlicht",
+}
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    deferred: int = 0
+    messages: int = 0
+
+
+@dataclass
+class _Delivery:
+    delivery: str
+    contact_id: uuid.UUID
+    contact_name: str
+    channels: tuple[str, ...]
+    items: list[OutboxItem] = field(default_factory=list)
+
+
+def _calendars(app: App) -> dict[uuid.UUID, BusinessCalendar]:
+    with app.uow() as uow:
+        rows = uow.session.exec(select(Network.id, Region.state).join(Region, col(Region.id) == col(Network.region_id)))
+        return {network_id: BusinessCalendar(state) for network_id, state in rows}
+
+
+def claim(app: App, now: dt.datetime, lease_seconds: float) -> list[_Delivery]:
+    """Claim what is due at ``now`` and may be sent now; one delivery per contact and day."""
+    calendars = _calendars(app)
+    wall = dt.datetime.now(dt.UTC)
+    today = local_date(now)
+    with app.uow() as uow:
+        session = uow.session
+        lost = wall - dt.timedelta(seconds=lease_seconds)
+        due = session.exec(
+            select(OutboxItem).where(or_(
+                (col(OutboxItem.status) == OutboxStatus.pending) & (col(OutboxItem.send_after) <= now),
+                (col(OutboxItem.status) == OutboxStatus.claimed) & (col(OutboxItem.claimed_at) <= lost),
+            )).order_by(col(OutboxItem.contact_id), col(OutboxItem.created_at))
+        ).all()
+        due = [item for item in due if in_send_window(now, calendars[item.network_id])]
+        contacts = {item.contact_id for item in due}
+        if not contacts:
+            return []
+        day_start = dt.datetime.combine(today, dt.time(0), tzinfo=now.tzinfo).astimezone(dt.UTC)
+        already = set(session.exec(
+            select(OutboxItem.contact_id).where(
+                OutboxItem.status == OutboxStatus.sent, col(OutboxItem.sent_at) >= day_start,
+                col(OutboxItem.delivery).is_not(None)
+            )
+        ).all())
+        info = {cid: (name, tuple(channels)) for cid, name, channels in session.exec(
+            select(Contact.id, Contact.name, Contact.channels).where(col(Contact.id).in_(list(contacts)))
+        )}
+        deliveries: dict[uuid.UUID, _Delivery] = {}
+        deferred: list[dict[str, Any]] = []
+        claimed: list[dict[str, Any]] = []
+        for item in due:
+            today_id = delivery_id(item.contact_id, today)
+            if item.contact_id in already and item.delivery != today_id:
+                # The contact had today's message already: this item waits for tomorrow's.
+                tomorrow = next_send_slot(now + dt.timedelta(days=1), calendars[item.network_id])
+                deferred.append({"b_id": item.id, "b_after": tomorrow.replace(hour=8, minute=0)})
+                continue
+            name, channels = info[item.contact_id]
+            bucket = deliveries.setdefault(item.contact_id, _Delivery(today_id, item.contact_id, name, channels))
+            bucket.items.append(item)
+            claimed.append({"b_id": item.id, "b_delivery": today_id, "b_attempts": item.attempts + 1})
+            item.delivery, item.attempts = today_id, item.attempts + 1
+        table = TABLE
+        if claimed:
+            session.connection().execute(
+                update(table).where(table.c.id == bindparam("b_id")).values(
+                    status=OutboxStatus.claimed, claimed_at=wall, delivery=bindparam("b_delivery"),
+                    attempts=bindparam("b_attempts")),
+                claimed,
+            )
+        if deferred:
+            session.connection().execute(
+                update(table).where(table.c.id == bindparam("b_id")).values(send_after=bindparam("b_after")), deferred)
+        uow.commit()
+    return list(deliveries.values())
+
+
+def _attachment(item: OutboxItem, now: dt.datetime) -> Attachment | None:
+    if item.kind not in (OutboxKind.invitation, OutboxKind.consultation_changed):
+        return None
+    ctx = item.context
+    content = consultation_ics(
+        uid=ctx["uid"], sequence=ctx["sequence"], starts_at=dt.datetime.fromisoformat(ctx["starts_at"]), minutes=180,
+        summary=f"Konstituierende Beratung {ctx['network_name']}", location=ctx["place"],
+        cancelled=bool(ctx.get("cancelled")), stamp=now,
+    )
+    name = "absage.ics" if ctx.get("cancelled") else "einladung.ics"
+    return Attachment(name, content, "text/calendar")
+
+
+def compose(delivery: _Delivery, now: dt.datetime) -> OutgoingMessage:
+    """The one message of a delivery: the items' German texts (a digest when several), .ics attached."""
+    parts = [render(item.kind, item.context) for item in delivery.items]
+    subject, body = digest(parts, delivery.contact_name, local_date(now).isoformat())
+    attachments = tuple(a for a in (_attachment(item, now) for item in delivery.items) if a is not None)
+    return OutgoingMessage(delivery=delivery.delivery, keys=tuple(item.key for item in delivery.items),
+                           channels=delivery.channels, subject=subject, body=body, attachments=attachments)
+
+
+def _escalate_failure(app: App, item: OutboxItem, now: dt.datetime, calendar: BusinessCalendar) -> None:
+    """Plan an escalation to the network's coordinators about a message that could not be delivered."""
+    from domain.models import Membership, MembershipRole, Organisation
+
+    with app.uow() as uow:
+        session = uow.session
+        failed_contact = session.get(Contact, item.contact_id)
+        coordinators = session.execute(
+            sa_select(*[col(c) for c in (Contact.id, Contact.name, Contact.channels, Organisation.name,
+                                         Organisation.kind)])
+            .join(Organisation, col(Organisation.id) == col(Contact.organisation_id))
+            .join(Membership, col(Membership.organisation_id) == col(Organisation.id))
+            .where(col(Membership.network_id) == item.network_id, col(Membership.role) == MembershipRole.coordinator,
+                   col(Membership.valid_to).is_(None), col(Contact.active).is_(True))
+        ).all()
+        for cid, name, channels, oname, kind in coordinators:
+            if cid == item.contact_id or kind is None:
+                continue
+            key = idempotency_key(cid, FAILURE_PREFIX + item.key, OutboxKind.escalation, local_date(now))
+            if session.exec(select(OutboxItem.id).where(OutboxItem.key == key)).first() is not None:
+                continue
+            ctx = {k: item.context.get(k, "") for k in ("network", "network_name", "link")} | {
+                "contact_name": name, "organisation": oname, "reason": "failed", "attempts": item.attempts,
+                "reason_title": "Nachricht nicht zustellbar",
+                "failed_kind_label": KIND_LABELS.get(item.kind, item.kind),
+                "failed_contact": failed_contact.name if failed_contact else "?",
+                "failed_organisation": item.context.get("organisation", ""), "key": key,
+            }
+            session.add(OutboxItem(
+                key=key, contact_id=cid, network_id=item.network_id, stage=item.stage,
+                subject=FAILURE_PREFIX + item.key, kind=OutboxKind.escalation, due=local_date(now),
+                send_after=next_send_slot(now, calendar), created_at=now, context=ctx,
+                status=OutboxStatus.pending if channels else OutboxStatus.suppressed,
+                last_error=None if channels else "keine Kanäle hinterlegt",
+            ))
+        uow.commit()
+
+
+def mark(app: App, delivery: _Delivery, error: DeliveryError | None, now: dt.datetime,
+         calendars: dict[uuid.UUID, BusinessCalendar], report: SendReport) -> None:
+    ids = [item.id for item in delivery.items]
+    table = TABLE
+    with app.uow() as uow:
+        connection = uow.session.connection()
+        if error is None:
+            connection.execute(update(table).where(table.c.id.in_(ids))
+                               .values(status=OutboxStatus.sent, sent_at=now, last_error=None))
+            report.sent += len(ids)
+            uow.commit()
+            return
+        text = str(error)[:300]
+        failed = [i for i in delivery.items if isinstance(error, InvalidChannel) or i.attempts >= MAX_ATTEMPTS]
+        for item in delivery.items:
+            if item in failed:
+                values: dict[str, Any] = {"status": OutboxStatus.failed, "last_error": text}
+            else:
+                values = {"status": OutboxStatus.pending, "last_error": text,
+                          "send_after": retry_at(now, item.attempts, calendars[item.network_id])}
+            connection.execute(update(table).where(table.c.id == item.id).values(**values))
+        uow.commit()
+    report.failed += len(failed)
+    report.retrying += len(ids) - len(failed)
+    for item in failed:
+        if not item.subject.startswith(FAILURE_PREFIX):
+            _escalate_failure(app, item, now, calendars[item.network_id])
+
+
+def _send(app: App, message: OutgoingMessage) -> DeliveryError | None:
+    try:
+        app.notifications().send(message)
+    except DeliveryError as error:
+        return error
+    except Exception as error:  # a bug or a library error must not leave the batch claimed
+        return DeliveryError(f"Fehler beim Senden ({type(error).__name__})")
+    return None
+
+
+def send_due(app: App, now: dt.datetime) -> SendReport:
+    """Claim, send and mark everything that is due at ``now`` (several messages at once)."""
+    settings = app.notification_settings
+    report = SendReport()
+    deliveries = claim(app, now, settings.outbox_lease_seconds)
+    calendars = _calendars(app)
+    report.messages = len(deliveries)
+    with ThreadPoolExecutor(max_workers=settings.send_concurrency, thread_name_prefix="outbox") as pool:
+        futures: dict[Future[DeliveryError | None], _Delivery] = {
+            pool.submit(_send, app, compose(delivery, now)): delivery for delivery in deliveries
+        }
+        for future in as_completed(futures):
+            mark(app, futures[future], future.result(), now, calendars, report)
+    return report
+
+
+@dataclass
+class SweepReport:
+    planned: int
+    sent: int
+    failed: int
+    suppressed: int
+    retrying: int = 0
+    messages: int = 0
+    contacts_without_channel: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"planned": self.planned, "sent": self.sent, "failed": self.failed, "suppressed": self.suppressed,
+                "retrying": self.retrying, "messages": self.messages,
+                "contacts_without_channel": self.contacts_without_channel}
+
+
+def sweep(app: App, at: dt.datetime | None = None, *, dry_run: bool = False) -> SweepReport:
+    """One reminder sweep at ``at`` (default: the app's clock): plan, then send what is due."""
+    now = at or app.now()
+    planned: PlanReport = plan(app, now, dry_run=dry_run)
+    sent = SendReport() if dry_run else send_due(app, now)
+    return SweepReport(planned.planned, sent.sent, sent.failed, planned.suppressed, sent.retrying, sent.messages,
+                       planned.without_channel)
+
+
+def outbox_messages(app: App, network: str | None = None, status: str | None = None) -> dict[str, Any]:
+    """``{"messages": [{"key", "delivery", "contact", "network", "stage", "kind", "status", "attempts", "sent_at"}]}``.
+
+    ``contact`` is the contact's name (never a channel URL); ``last_error`` is redacted at the source.
+    """
+    with app.uow() as uow:
+        query = (select(OutboxItem, Contact.name, Network.slug)
+                 .join(Contact, col(Contact.id) == col(OutboxItem.contact_id))
+                 .join(Network, col(Network.id) == col(OutboxItem.network_id)))
+        if network:
+            query = query.where(Network.slug == network)
+        if status:
+            query = query.where(OutboxItem.status == status)
+        rows = uow.session.exec(query.order_by(col(OutboxItem.created_at), col(OutboxItem.key))).all()
+        return {"messages": [
+            {"key": item.key, "delivery": item.delivery, "contact": name, "network": slug, "stage": item.stage,
+             "kind": item.kind, "status": item.status, "attempts": item.attempts,
+             "sent_at": item.sent_at.isoformat() if item.sent_at else None, "last_error": item.last_error}
+            for item, name, slug in rows
+        ]}
+
+
+def iter_channels_redacted(channels: list[str]) -> Iterator[str]:
+    """Channel URLs as ``scheme://host`` for display."""
+    return (redact(url) for url in channels)

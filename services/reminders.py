@@ -1,0 +1,272 @@
+"""Planning the reminder sweep: what every contact should hear, decided from the domain state.
+
+The sweep computes the full set of items that are relevant at ``now`` (stage opened, the latest
+reminder before the due date, overdue, escalations, consultation invitation / change / cancellation,
+protocol circulated / published), stores the ones whose key is new, and suppresses pending items
+that are no longer relevant (stage completed or waived, consultation cancelled or moved). Keys are
+deterministic, so planning twice never duplicates. Contacts without a channel get their items
+stored as ``suppressed`` with the reason, so they are reported, never silently skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from domain.business_days import BusinessCalendar, local_date
+from domain.models import Contact, Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
+from domain.outbox import (
+    OutboxItem,
+    OutboxKind,
+    OutboxStatus,
+    PlannedItem,
+    Recipient,
+    SchoolHolidays,
+    day_start,
+    due_for,
+    escalation_level,
+    plan_item,
+    reminder_day,
+    school_holidays,
+)
+from domain.process import load_template
+from domain.stages import StageRun, StageState
+from domain.work import Consultation, ConsultationStatus, Protocol, ProtocolStatus
+from services.bootstrap import App
+
+NO_CHANNEL = "keine Kanäle hinterlegt"
+STALE = "nicht mehr aktuell"
+FAILURE_PREFIX = "failed:"  # subjects of escalations after a failed delivery (planned when sending)
+
+
+@dataclass
+class PlanReport:
+    planned: int = 0
+    suppressed: int = 0
+    without_channel: list[str] = field(default_factory=list)  # "Name (Organisation)", new this sweep
+
+
+@dataclass
+class _NetworkView:
+    id: uuid.UUID
+    slug: str
+    name: str
+    template: str
+    region_id: uuid.UUID
+    calendar: BusinessCalendar
+    holidays: SchoolHolidays
+    members: list[Recipient] = field(default_factory=list)
+    coordinators: list[Recipient] = field(default_factory=list)
+
+
+def _recipients(session: Session, now: dt.datetime) -> dict[uuid.UUID, list[tuple[str, Recipient]]]:
+    rows = session.execute(
+        sa_select(*[col(c) for c in (Membership.network_id, Membership.role, Membership.valid_from,
+                                     Membership.valid_to, Contact.id, Contact.name, Contact.channels,
+                                     Organisation.name, Organisation.kind)])
+        .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
+        .join(Contact, col(Contact.organisation_id) == col(Organisation.id))
+        .where(col(Contact.active).is_(True))
+    ).all()
+    found: dict[uuid.UUID, list[tuple[str, Recipient]]] = defaultdict(list)
+    for network_id, role, valid_from, valid_to, cid, cname, channels, oname, kind in rows:
+        if valid_from <= now and (valid_to is None or now < valid_to):
+            found[network_id].append((role, Recipient(cid, cname, oname, kind, bool(channels))))
+    return found
+
+
+def _process_owners(session: Session) -> dict[uuid.UUID, list[Recipient]]:
+    """Contacts of the region's school authority (Schulaufsicht, e.g. the LaSuB-Standort)."""
+    rows = session.execute(
+        sa_select(*[col(c) for c in (Organisation.region_id, Contact.id, Contact.name, Contact.channels,
+                                     Organisation.name, Organisation.kind)])
+        .join(Contact, col(Contact.organisation_id) == col(Organisation.id))
+        .where(col(Organisation.kind) == OrganisationKind.school_authority, col(Contact.active).is_(True))
+    ).all()
+    found: dict[uuid.UUID, list[Recipient]] = defaultdict(list)
+    for region_id, cid, cname, channels, oname, kind in rows:
+        if region_id is not None:
+            found[region_id].append(Recipient(cid, cname, oname, kind, bool(channels)))
+    return found
+
+
+def _networks(session: Session, now: dt.datetime, only: str | None) -> list[_NetworkView]:
+    query = select(Network, Region.state).join(Region, col(Region.id) == col(Network.region_id))
+    if only:
+        query = query.where(Network.slug == only)
+    recipients = _recipients(session, now)
+    views = []
+    for network, state in session.exec(query).all():
+        view = _NetworkView(network.id, network.slug, network.name, network.template, network.region_id,
+                            BusinessCalendar(state), school_holidays(state))
+        for role, recipient in recipients.get(network.id, []):
+            view.members.append(recipient)
+            if role == MembershipRole.coordinator:
+                view.coordinators.append(recipient)
+        views.append(view)
+    return views
+
+
+def _base(view: _NetworkView, recipient: Recipient, link: str) -> dict[str, Any]:
+    return {"network": view.slug, "network_name": view.name, "contact_name": recipient.contact_name,
+            "organisation": recipient.organisation, "link": link}
+
+
+def _stage_items(view: _NetworkView, run: StageRun, now: dt.datetime, public_url: str,
+                 owners: list[Recipient]) -> list[PlannedItem]:
+    stage = load_template(view.template).stage(run.stage)
+    today = local_date(now)
+    cal, hol = view.calendar, view.holidays
+    link = f"{public_url}/eingabe/{view.slug}/{run.stage}"
+    subject = str(run.id)
+    items = []
+    for r in view.members:
+        due = due_for(run.due, r.is_school, cal, hol) if run.due else today
+        ctx = _base(view, r, link) | {"stage_title": stage.title, "stage_description": stage.description,
+                                      "due": due.isoformat()}
+        opened = run.opened_at or now
+        items.append(plan_item(r, OutboxKind.stage_opened, subject, due, opened, cal, hol, run.stage, ctx))
+        if run.state != StageState.open or run.due is None:
+            continue
+        reminder = reminder_day(due, stage.reminders_business_days, today, cal)
+        if reminder is not None:
+            offset, day = reminder
+            days_left = cal.business_days_between(today, due)
+            items.append(plan_item(r, OutboxKind.reminder, f"{subject}:{offset}", day, day_start(day), cal, hol,
+                                   run.stage, ctx | {"days_left": days_left}))
+        if today > due:
+            after = day_start(due + dt.timedelta(days=1))
+            items.append(plan_item(r, OutboxKind.overdue, subject, due, after, cal, hol, run.stage, ctx))
+    if run.state == StageState.open and run.due is not None:
+        level = escalation_level(run.due, today, cal)
+        targets = [(1, r) for r in view.coordinators] + [(2, r) for r in owners if level >= 2]
+        late = cal.business_days_between(run.due, today)
+        for target_level, r in targets if level else []:
+            ctx = _base(view, r, link) | {"stage_title": stage.title, "due": run.due.isoformat(), "level": target_level,
+                                          "late_days": late, "reason": "overdue",
+                                          "reason_title": f"„{stage.title}“ überfällig"}
+            items.append(plan_item(r, OutboxKind.escalation, f"{subject}:level{target_level}", run.due,
+                                   now, cal, hol, run.stage, ctx))
+    return items
+
+
+def _consultation_items(
+    view: _NetworkView, meeting: Consultation, now: dt.datetime, public_url: str
+) -> list[PlannedItem]:
+    if meeting.starts_at <= now or meeting.status == ConsultationStatus.held:
+        return []
+    cancelled = meeting.status == ConsultationStatus.cancelled
+    if cancelled and meeting.sequence == 0:
+        return []
+    kind = OutboxKind.consultation_changed if meeting.sequence > 0 or cancelled else OutboxKind.invitation
+    subject = f"{meeting.id}:{meeting.sequence}" + (":cancel" if cancelled else "")
+    day = local_date(meeting.starts_at)
+    link = f"{public_url}/eingabe/{view.slug}/consultation"
+    ics = {"uid": f"{meeting.id}@verbund", "sequence": meeting.sequence, "starts_at": meeting.starts_at.isoformat(),
+           "place": meeting.place, "cancelled": cancelled}
+    return [
+        plan_item(r, kind, subject, day, now, view.calendar, view.holidays, "consultation",
+                  _base(view, r, link) | ics)
+        for r in view.members
+    ]
+
+
+def _protocol_items(view: _NetworkView, minutes: Protocol, now: dt.datetime, public_url: str) -> list[PlannedItem]:
+    link = f"{public_url}/eingabe/{view.slug}/protocol"
+    if minutes.status == ProtocolStatus.circulated and minutes.objection_deadline and minutes.circulated_at:
+        if local_date(now) > minutes.objection_deadline:
+            return []
+        kind, day, since = OutboxKind.protocol_circulated, minutes.objection_deadline, minutes.circulated_at
+        extra: dict[str, Any] = {"objection_deadline": day.isoformat()}
+    elif minutes.status == ProtocolStatus.published and minutes.published_at:
+        kind, day, since = OutboxKind.protocol_published, local_date(minutes.published_at), minutes.published_at
+        extra = {"content_hash": (minutes.content_hash or "")[:16]}
+    else:
+        return []
+    return [plan_item(r, kind, str(minutes.id), day, since, view.calendar, view.holidays, "protocol",
+                      _base(view, r, link) | extra) for r in view.members]
+
+
+def collect(
+    session: Session, now: dt.datetime, public_url: str, network: str | None = None
+) -> list[tuple[uuid.UUID, PlannedItem]]:
+    """Every item relevant at ``now``, as (network id, item). Reads only; stores nothing."""
+    views = _networks(session, now, network)
+    ids = [view.id for view in views]
+    runs: dict[uuid.UUID, list[StageRun]] = defaultdict(list)
+    active = (StageState.open, StageState.ready)
+    for run in session.exec(select(StageRun).where(col(StageRun.network_id).in_(ids), col(StageRun.state).in_(active))):
+        runs[run.network_id].append(run)
+    meetings = {m.network_id: m for m in session.exec(
+        select(Consultation).where(col(Consultation.network_id).in_(ids)))}
+    protocols = {p.network_id: p for p in session.exec(select(Protocol).where(col(Protocol.network_id).in_(ids)))}
+    owners = _process_owners(session)
+    planned: list[tuple[uuid.UUID, PlannedItem]] = []
+    for view in views:
+        items = [item for run in runs.get(view.id, [])
+                 for item in _stage_items(view, run, now, public_url, owners.get(view.region_id, []))]
+        if view.id in meetings:
+            items += _consultation_items(view, meetings[view.id], now, public_url)
+        if view.id in protocols:
+            items += _protocol_items(view, protocols[view.id], now, public_url)
+        planned += [(view.id, item) for item in items]
+    return planned
+
+
+def store(session: Session, planned: list[tuple[uuid.UUID, PlannedItem]], now: dt.datetime,
+          networks: list[uuid.UUID] | None = None) -> PlanReport:
+    """Insert the items with new keys, suppress pending ones that are no longer planned."""
+    report = PlanReport()
+    wanted = {item.key for _nid, item in planned}
+    query = select(OutboxItem.id, OutboxItem.key, OutboxItem.status, OutboxItem.subject)
+    if networks is not None:
+        query = query.where(col(OutboxItem.network_id).in_(networks))
+    existing = session.exec(query).all()
+    known = {key for _id, key, _status, _subject in existing}
+    stale = [row_id for row_id, key, status, subject in existing
+             if status == OutboxStatus.pending and key not in wanted and not subject.startswith(FAILURE_PREFIX)]
+    rows = []
+    seen: set[str] = set()
+    for network_id, item in planned:
+        if item.key in known or item.key in seen:
+            continue
+        seen.add(item.key)
+        reachable = item.recipient.has_channel
+        if not reachable:
+            report.without_channel.append(f"{item.recipient.contact_name} ({item.recipient.organisation})")
+        rows.append({
+            "id": uuid.uuid4(), "key": item.key, "delivery": None, "contact_id": item.recipient.contact_id,
+            "network_id": network_id, "stage": item.stage, "subject": item.subject, "kind": str(item.kind),
+            "due": item.due, "send_after": item.send_after, "attempts": 0, "created_at": now,
+            "status": OutboxStatus.pending if reachable else OutboxStatus.suppressed,
+            "last_error": None if reachable else NO_CHANNEL, "context": item.context | {"key": item.key},
+            "claimed_at": None, "sent_at": None,
+        })
+    if rows:
+        session.execute(insert(OutboxItem), rows)
+    if stale:
+        for chunk in range(0, len(stale), 500):
+            session.execute(update(OutboxItem).where(col(OutboxItem.id).in_(stale[chunk:chunk + 500]))
+                            .values(status=OutboxStatus.suppressed, last_error=STALE))
+    report.planned = sum(1 for row in rows if row["status"] == OutboxStatus.pending)
+    report.suppressed = len(stale) + len(rows) - report.planned
+    report.without_channel = sorted(set(report.without_channel))
+    return report
+
+
+def plan(app: App, now: dt.datetime, *, network: str | None = None, dry_run: bool = False) -> PlanReport:
+    """Plan the sweep at ``now`` and store it (``dry_run``: decide and count, store nothing)."""
+    with app.uow() as uow:
+        planned = collect(uow.session, now, app.notification_settings.public_url, network)
+        ids = None if network is None else list({nid for nid, _item in planned})
+        report = store(uow.session, planned, now, ids)
+        if not dry_run:
+            uow.commit()
+    return report

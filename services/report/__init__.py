@@ -1,0 +1,128 @@
+"""The ministry's build-out report ("Stand des Aufbaus der Kooperationsverbünde"), as of any date.
+
+``build_report`` rebuilds every figure from the event history for the end of a day
+(Europe/Berlin, domain time) and optionally a comparison date; ``render`` turns it into md, html,
+pdf, xlsx or csv; ``write_report`` does both and writes the file atomically.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from pathlib import Path
+
+from sqlmodel import select
+
+from domain.errors import InvalidInput, NotFound
+from domain.models import Region
+from services.bootstrap import App
+from services.report.charts import charts
+from services.report.figures import compute, end_of_day
+from services.report.history import RegionRecord, load_history
+from services.report.markup import html, markdown
+from services.report.model import Change, Figures, Report
+from services.report.pdf import pdf
+from services.report.sheets import csv_text, xlsx
+from services.report.summary import changes, summarise
+from services.report.tables import report_tables
+
+FORMATS = ("md", "html", "pdf", "xlsx", "csv")
+
+__all__ = [
+    "FORMATS",
+    "Change",
+    "Figures",
+    "Report",
+    "build_report",
+    "check_format",
+    "end_of_day",
+    "parse_day",
+    "render",
+    "summary_markdown",
+    "write_report",
+]
+
+
+def parse_day(value: str, what: str = "--as-of") -> dt.date:
+    """A calendar day ``YYYY-MM-DD``; anything else is refused naming the option and the value."""
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError as error:
+        raise InvalidInput(f"{what}: '{value}' ist kein Datum im Format JJJJ-MM-TT (z. B. 2019-10-14)") from error
+
+
+def check_format(value: str) -> str:
+    fmt = value.strip().lower()
+    if fmt not in FORMATS:
+        raise InvalidInput(f"--format: '{value}' unbekannt (erlaubt: {', '.join(FORMATS)})")
+    return fmt
+
+
+def build_report(
+    app: App, as_of: dt.date, *, region: str | None = None, compare_to: dt.date | None = None
+) -> Report:
+    """The report's figures for the end of ``as_of`` (and of ``compare_to``), from one read of the history."""
+    with app.uow() as uow:
+        session = uow.session
+        record = None
+        if region is not None:
+            found = session.exec(select(Region).where(Region.slug == region)).first()
+            if found is None:
+                raise NotFound("Region", region)
+            record = RegionRecord(found.id, found.slug, found.name, found.state)
+        history = load_history(session, record)
+    figures = compute(history, as_of, region)
+    previous = compute(history, compare_to, region) if compare_to is not None else None
+    return Report(
+        figures=figures,
+        summary=summarise(figures, previous),
+        compare_to=compare_to,
+        previous=previous,
+        changes=changes(previous, figures) if previous is not None else (),
+    )
+
+
+def render(report: Report, fmt: str) -> bytes:
+    fmt = check_format(fmt)
+    tables = report_tables(report)
+    if fmt == "md":
+        return markdown(report, tables).encode("utf-8")
+    if fmt == "csv":
+        return csv_text(report, tables).encode("utf-8")
+    if fmt == "xlsx":
+        return xlsx(report, tables)
+    drawn = charts(report.figures)
+    if fmt == "html":
+        return html(report, tables, drawn).encode("utf-8")
+    return pdf(report, tables, drawn)
+
+
+def write_report(
+    app: App, as_of: dt.date, fmt: str, output: Path, *, region: str | None = None,
+    compare_to: dt.date | None = None,
+) -> Report:
+    """Build, render and write the report; the file appears complete or not at all."""
+    fmt = check_format(fmt)
+    folder = output.expanduser().resolve().parent
+    if not folder.is_dir():
+        raise InvalidInput(f"-o: Verzeichnis '{folder}' für die Ausgabedatei existiert nicht")
+    report = build_report(app, as_of, region=region, compare_to=compare_to)
+    data = render(report, fmt)
+    target = output.expanduser()
+    temporary = folder / f".{target.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        with temporary.open("xb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return report
+
+
+def summary_markdown(report: Report) -> str:
+    """The summary with its date, for a Prefect markdown artifact."""
+    from services.report.markup import subtitle
+
+    return f"# {report.title}\n\n**{subtitle(report)}**\n\n{report.summary}\n"

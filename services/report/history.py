@@ -1,0 +1,173 @@
+"""Load the event history once, as plain records (nothing of today's state columns is trusted).
+
+What counts as of a date comes from when things happened (domain time): stage transitions
+(``AuditEvent`` with entity ``stage``), memberships' ``valid_from``/``valid_to``, schools'
+``closed_at``, ``Consultation.held_at``, ``Protocol.published_at``, the outbox's ``sent_at``.
+The stage run's ``due`` is used as fixed when the stage opened (it never changes afterwards).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from domain.errors import TemplateError
+from domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
+from domain.process import load_template
+from domain.stages import AuditEvent, StageRun
+from domain.work import Consultation, Protocol
+from services.report.outbox import MessageLog, load_messages
+
+
+@dataclass(frozen=True)
+class Transition:
+    at: dt.datetime
+    from_state: str
+    to_state: str
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    network_id: uuid.UUID
+    stage: str
+    title: str
+    cycle: int
+    position: int
+    due: dt.date | None
+    transitions: tuple[Transition, ...]
+
+
+@dataclass(frozen=True)
+class NetworkRecord:
+    id: uuid.UUID
+    slug: str
+    name: str
+    region_id: uuid.UUID
+    template: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RegionRecord:
+    id: uuid.UUID
+    slug: str
+    name: str
+    state: str
+
+
+@dataclass(frozen=True)
+class SchoolRecord:
+    """A public school, or any organisation with a Förderschwerpunkt."""
+
+    id: uuid.UUID
+    region_id: uuid.UUID | None
+    public: bool
+    special_needs: tuple[str, ...]
+    closed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class MembershipRecord:
+    network_id: uuid.UUID
+    organisation_id: uuid.UUID
+    valid_from: dt.datetime
+    valid_to: dt.datetime | None
+
+
+@dataclass
+class History:
+    regions: list[RegionRecord] = field(default_factory=list)
+    networks: list[NetworkRecord] = field(default_factory=list)
+    runs: list[RunRecord] = field(default_factory=list)
+    schools: list[SchoolRecord] = field(default_factory=list)
+    memberships: list[MembershipRecord] = field(default_factory=list)
+    held: dict[uuid.UUID, dt.datetime] = field(default_factory=dict)  # network → consultation held
+    published: dict[uuid.UUID, dt.datetime] = field(default_factory=dict)  # network → protocol published
+    messages: MessageLog | None = None
+
+
+def load_history(session: Session, region: RegionRecord | None) -> History:
+    """Everything the figures need, for one region or for all (one query per table)."""
+    history = History()
+    regions = select(Region.id, Region.slug, Region.name, Region.state)
+    if region is not None:
+        regions = regions.where(Region.id == region.id)
+    history.regions = [RegionRecord(*row) for row in session.exec(regions)]
+    region_ids = {r.id for r in history.regions}
+    networks = select(Network.id, Network.slug, Network.name, Network.region_id).order_by(col(Network.slug))
+    created = dict(session.exec(select(Network.id, Network.created_at)).all())
+    templates = dict(session.exec(select(Network.id, Network.template)).all())
+    history.networks = [
+        NetworkRecord(nid, slug, name, region_id, templates[nid], created[nid])
+        for nid, slug, name, region_id in session.exec(networks)
+        if region_id in region_ids
+    ]
+    network_ids = {n.id for n in history.networks}
+    history.runs = _runs(session, history.networks, network_ids)
+    history.schools = _schools(session, region_ids)
+    relevant = {s.id for s in history.schools}
+    memberships = select(Membership.network_id, Membership.organisation_id, Membership.valid_from,
+                         Membership.valid_to).where(Membership.role != MembershipRole.guest)
+    history.memberships = [
+        MembershipRecord(*row) for row in session.exec(memberships)
+        if row[0] in network_ids and row[1] in relevant
+    ]
+    for network_id, held_at in session.exec(select(Consultation.network_id, Consultation.held_at)):
+        if network_id in network_ids and held_at is not None:
+            history.held[network_id] = held_at
+    for network_id, published_at in session.exec(select(Protocol.network_id, Protocol.published_at)):
+        if network_id in network_ids and published_at is not None:
+            history.published[network_id] = published_at
+    history.messages = load_messages(session, network_ids)
+    return history
+
+
+def _runs(session: Session, networks: list[NetworkRecord], network_ids: set[uuid.UUID]) -> list[RunRecord]:
+    moves: dict[tuple[uuid.UUID, str, int], list[Transition]] = defaultdict(list)
+    events = AuditEvent.__table__.c  # type: ignore[attr-defined]
+    query = sa_select(events.network_id, events.stage, events.cycle, events.at, events.from_state,
+                      events.to_state).where(events.entity == "stage", events.action == "transition")
+    for network_id, stage, cycle, at, from_state, to_state in session.connection().execute(query):
+        if network_id in network_ids and stage and from_state and to_state:
+            moves[(network_id, stage, cycle or 1)].append(Transition(at, from_state, to_state))
+    titles = _stage_titles({n.template for n in networks})
+    template_of = {n.id: n.template for n in networks}
+    runs = []
+    table = StageRun.__table__.c  # type: ignore[attr-defined]
+    query = sa_select(table.network_id, table.stage, table.cycle, table.position, table.due).order_by(
+        table.position, table.cycle)
+    for network_id, stage, cycle, position, due in session.connection().execute(query):
+        if network_id not in network_ids:
+            continue
+        title = titles.get((template_of[network_id], stage), stage)
+        ordered = tuple(sorted(moves.get((network_id, stage, cycle), []), key=lambda move: move.at))
+        runs.append(RunRecord(network_id, stage, title, cycle, position, due, ordered))
+    return runs
+
+
+def _stage_titles(templates: set[str]) -> dict[tuple[str, str], str]:
+    titles = {}
+    for key in templates:
+        try:
+            template = load_template(key)
+        except TemplateError:  # a template that is gone: stage names stand for themselves
+            continue
+        for stage in template.stages:
+            titles[(key, stage.name)] = stage.title
+    return titles
+
+
+def _schools(session: Session, region_ids: set[uuid.UUID]) -> list[SchoolRecord]:
+    table = Organisation.__table__.c  # type: ignore[attr-defined]
+    query = sa_select(table.id, table.region_id, table.kind, table.special_needs, table.closed_at)
+    schools = []
+    for oid, region_id, kind, needs, closed_at in session.connection().execute(query):
+        public = kind == OrganisationKind.public_school
+        if (public and region_id in region_ids) or needs:
+            schools.append(SchoolRecord(oid, region_id, public, tuple(needs or ()), closed_at))
+    return schools

@@ -1,0 +1,185 @@
+"""The PDF (fpdf2): title, date, table of contents, summary, charts, tables, page numbers.
+
+German text needs a Unicode font: DejaVu Sans, which ships with matplotlib. Tables are drawn
+cell by cell (fixed row height, text shortened with "…" to its column) so that a nationwide
+report with thousands of rows stays fast; the header row repeats on every page.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import cast
+
+import matplotlib
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+from fpdf.outline import OutlineSection
+
+from services.report.charts import Chart
+from services.report.markup import SCOPE_NOTE, subtitle, text
+from services.report.model import Report
+from services.report.summary import german_date
+from services.report.tables import Cell, Table
+
+FONT = "DejaVu"
+FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+TABLE_SIZE = 6.5
+ROW_H = 4.2
+MIN_COL = 9.0
+
+
+class ReportPDF(FPDF):
+    def __init__(self, report: Report) -> None:
+        super().__init__(orientation="L", unit="mm", format="A4")
+        self.report = report
+        self.add_font(FONT, "", str(FONTS / "DejaVuSans.ttf"))
+        self.add_font(FONT, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        self.set_margins(12, 12, 12)
+        self.set_auto_page_break(True, margin=14)
+        self.set_title(f"{report.title} – Stichtag {german_date(report.as_of)}")
+        self.set_lang("de")
+        self.set_creator("verbund")
+
+    def header(self) -> None:
+        if self.page_no() > 1:
+            self.set_font(FONT, "", 7)
+            self.set_text_color(110)
+            self.cell(0, 4, f"{self.report.title} · {subtitle(self.report)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.set_text_color(0)
+            self.ln(2)
+
+    def footer(self) -> None:
+        self.set_y(-10)
+        self.set_font(FONT, "", 7)
+        self.set_text_color(110)
+        self.cell(0, 4, f"Seite {self.page_no()} von {{nb}}", align="C")
+        self.set_text_color(0)
+
+
+def pdf(report: Report, tables: list[Table], charts: list[Chart]) -> bytes:
+    doc = ReportPDF(report)
+    doc.add_page()
+    doc.set_font(FONT, "B", 20)
+    doc.multi_cell(0, 10, report.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    doc.set_font(FONT, "B", 12)
+    doc.cell(0, 8, subtitle(report), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    doc.set_font(FONT, "", 9)
+    doc.cell(0, 6, SCOPE_NOTE.format(day=german_date(report.as_of)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    doc.ln(4)
+    doc.insert_toc_placeholder(_toc, pages=1, allow_extra_pages=True)
+    _section(doc, "Zusammenfassung")
+    doc.set_font(FONT, "", 10)
+    doc.multi_cell(0, 5.5, report.summary, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for chart in charts:
+        _room(doc, 120)
+        _section(doc, chart.title)
+        _image(doc, chart.png)
+    for table in tables:
+        _room(doc, 45)
+        _section(doc, table.title)
+        _table(doc, table)
+    return bytes(doc.output())
+
+
+def _room(doc: FPDF, needed: float) -> None:
+    """A new page unless ``needed`` millimetres are left on this one."""
+    if doc.get_y() + needed > doc.page_break_trigger:
+        doc.add_page()
+    else:
+        doc.ln(6)
+
+
+def _section(doc: FPDF, title: str) -> None:
+    doc.start_section(title)
+    doc.set_font(FONT, "B", 13)
+    doc.cell(0, 8, title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    doc.ln(1)
+
+
+def _toc(doc: FPDF, outline: list[OutlineSection]) -> None:
+    doc.set_font(FONT, "B", 13)
+    doc.cell(0, 8, "Inhalt", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    doc.set_font(FONT, "", 10)
+    for section in outline:
+        link = doc.add_link(page=section.page_number)
+        doc.cell(doc.epw - 20, 6, section.name, link=link)
+        doc.cell(20, 6, str(section.page_number), align="R", link=link, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _image(doc: FPDF, png: bytes) -> None:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        width, height = image.size
+    room_h = doc.page_break_trigger - doc.get_y() - 2
+    w = min(doc.epw, 250.0)
+    h = w * height / width
+    if h > room_h:
+        w, h = room_h * width / height, room_h
+    doc.image(io.BytesIO(png), x=doc.l_margin + (doc.epw - w) / 2, w=w, h=h)
+
+
+def _table(doc: FPDF, table: Table) -> None:
+    if not table.rows:
+        doc.set_font(FONT, "", 10)
+        doc.cell(0, 6, "Keine Einträge.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        return
+    doc.set_font(FONT, "", TABLE_SIZE)
+    widths = _widths(doc, table)
+    numeric = [all(isinstance(row[i], int | float) or row[i] is None for row in table.rows)
+               for i in range(len(table.headers))]
+    _header(doc, table.headers, widths)
+    doc.set_font(FONT, "", TABLE_SIZE)
+    for row in table.rows:
+        if doc.get_y() + ROW_H > doc.page_break_trigger:
+            doc.add_page()
+            _header(doc, table.headers, widths)
+            doc.set_font(FONT, "", TABLE_SIZE)
+        for value, width, right in zip(row, widths, numeric, strict=True):
+            doc.cell(width, ROW_H, _fit(doc, _text(value), width), border=1, align="R" if right else "L")
+        doc.ln(ROW_H)
+
+
+def _text(value: Cell) -> str:
+    return "" if value is None else text(value)
+
+
+def _widths(doc: FPDF, table: Table) -> list[float]:
+    sample = table.rows[:300]
+    wanted = []
+    for index, header in enumerate(table.headers):
+        longest_word = max(doc.get_string_width(word) for word in header.split())
+        content = max((doc.get_string_width(_text(row[index])) for row in sample), default=0.0)
+        wanted.append(max(MIN_COL, longest_word + 2, min(content + 2, 75.0)))
+    if sum(wanted) <= doc.epw:
+        return wanted
+    # The first column names the row (a network's or region's name) and keeps its width.
+    first = min(wanted[0], doc.epw / 3)
+    rest = sum(wanted[1:])
+    return [first, *(w * (doc.epw - first) / rest for w in wanted[1:])]
+
+
+def _header(doc: FPDF, headers: tuple[str, ...], widths: list[float]) -> None:
+    doc.set_font(FONT, "B", TABLE_SIZE)
+    line_h = 3.2
+    lines = max(len(cast(list[str], doc.multi_cell(w - 1, line_h, h, dry_run=True, output="LINES")))
+                for h, w in zip(headers, widths, strict=True))
+    height = lines * line_h + 1
+    x, y = doc.get_x(), doc.get_y()
+    for header, width in zip(headers, widths, strict=True):
+        doc.set_fill_color(232, 236, 242)
+        doc.rect(x, y, width, height, style="DF")
+        doc.set_xy(x + 0.5, y + 0.5)
+        doc.multi_cell(width - 1, line_h, header, new_x=XPos.RIGHT, new_y=YPos.TOP)
+        x += width
+    doc.set_xy(doc.l_margin, y + height)
+
+
+def _fit(doc: FPDF, value: str, width: float) -> str:
+    room = width - 2 * doc.c_margin
+    if doc.get_string_width(value) <= room:
+        return value
+    while value and doc.get_string_width(value + "…") > room:
+        value = value[:-1]
+    return value + "…"

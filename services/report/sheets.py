@@ -1,0 +1,93 @@
+"""XLSX (one sheet per table, real number and date cells) and CSV (one long table of all cells)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from services.report.model import Report
+from services.report.tables import Cell, Table
+
+DATE_FORMAT = "DD.MM.YYYY"
+CSV_HEADER = ("stichtag", "tabelle", "zeile", "spalte", "wert")
+
+
+def xlsx(report: Report, tables: list[Table]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "zusammenfassung"
+    sheet.append([report.title])
+    sheet["A1"].font = Font(bold=True, size=14)
+    sheet.append(["Stichtag", report.as_of])
+    sheet["B2"].number_format = DATE_FORMAT
+    sheet.append(["Region", report.figures.region or "alle"])
+    if report.compare_to:
+        sheet.append(["Vergleich mit", report.compare_to])
+        sheet["B4"].number_format = DATE_FORMAT
+    sheet.append([])
+    sheet.append([report.summary])
+    summary_row = sheet.max_row
+    sheet.merge_cells(start_row=summary_row, start_column=1, end_row=summary_row, end_column=8)
+    sheet.cell(summary_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.row_dimensions[summary_row].height = 150
+    sheet.column_dimensions["A"].width = 16
+    sheet.column_dimensions["B"].width = 14
+    for table in tables:
+        _sheet(book, table)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet(book: Workbook, table: Table) -> None:
+    sheet = book.create_sheet(table.key[:31])
+    sheet.append(list(table.headers))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    date_columns = set()
+    for row in table.rows:
+        sheet.append(list(row))
+        date_columns |= {i for i, value in enumerate(row, start=1) if isinstance(value, dt.date)}
+    for column in date_columns:
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+            cell.number_format = DATE_FORMAT
+    for index, header in enumerate(table.headers, start=1):
+        longest = max([len(header) // 2, *(len(_plain(row[index - 1])) for row in table.rows[:200])], default=8)
+        sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 9), 48)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+
+
+def _plain(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return "00.00.0000"
+    return str(value)
+
+
+def csv_text(report: Report, tables: list[Table]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    day = report.as_of.isoformat()
+    writer.writerow((day, "zusammenfassung", 1, "Text", report.summary))
+    for table in tables:
+        for number, row in enumerate(table.rows, start=1):
+            for header, value in zip(table.headers, row, strict=True):
+                writer.writerow((day, table.key, number, header, _csv(value)))
+    return buffer.getvalue()
+
+
+def _csv(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,153 @@
+"""The plain-language summary paragraph and the changes between two dates, in German."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from domain.stages import STATE_LABELS
+from services.report.model import FINISHED, NOT_STARTED, AreaFigures, Change, Figures
+
+
+def german_date(day: dt.date | None) -> str:
+    return day.strftime("%d.%m.%Y") if day else "—"
+
+
+def german_number(value: float | int) -> str:
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", ".")
+    return f"{value:,.1f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def plural(count: int, one: str, many: str) -> str:
+    return f"{german_number(count)} {one if count == 1 else many}"
+
+
+def summarise(figures: Figures, previous: Figures | None = None) -> str:
+    total = figures.total
+    labels = dict(figures.categories)
+    scope = f"in der Region {figures.regions[0].name}" if figures.region and figures.regions else (
+        f"in {plural(len(figures.regions), 'Region', 'Regionen')} und {plural(len(figures.lands), 'Land', 'Ländern')}")
+    parts = [f"Zum Stichtag {german_date(figures.as_of)} bestehen {scope} "
+             f"{plural(total.networks, 'Kooperationsverbund', 'Kooperationsverbünde')}."]
+    if total.networks:
+        parts.append(_stages_sentence(total, labels))
+    parts.append(_coverage_sentence(total))
+    parts.append(
+        f"{plural(total.completed, 'Stufe wurde', 'Stufen wurden')} abgeschlossen, davon "
+        f"{german_number(total.on_time)} fristgerecht und {german_number(total.late)} verspätet"
+        + (f"; {plural(total.waived, 'Stufe wurde', 'Stufen wurden')} erlassen" if total.waived else "")
+        + f". {_overdue(total.overdue)}"
+    )
+    parts.append(
+        f"{plural(total.consultations_held, 'konstituierende Beratung hat', 'konstituierende Beratungen haben')} "
+        f"stattgefunden, {plural(total.protocols_published, 'Protokoll wurde', 'Protokolle wurden')} veröffentlicht."
+    )
+    parts.append(_needs_sentence(total))
+    parts.append(_messages_sentence(total))
+    if previous is not None:
+        parts.append(_since_sentence(total, previous))
+    return " ".join(part for part in parts if part)
+
+
+def _stages_sentence(total: AreaFigures, labels: dict[str, str]) -> str:
+    finished = total.count(FINISHED)
+    working = [(count, category) for category, count in total.by_stage
+               if count and category not in (FINISHED, NOT_STARTED)]
+    text = f"{plural(finished, 'Verbund hat', 'Verbünde haben')} alle Stufen beendet"
+    if working:
+        count, category = max(working)
+        text += f"; die meisten übrigen arbeiten in der Stufe „{labels[category]}“ ({german_number(count)})"
+    not_started = total.count(NOT_STARTED)
+    if not_started:
+        text += f"; {plural(not_started, 'Verbund hat', 'Verbünde haben')} noch nicht begonnen"
+    return text + "."
+
+
+def _coverage_sentence(total: AreaFigures) -> str:
+    if not total.schools_in_scope:
+        return "Öffentliche Schulen im Zuständigkeitsbereich sind nicht erfasst."
+    percent = total.coverage_percent or 0.0
+    return (f"Von {plural(total.schools_in_scope, 'öffentlichen Schule', 'öffentlichen Schulen')} sind "
+            f"{german_number(total.schools_assigned)} einem Verbund zugeordnet ({german_number(percent)} %).")
+
+
+def _overdue(count: int) -> str:
+    if not count:
+        return "Keine Stufe ist überfällig."
+    return f"{plural(count, 'Stufe ist', 'Stufen sind')} überfällig."
+
+
+def _needs_sentence(total: AreaFigures) -> str:
+    missing = total.missing_special_needs
+    if not missing:
+        return "Alle sieben Förderschwerpunkte sind in den Verbünden durch Förderschulen vertreten."
+    return (f"{german_number(len(total.special_needs))} von sieben Förderschwerpunkten sind vertreten; "
+            f"es fehlen: {', '.join(missing)}.")
+
+
+def _messages_sentence(total: AreaFigures) -> str:
+    if total.messages is None:
+        return "Zum Nachrichtenversand liegen keine Daten vor."
+    return (f"{plural(total.messages.sent, 'Nachricht wurde', 'Nachrichten wurden')} versandt, "
+            f"{german_number(total.messages.failed)} scheiterten.")
+
+
+def _since_sentence(total: AreaFigures, previous: Figures) -> str:
+    before = previous.total
+    deltas = [
+        (total.networks - before.networks, "Verbünde"),
+        (total.completed - before.completed, "abgeschlossene Stufen"),
+        (total.schools_assigned - before.schools_assigned, "zugeordnete Schulen"),
+        (total.consultations_held - before.consultations_held, "Beratungen"),
+        (total.protocols_published - before.protocols_published, "veröffentlichte Protokolle"),
+        (total.overdue - before.overdue, "überfällige Stufen"),
+    ]
+    moved = [f"{'+' if delta > 0 else '−'}{german_number(abs(delta))} {what}" for delta, what in deltas if delta]
+    since = german_date(previous.as_of)
+    if not moved:
+        return f"Gegenüber dem {since} hat sich nichts verändert."
+    return f"Gegenüber dem {since}: {', '.join(moved)}."
+
+
+def changes(previous: Figures, current: Figures) -> tuple[Change, ...]:
+    """Figures of regions and stage states of networks that differ between the two dates."""
+    found: list[Change] = []
+    before_regions = {area.key: area for area in previous.regions}
+    for area in current.regions:
+        old = before_regions.get(area.key)
+        if old is not None:
+            found.extend(Change(area.key, what, str(a), str(b)) for what, a, b in _area_pairs(old, area) if a != b)
+    before_networks = {row.slug: row for row in previous.networks}
+    for row in current.networks:
+        old_row = before_networks.get(row.slug)
+        if old_row is None:
+            found.append(Change(row.slug, "Verbund", "—", "gegründet"))
+            continue
+        old_cells = {(cell.stage, cell.cycle): cell for cell in old_row.stages}
+        for cell in row.stages:
+            old_cell = old_cells.get((cell.stage, cell.cycle))
+            before_state = old_cell.state if old_cell else "pending"
+            if before_state != cell.state:
+                found.append(Change(row.slug, f"Stufe {cell.title}", _state(before_state), _state(cell.state)))
+    return tuple(found)
+
+
+def _area_pairs(old: AreaFigures, new: AreaFigures) -> list[tuple[str, object, object]]:
+    pairs: list[tuple[str, object, object]] = [
+        ("Verbünde", old.networks, new.networks),
+        ("Stufen fristgerecht abgeschlossen", old.on_time, new.on_time),
+        ("Stufen verspätet abgeschlossen", old.late, new.late),
+        ("Stufen überfällig", old.overdue, new.overdue),
+        ("Schulen zugeordnet", old.schools_assigned, new.schools_assigned),
+        ("Beratungen durchgeführt", old.consultations_held, new.consultations_held),
+        ("Protokolle veröffentlicht", old.protocols_published, new.protocols_published),
+        ("Förderschwerpunkte vertreten", len(old.special_needs), len(new.special_needs)),
+    ]
+    if old.messages is not None and new.messages is not None:
+        pairs.append(("Nachrichten versandt", old.messages.sent, new.messages.sent))
+        pairs.append(("Nachrichten fehlgeschlagen", old.messages.failed, new.messages.failed))
+    return pairs
+
+
+def _state(state: str) -> str:
+    return STATE_LABELS.get(state, state)

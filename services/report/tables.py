@@ -1,0 +1,120 @@
+"""The report's tables as typed cells, shared by every renderer (numbers stay numbers, dates dates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from domain.stages import STATE_LABELS
+from services.report.model import (
+    FINISHED,
+    FINISHED_LABEL,
+    LAND_NAMES,
+    NOT_STARTED,
+    NOT_STARTED_LABEL,
+    AreaFigures,
+    Figures,
+    NetworkRow,
+    Report,
+)
+
+Cell = str | int | float | dt.date | None
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str  # short, unique: sheet name and CSV section
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+def report_tables(report: Report) -> list[Table]:
+    figures = report.figures
+    lands = [*figures.lands, figures.total]
+    tables = [
+        _stage_table("laender-stufen", "Länder: Verbünde nach erreichter Stufe", figures, lands),
+        _activity_table("laender-abdeckung", "Länder: Abdeckung und Aktivität", lands),
+        _stage_table("regionen-stufen", "Regionen: Verbünde nach erreichter Stufe", figures, list(figures.regions)),
+        _activity_table("regionen-abdeckung", "Regionen: Abdeckung und Aktivität", list(figures.regions)),
+    ]
+    templates = sorted({row.template for row in figures.networks})
+    for index, template in enumerate(templates, start=1):
+        rows = [row for row in figures.networks if row.template == template]
+        key = "verbuende" if len(templates) == 1 else f"verbuende-{index}"
+        tables.append(_network_table(key, f"Verbünde ({template}): Stufen und Termine", rows))
+    tables.append(_completions_table(figures))
+    if report.previous is not None:
+        tables.append(Table(
+            "veraenderungen", f"Veränderungen seit dem {report.previous.as_of:%d.%m.%Y}",
+            ("Region/Verbund", "Was", "vorher", "nachher"),
+            tuple((c.where, c.what, c.before, c.after) for c in report.changes),
+        ))
+    return tables
+
+
+def _place(area: AreaFigures) -> tuple[Cell, Cell]:
+    if area.key == "gesamt":
+        return ("Gesamt", None)
+    if area.key == area.state:
+        return (LAND_NAMES.get(area.state, area.state), None)
+    return (area.state, area.name)
+
+
+def _stage_table(key: str, title: str, figures: Figures, areas: list[AreaFigures]) -> Table:
+    headers = ("Land", "Region", "Verbünde", *(label for _c, label in figures.categories),
+               "fristgerecht abgeschlossen", "verspätet abgeschlossen", "erlassen", "überfällig")
+    rows = tuple(
+        (*_place(a), a.networks, *(count for _c, count in a.by_stage), a.on_time, a.late, a.waived, a.overdue)
+        for a in areas
+    )
+    return Table(key, title, headers, rows)
+
+
+def _activity_table(key: str, title: str, areas: list[AreaFigures]) -> Table:
+    headers = ("Land", "Region", "öffentliche Schulen", "zugeordnet", "Abdeckung %", "Beratungen durchgeführt",
+               "Protokolle veröffentlicht", "Förderschwerpunkte (von 7)", "fehlende Förderschwerpunkte",
+               "Nachrichten versandt", "Nachrichten fehlgeschlagen")
+    rows = tuple(
+        (*_place(a), a.schools_in_scope, a.schools_assigned, a.coverage_percent, a.consultations_held,
+         a.protocols_published, len(a.special_needs), ", ".join(a.missing_special_needs) or "—",
+         a.messages.sent if a.messages else "nicht verfügbar", a.messages.failed if a.messages else "nicht verfügbar")
+        for a in areas
+    )
+    return Table(key, title, headers, rows)
+
+
+def _network_table(key: str, title: str, rows: list[NetworkRow]) -> Table:
+    stages = rows[0].stages if rows else ()
+    headers: list[str] = ["Verbund", "Kennung", "Region", "Stand", "öffentliche Schulen"]
+    for cell in stages:
+        headers += [f"{cell.title}: Zustand", f"{cell.title}: fällig", f"{cell.title}: beendet"]
+    labels = {cell.stage: cell.title for row in rows for cell in row.stages}
+    body = []
+    for row in rows:
+        values: list[Cell] = [row.name, row.slug, row.region, _reached_label(row, labels), row.member_schools]
+        for cell in row.stages:
+            state = STATE_LABELS.get(cell.state, cell.state)
+            if cell.overdue:
+                state += " (überfällig)"
+            elif cell.on_time is False:
+                state += " (verspätet)"
+            values += [state, cell.due, cell.finished]
+        body.append(tuple(values))
+    return Table(key, title, tuple(headers), tuple(body))
+
+
+def _reached_label(row: NetworkRow, labels: dict[str, str]) -> str:
+    return {NOT_STARTED: NOT_STARTED_LABEL, FINISHED: FINISHED_LABEL}.get(row.reached) or labels.get(
+        row.reached, row.reached)
+
+
+def _completions_table(figures: Figures) -> Table:
+    titles = {category: label for category, label in figures.categories}
+    running = 0
+    rows = []
+    for day, stage, count in figures.completions:
+        running += count
+        rows.append((day, titles.get(stage, stage), count, running))
+    return Table("abschluesse", "Abgeschlossene Stufen im Zeitverlauf",
+                 ("Tag", "Stufe", "abgeschlossen", "kumuliert"), tuple(rows))

@@ -1,0 +1,271 @@
+"""Stage use cases: reconcile a network's stage, advance it, waive it, show it.
+
+``reconcile_stage`` is what a stage flow runs: idempotent, it opens the stage when its predecessor
+is done, moves it to ``ready`` when the exit criteria are met, completes it when the template needs
+no sign-off, and moves it back to ``open`` when criteria are lost. Running it twice changes nothing
+the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from domain.business_days import BusinessCalendar
+from domain.criteria import sections_for, unmet_criteria
+from domain.errors import IllegalTransition, InvalidInput
+from domain.models import Network
+from domain.process import ProcessTemplate, StageTemplate
+from domain.stages import SYSTEM_ACTOR, AuditEvent, StageRun, StageState
+from services import facts as facts_loader
+from services.bootstrap import App
+from services.clock import local_date
+from services.lookup import (
+    ensure_stage_runs,
+    network_by_slug,
+    region_of,
+    stage_run,
+    stage_runs,
+    template_of,
+)
+
+
+class Outcome:
+    """Names of the flows' final states (what happened to the stage)."""
+
+    waiting_for_previous = "WaitingForPreviousStage"
+    awaiting_partners = "AwaitingPartners"
+    awaiting_sign_off = "AwaitingSignOff"
+    completed = "StageCompleted"
+    waived = "StageWaived"
+
+
+@dataclass
+class StageReport:
+    """A stage's state after a use case, as plain values (safe to pass to and from flows)."""
+
+    network: str
+    region: str
+    stage: str
+    cycle: int
+    state: str
+    outcome: str
+    due: str | None = None
+    unmet: list[str] = field(default_factory=list)
+    transitions: list[str] = field(default_factory=list)
+    next_stage: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _unmet(session: Session, network: Network, state: str, stage: StageTemplate, at: dt.datetime) -> list[str]:
+    facts = facts_loader.load_facts(session, network, state, at, sections_for(stage))
+    return unmet_criteria(stage, facts)
+
+
+def _predecessor_done(session: Session, network: Network, template: ProcessTemplate, stage: str) -> bool:
+    previous = template.predecessor(stage)
+    if previous is None:
+        return True
+    return stage_run(session, network, previous.name).is_done
+
+
+def _apply(session: Session, run: StageRun, event: AuditEvent, log: list[str]) -> None:
+    session.add(run)
+    session.add(event)
+    log.append(f"{event.from_state}→{event.to_state}")
+
+
+def reconcile_in(session: Session, app: App, network: Network, stage_name: str, at: dt.datetime) -> StageReport:
+    """The reconcile step inside an open session (the caller commits)."""
+    template = template_of(network)
+    stage = template.stage(stage_name)
+    region = region_of(session, network)
+    ensure_stage_runs(session, network)
+    session.flush()
+    run = stage_run(session, network, stage_name, lock=True)
+    recorded = app.wall_time()
+    log: list[str] = []
+    unmet: list[str] = []
+    outcome = ""
+    while not outcome:
+        state = StageState(run.state)
+        if state is StageState.pending:
+            if not _predecessor_done(session, network, template, stage_name):
+                outcome = Outcome.waiting_for_previous
+                continue
+            due = BusinessCalendar(region.state).add_business_days(local_date(at), stage.due_business_days)
+            _apply(session, run, run.transition(StageState.open, at=at, recorded_at=recorded, due=due), log)
+        elif state is StageState.open:
+            unmet = _unmet(session, network, region.state, stage, at)
+            if unmet:
+                outcome = Outcome.awaiting_partners
+                continue
+            _apply(session, run, run.transition(StageState.ready, at=at, recorded_at=recorded), log)
+        elif state is StageState.ready:
+            unmet = _unmet(session, network, region.state, stage, at)
+            if unmet:
+                event = run.transition(StageState.open, at=at, recorded_at=recorded, unmet=unmet)
+                _apply(session, run, event, log)
+                outcome = Outcome.awaiting_partners
+            elif stage.sign_off:
+                outcome = Outcome.awaiting_sign_off
+            else:
+                _apply(session, run, run.transition(StageState.completed, at=at, recorded_at=recorded), log)
+        else:
+            outcome = Outcome.completed if state is StageState.completed else Outcome.waived
+    return _report(network, region.slug, run, outcome, unmet, log, template)
+
+
+def _report(
+    network: Network, region: str, run: StageRun, outcome: str, unmet: list[str],
+    log: list[str], template: ProcessTemplate,
+) -> StageReport:
+    successor = template.successor(run.stage)
+    return StageReport(
+        network=network.slug,
+        region=region,
+        stage=run.stage,
+        cycle=run.cycle,
+        state=StageState(run.state).value,
+        outcome=outcome,
+        due=run.due.isoformat() if run.due else None,
+        unmet=unmet,
+        transitions=log,
+        next_stage=successor.name if successor and run.is_done else None,
+    )
+
+
+def reconcile_stage(app: App, network_slug: str, stage: str, at: dt.datetime | None = None) -> StageReport:
+    """Bring one network's stage up to date with its facts (idempotent)."""
+    at = at or app.now()
+    with app.uow() as uow:
+        network = network_by_slug(uow.session, network_slug)
+        report = reconcile_in(uow.session, app, network, stage, at)
+        uow.commit()
+    return report
+
+
+def show_stage(app: App, network_slug: str, stage_name: str, at: dt.datetime | None = None) -> dict[str, Any]:
+    """The stage's state, dates, unmet criteria and audit trail."""
+    from sqlmodel import col, select
+
+    at = at or app.now()
+    with app.uow() as uow:
+        session = uow.session
+        network = network_by_slug(session, network_slug)
+        template = template_of(network)
+        stage = template.stage(stage_name)
+        run = stage_run(session, network, stage_name)
+        region = region_of(session, network)
+        unmet = _unmet(session, network, region.state, stage, at) if not run.is_done else []
+        events = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.network_id == network.id, AuditEvent.stage == stage_name)
+            .order_by(col(AuditEvent.at), col(AuditEvent.recorded_at))
+        ).all()
+        return {
+            "network": network.slug,
+            "stage": stage.name,
+            "title": stage.title,
+            "cycle": run.cycle,
+            "state": run.state,
+            "due": run.due.isoformat() if run.due else None,
+            "opened_at": _iso(run.opened_at),
+            "completed_at": _iso(run.completed_at),
+            "waiver_reason": run.waiver_reason,
+            "sign_off": stage.sign_off,
+            "unmet": unmet,
+            "events": [
+                {"at": _iso(e.at), "actor": e.actor, "action": e.action, "from": e.from_state,
+                 "to": e.to_state, "reason": e.reason}
+                for e in events
+            ],
+        }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def advance_stage(
+    app: App, network_slug: str, stage_name: str, *, by: str | None = None, at: dt.datetime | None = None
+) -> StageReport:
+    """Make the one next legal transition of the stage, or raise ``IllegalTransition`` saying why.
+
+    pending → open (predecessor done), open → ready (criteria met), ready → completed (sign-off).
+    """
+    at = at or app.now()
+    actor = by or SYSTEM_ACTOR
+    with app.uow() as uow:
+        session = uow.session
+        network = network_by_slug(session, network_slug)
+        template = template_of(network)
+        stage = template.stage(stage_name)
+        region = region_of(session, network)
+        run = stage_run(session, network, stage_name, lock=True)
+        state = StageState(run.state)
+        recorded = app.wall_time()
+        log: list[str] = []
+        if state is StageState.pending:
+            due = BusinessCalendar(region.state).add_business_days(local_date(at), stage.due_business_days)
+            done = _predecessor_done(session, network, template, stage_name)
+            event = run.transition(StageState.open, at=at, recorded_at=recorded, actor=actor,
+                                   predecessors_done=done, due=due)
+        elif state in (StageState.open, StageState.ready):
+            target = StageState.ready if state is StageState.open else StageState.completed
+            if target is StageState.completed and stage.sign_off and actor == SYSTEM_ACTOR:
+                raise IllegalTransition(stage_name, state.value, target.value,
+                                        why="die Abnahme braucht die verantwortliche Person (--by E-MAIL)")
+            unmet = _unmet(session, network, region.state, stage, at)
+            event = run.transition(target, at=at, recorded_at=recorded, actor=actor, unmet=unmet)
+        else:
+            raise IllegalTransition(stage_name, state.value, "—", why="die Stufe ist bereits beendet")
+        _apply(session, run, event, log)
+        report = _report(network, region.slug, run, run.state, [], log, template)
+        uow.commit()
+    _trigger_after(app, report, at)
+    return report
+
+
+def waive_stage(
+    app: App, network_slug: str, stage_name: str, *, reason: str, by: str, at: dt.datetime | None = None
+) -> StageReport:
+    """Waive a stage with a reason, by a process owner; audited."""
+    if not (reason or "").strip():
+        raise InvalidInput("--reason: ein Verzicht braucht eine Begründung")
+    if not (by or "").strip():
+        raise InvalidInput("--by: ein Verzicht braucht die E-Mail-Adresse der Prozessverantwortlichen")
+    at = at or app.now()
+    with app.uow() as uow:
+        session = uow.session
+        network = network_by_slug(session, network_slug)
+        template = template_of(network)
+        run = stage_run(session, network, stage_name, lock=True)
+        event = run.transition(StageState.waived, at=at, recorded_at=app.wall_time(), actor=by.strip(),
+                               reason=reason.strip())
+        log: list[str] = []
+        _apply(session, run, event, log)
+        report = _report(network, region_of(session, network).slug, run, Outcome.waived, [], log, template)
+        uow.commit()
+    _trigger_after(app, report, at)
+    return report
+
+
+def _trigger_after(app: App, report: StageReport, at: dt.datetime) -> None:
+    """After a manual move, let the flows carry on (complete, or open the next stage)."""
+    if report.state in (StageState.completed, StageState.waived):
+        if report.next_stage:
+            app.trigger(report.network, report.next_stage, at)
+    else:
+        app.trigger(report.network, report.stage, at)
+
+
+def network_stage_names(app: App, network_slug: str) -> list[str]:
+    with app.uow() as uow:
+        network = network_by_slug(uow.session, network_slug)
+        return [run.stage for run in stage_runs(uow.session, network.id)] or template_of(network).stage_names

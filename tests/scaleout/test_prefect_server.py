@@ -1,0 +1,169 @@
+"""Scale-out end to end: a real Prefect server on PostgreSQL, the deployments, two process workers.
+
+Creates fresh databases, starts the server on a free loopback port, creates the pool and the
+deployments (``python -m deployments.stack deploy``), starts two workers, prepares the sample
+region's partner input, triggers the region build-out deployment, signs the analysis off (which
+triggers the potentials deployment through the trigger port), waits, signs the protocol off, and
+checks every flow run and every stage. Stops everything it started.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = [pytest.mark.scaleout, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "sn-muldenland"
+STAGES = ["analysis", "potentials", "goals", "consultation", "protocol"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def stack(tmp_path: Path, pg_database_url: str) -> Iterator[dict[str, str]]:
+    from tests_support_pg import create_database, drop_database  # type: ignore[import-not-found]
+
+    prefect_db = create_database(f"prefect_test_{uuid.uuid4().hex[:10]}")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(
+        PREFECT_HOME=str(tmp_path / "prefect-home"),
+        PREFECT_SERVER_DATABASE_CONNECTION_URL=f"postgresql+asyncpg://postgres@127.0.0.1:5432/{prefect_db}",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_WORKER_QUERY_SECONDS="1",
+        PREFECT_WORKER_PREFETCH_SECONDS="1",
+        VERBUND_DATABASE_URL=pg_database_url,
+        VERBUND_STACK_DIR=str(tmp_path / "stack"),
+        VERBUND_EXECUTION="deployments",
+    )
+    sys.path.insert(0, str(ROOT))
+    from deployments import stack as commands
+
+    os.environ["VERBUND_STACK_DIR"] = env["VERBUND_STACK_DIR"]
+    try:
+        url = commands.start_server(port, env)
+        env["PREFECT_API_URL"] = url
+        deployed = subprocess.run([sys.executable, "-m", "deployments.stack", "deploy"], cwd=ROOT, env=env,
+                                  capture_output=True, text=True, timeout=300, check=False)
+        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+        commands.start_workers(2, url, env)
+        yield env
+    finally:
+        stopped = commands.stop_all()
+        os.environ.pop("VERBUND_STACK_DIR", None)
+        drop_database(prefect_db)
+        assert "server" in stopped
+
+
+def _prepare_input(env: dict[str, str]) -> Any:
+    """Every partner's input for all stages, recorded through the services (no flows yet)."""
+    from cli import demo
+    from domain.business_days import BusinessCalendar
+    from services.bootstrap import bootstrap
+    from services.clock import BERLIN, ManualClock
+    from services.ports import NoTrigger
+    from services.sample import build_sample_region
+    from services.settings import Settings
+
+    start = demo.DEMO_START
+    app = bootstrap(Settings(database_url=env["VERBUND_DATABASE_URL"]), clock=ManualClock(start), trigger=NoTrigger())
+    networks = build_sample_region(app, at=start).networks
+    calendar = BusinessCalendar("SN")
+
+    def day(offset: int) -> dt.datetime:
+        return dt.datetime.combine(calendar.add_business_days(start.date(), offset), dt.time(9), tzinfo=BERLIN)
+
+    meeting = calendar.add_business_days(start.date(), 45)
+    for index, network in enumerate(networks):
+        for wave in range(3):
+            demo._analysis_wave(app, network, wave, day(5 + 5 * wave))
+        demo._potentials(app, network, day(20))
+        demo._goals(app, network, day(28))
+        demo._schedule(app, network, day(30), meeting, index)
+        demo._hold(app, network, day(45))
+        demo._circulate(app, network, day(47))
+        demo._finish_protocol(app, network, day(58))
+    return app, networks, day
+
+
+def _wait_for(predicate: Any, what: str, timeout: float = 240.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_region_build_out_through_server_workers_and_deployments(stack: dict[str, str]) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    app, networks, day = _prepare_input(stack)
+    from flows.runtime import use_app
+    from flows.trigger import DeploymentTrigger
+    from services.queries import network_overview, status
+    from services.stages import advance_stage
+
+    with temporary_settings({PREFECT_API_URL: stack["PREFECT_API_URL"]}):
+        from prefect.deployments import run_deployment
+        from prefect.utilities.asyncutils import run_coro_as_sync
+
+        region_run = run_deployment(
+            "region-buildout/verbund", parameters={"region": REGION, "at": day(59).isoformat()}, timeout=300,
+            tags=[f"region:{REGION}"],
+        )
+        assert region_run is not None and region_run.state is not None
+        assert region_run.state.is_completed(), region_run.state
+        for network in networks:
+            assert network_overview(app, network)["stages"]["analysis"] == "ready"
+
+        app.trigger = DeploymentTrigger()
+        use_app(app)  # the composition root's job: the trigger looks the network's region up through it
+        for network in networks:
+            advance_stage(app, network, "analysis", by="po@example.org", at=day(60))
+        assert app.trigger.failures == []
+        assert len(app.trigger.created) == len(networks)
+        _wait_for(lambda: all(network_overview(app, n)["stages"]["protocol"] == "ready" for n in networks),
+                  "every protocol to be ready")
+        for network in networks:
+            advance_stage(app, network, "protocol", by="po@example.org", at=day(61))
+
+        runs = run_coro_as_sync(_all_flow_runs())
+        use_app(None)
+    data = status(app, region=REGION)
+    assert all(stage["state"] == "completed" for network in data["networks"] for stage in network["stages"])
+
+    by_name = {run.name: run for run in runs}
+    for network in networks:
+        for stage in STAGES:
+            run = by_name.get(f"{stage} · {network}")
+            assert run is not None, f"no flow run '{stage} · {network}'"
+            assert run.state_type.value == "COMPLETED", (run.name, run.state_name)
+            assert {f"network:{network}", f"stage:{stage}", f"region:{REGION}"} <= set(run.tags)
+    assert all(run.state_type.value == "COMPLETED" for run in runs), [(r.name, r.state_name) for r in runs]
+    assert all(re.fullmatch(r"(build-out|analysis|potentials|goals|consultation|protocol) · [a-z0-9-]+", r.name)
+               for r in runs), sorted(r.name for r in runs)
+
+
+async def _all_flow_runs() -> list[Any]:
+    from prefect import get_client
+
+    async with get_client() as client:
+        return await client.read_flow_runs(limit=200)
