@@ -116,7 +116,9 @@ def test_a_cancelled_consultation_gets_a_cancellation_and_no_invitation(region_a
     assert any(m.subject.startswith("Abgesagt") or "Abgesagt" in m.body for m in fake.sent)
 
 
-def test_a_contact_in_several_networks_gets_one_message_a_day_with_all_items(region_app: App, fake: FakeNotifier) -> None:
+def test_a_contact_in_several_networks_gets_one_message_a_day_with_all_items(
+    region_app: App, fake: FakeNotifier
+) -> None:
     for network in ("kv-auental-sued", "kv-heidegrund-west"):
         reconcile_stage(region_app, network, "analysis", START)
     sweep(region_app, START)
@@ -139,7 +141,8 @@ def test_a_contact_in_several_networks_gets_one_message_a_day_with_all_items(reg
 
 def test_contacts_without_a_channel_are_reported_and_kept_as_suppressed(region_app: App) -> None:
     with region_app.uow() as uow:
-        contact = uow.session.exec(select(Contact).join(Organisation).where(Organisation.kind == "youth_welfare")).first()
+        query = select(Contact).join(Organisation).where(Organisation.kind == "youth_welfare")
+        contact = uow.session.exec(query).first()
         assert contact is not None
         contact.channels = []
         uow.session.add(contact)

@@ -106,7 +106,8 @@ def test_an_invitation_arrives_by_smtp_in_german_with_an_ics_in_berlin_time(regi
     body = _text(mail)
     assert "Termin: 30.10.2019, 10:00 Uhr" in body and "Landratsamt Auental, Saal 2" in body
     assert mail["Message-ID"] == f"<{mail['X-Verbund-Delivery']}@verbund>"
-    keys = {row["key"] for row in outbox_messages(region_app, network=NETWORK)["messages"] if row["kind"] == "invitation"}
+    rows = outbox_messages(region_app, network=NETWORK)["messages"]
+    keys = {row["key"] for row in rows if row["kind"] == "invitation"}
     assert set(mail["X-Verbund-Key"].split(",")) <= keys
     event = _ics(mail).walk("VEVENT")[0]
     start = event.decoded("DTSTART")
