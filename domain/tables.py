@@ -1,5 +1,6 @@
 """Every table of the domain, imported in one place (for migrations and metadata)."""
 
+from domain.access import AppSecret, ChannelOptOut, ContactDeputy, DashboardUser, StandIn, UserScope, UserSession
 from domain.models import Contact, Membership, Network, Organisation, Region
 from domain.outbox import OutboxItem
 from domain.schools import ONE_ASSIGNMENT_PER_SCHOOL
@@ -19,10 +20,14 @@ from domain.work import (
 __all__ = [
     "ONE_ASSIGNMENT_PER_SCHOOL",
     "AnalysisEntry",
+    "AppSecret",
     "Attendance",
     "AuditEvent",
+    "ChannelOptOut",
     "Consultation",
     "Contact",
+    "ContactDeputy",
+    "DashboardUser",
     "Goal",
     "GoalPotential",
     "Membership",
@@ -35,4 +40,7 @@ __all__ = [
     "Recommendation",
     "Region",
     "StageRun",
+    "StandIn",
+    "UserScope",
+    "UserSession",
 ]

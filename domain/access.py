@@ -1,0 +1,107 @@
+"""Who may use the dashboard, and partners' own settings.
+
+Glossary: Prozessverantwortliche → ``process_owner`` (scope: a region or a Land); Koordination →
+``coordinator`` (scope: networks); Ministerium → ``ministry`` (reads everything); Vertretung →
+``StandIn`` (a coordinator's stand-in for an absence) and ``ContactDeputy`` (a partner contact's
+deputy). Partners have no account: they act through signed links (``services.links``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+
+from sqlalchemy import Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from domain.columns import UTCDateTime, new_id
+
+
+class UserRole(StrEnum):
+    ministry = "ministry"
+    process_owner = "process_owner"
+    coordinator = "coordinator"
+
+
+ROLE_LABELS = {"ministry": "Ministerium", "process_owner": "Prozessverantwortliche", "coordinator": "Koordination"}
+
+
+class ScopeKind(StrEnum):
+    land = "land"  # value: Land code (SN, NW, HE)
+    region = "region"  # value: region slug
+    network = "network"  # value: network slug
+
+
+class DashboardUser(SQLModel, table=True):
+    """A person who logs in to the dashboard; the password is stored as an scrypt hash."""
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    email: str = Field(unique=True, index=True)
+    name: str = ""
+    role: str
+    password_hash: str
+    active: bool = True
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class UserScope(SQLModel, table=True):
+    """What a user is responsible for: a Land, a region or a network (by code or slug)."""
+
+    __table_args__ = (UniqueConstraint("user_id", "kind", "value"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="dashboarduser.id", index=True)
+    kind: str
+    value: str
+
+
+class UserSession(SQLModel, table=True):
+    """A login session; ``id`` is the SHA-256 of the cookie's token (the token itself is never stored)."""
+
+    id: str = Field(primary_key=True)
+    user_id: uuid.UUID = Field(foreign_key="dashboarduser.id", index=True)
+    csrf: str
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class StandIn(SQLModel, table=True):
+    """A coordinator's stand-in: acts for the coordinator's networks from ``valid_from`` until ``valid_to``."""
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    coordinator_id: uuid.UUID = Field(foreign_key="dashboarduser.id", index=True)
+    stand_in_id: uuid.UUID = Field(foreign_key="dashboarduser.id", index=True)
+    valid_from: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    valid_to: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    created_by: str
+
+    def active_at(self, at: dt.datetime) -> bool:
+        return self.valid_from <= at < self.valid_to
+
+
+class ContactDeputy(SQLModel, table=True):
+    """A partner contact's deputy (itself a contact of the same organisation)."""
+
+    contact_id: uuid.UUID = Field(foreign_key="contact.id", primary_key=True)
+    deputy_id: uuid.UUID = Field(foreign_key="contact.id")
+    named_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class ChannelOptOut(SQLModel, table=True):
+    """A channel a contact switched off: moved out of ``Contact.channels``, kept here to switch it on again."""
+
+    __table_args__ = (UniqueConstraint("contact_id", "channel"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    contact_id: uuid.UUID = Field(foreign_key="contact.id", index=True)
+    channel: str = Field(sa_column=Column(Text, nullable=False))
+    opted_out_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AppSecret(SQLModel, table=True):
+    """Generated secrets (the partner links' signing key when ``VERBUND_SECRET_KEY`` is unset)."""
+
+    name: str = Field(primary_key=True)
+    value: str
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
