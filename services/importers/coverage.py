@@ -32,12 +32,12 @@ def open_organisation(at: dt.datetime):  # type: ignore[no-untyped-def]
 
 
 def schools_in_scope(session: Session, at: dt.datetime, region_id: uuid.UUID | None = None) -> list[Any]:
-    query = sa_select(Organisation.id, Organisation.region_id, Organisation.name, Organisation.source_id,
-                      Organisation.latitude, Organisation.longitude).where(
-        Organisation.kind == OrganisationKind.public_school, col(Organisation.in_scope).is_(True),
+    query = sa_select(col(Organisation.id), col(Organisation.region_id), col(Organisation.name),
+                      col(Organisation.source_id), col(Organisation.latitude), col(Organisation.longitude)).where(
+        col(Organisation.kind) == OrganisationKind.public_school, col(Organisation.in_scope).is_(True),
         open_organisation(at))
     if region_id is not None:
-        query = query.where(Organisation.region_id == region_id)
+        query = query.where(col(Organisation.region_id) == region_id)
     return list(session.execute(query).all())
 
 
@@ -81,7 +81,8 @@ def coverage_report(app: App, at: dt.datetime | None = None) -> dict[str, Any]:
         "as_of": at.isoformat(),
         "regions": rows,
         "states": [{"state": state, **{key: totals[key] for key in keys}} for state, totals in sorted(states.items())],
-        "out_of_scope": [{"source_id": o[0], "name": o[1], "region": slugs.get(o[2]) if o[2] else None, "reason": o[3]} for o in out],
+        "out_of_scope": [{"source_id": o[0], "name": o[1], "region": slugs.get(o[2]) if o[2] else None,
+                          "reason": o[3]} for o in out],
     }
 
 
@@ -109,10 +110,10 @@ def foci_matrix(app: App, network: str | None = None, at: dt.datetime | None = N
 
 def _members(session: Session, network: Network, at: dt.datetime) -> list[_School]:
     rows = session.execute(
-        sa_select(Organisation.name, Organisation.school_types, Organisation.special_needs, Organisation.latitude,
-               Organisation.longitude)
+        sa_select(col(Organisation.name), col(Organisation.school_types), col(Organisation.special_needs),
+                  col(Organisation.latitude), col(Organisation.longitude))
         .join(Membership, col(Membership.organisation_id) == col(Organisation.id))
-        .where(Membership.network_id == network.id, active_membership(at), open_organisation(at),
+        .where(col(Membership.network_id) == network.id, active_membership(at), open_organisation(at),
                col(Organisation.kind).in_([OrganisationKind.public_school, OrganisationKind.private_school]))
         .distinct()
     ).all()
