@@ -4,6 +4,9 @@ What counts as of a date comes from when things happened (domain time): stage tr
 (``AuditEvent`` with entity ``stage``), memberships' ``valid_from``/``valid_to``, schools'
 ``closed_at``, ``Consultation.held_at``, ``Protocol.published_at``, the outbox's ``sent_at``.
 The stage run's ``due`` is used as fixed when the stage opened (it never changes afterwards).
+The school register itself is not historized: a school's kind, region, scope and Förderschwerpunkte
+are taken as they are now, and it counts from the beginning unless ``closed_at`` says otherwise
+(see docs/report.md).
 """
 
 from __future__ import annotations
@@ -62,7 +65,11 @@ class RegionRecord:
 
 @dataclass(frozen=True)
 class SchoolRecord:
-    """A public school, or any organisation with a Förderschwerpunkt."""
+    """A public school in scope (to be assigned), or any organisation with a Förderschwerpunkt.
+
+    ``public`` is False for public schools the import marked out of scope (``verbund coverage``
+    lists them with the reason): they count neither in scope nor as assigned, as in the coverage.
+    """
 
     id: uuid.UUID
     region_id: uuid.UUID | None
@@ -164,10 +171,10 @@ def _stage_titles(templates: set[str]) -> dict[tuple[str, str], str]:
 
 def _schools(session: Session, region_ids: set[uuid.UUID]) -> list[SchoolRecord]:
     table = Organisation.__table__.c  # type: ignore[attr-defined]
-    query = sa_select(table.id, table.region_id, table.kind, table.special_needs, table.closed_at)
+    query = sa_select(table.id, table.region_id, table.kind, table.in_scope, table.special_needs, table.closed_at)
     schools = []
-    for oid, region_id, kind, needs, closed_at in session.connection().execute(query):
-        public = kind == OrganisationKind.public_school
+    for oid, region_id, kind, in_scope, needs, closed_at in session.connection().execute(query):
+        public = kind == OrganisationKind.public_school and bool(in_scope)
         if (public and region_id in region_ids) or needs:
             schools.append(SchoolRecord(oid, region_id, public, tuple(needs or ()), closed_at))
     return schools

@@ -164,3 +164,20 @@ def test_a_failed_report_leaves_an_existing_file_as_it_was(app: App, region: lis
     write_report(app, dt.date(2019, 10, 1), "md", target, region="sn-muldenland")
     assert target.read_text(encoding="utf-8").startswith("# Stand des Aufbaus der Kooperationsverbünde")
     assert [p.name for p in target.parent.iterdir()] == ["bericht.md"]  # no temporary file left behind
+
+
+def test_public_schools_the_import_put_out_of_scope_count_neither_in_scope_nor_assigned(
+    app: App, region: list[str]
+) -> None:
+    with app.uow() as uow:
+        school = uow.session.exec(
+            select(Organisation).where(Organisation.kind == OrganisationKind.public_school).order_by(
+                col(Organisation.name))).first()
+        assert school is not None
+        school.in_scope = False
+        school.out_of_scope_reason = "Schule in Abwicklung"
+        uow.session.add(school)
+        uow.commit()
+    total = build_report(app, dt.date(2019, 10, 1)).figures.total
+    assert (total.schools_in_scope, total.schools_assigned) == (59, 59)
+    assert total.coverage_percent == 100.0
