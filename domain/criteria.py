@@ -67,6 +67,30 @@ class CoverageFact:
     multiply_assigned: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class RoleFact:
+    name: str
+    kind: str
+    role: str
+
+
+@dataclass(frozen=True)
+class AgreementFact:
+    title: str
+    parties: tuple[str, ...]
+    signed_on: dt.date | None
+    fields_of_action: tuple[str, ...]
+    responsibilities: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class DecisionFact:
+    kind: str
+    title: str
+    adopted: bool
+    reason: str
+
+
 @dataclass
 class NetworkFacts:
     """What the checks may read; sections a stage does not need stay ``None``."""
@@ -82,6 +106,12 @@ class NetworkFacts:
     consultation: ConsultationFact | None = None
     protocol: ProtocolFact | None = None
     recommendations: int | None = None
+    stage: str | None = None  # the stage and cycle being checked (decisions, evidence)
+    cycle: int = 1
+    roles: list[RoleFact] | None = None
+    agreements: list[AgreementFact] | None = None
+    decisions: list[DecisionFact] | None = None
+    evidence: dict[str, str] | None = None  # step → text, for this stage and cycle
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -228,6 +258,81 @@ def recommendations_tracked(facts: NetworkFacts, params: dict[str, Any]) -> list
     return [] if count >= int(params.get("minimum", 1)) else ["keine Empfehlungen für die Weiterarbeit erfasst"]
 
 
+def roles_filled(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    """Members in ``role``: at least ``minimum``, covering every partner kind in ``kinds``."""
+    roles: list[RoleFact] = _need(facts.roles, "roles")
+    role = params["role"]
+    holders = [r for r in roles if r.role == role]
+    unmet = []
+    minimum = int(params.get("minimum", 1))
+    if len(holders) < minimum:
+        unmet.append(f"Rolle {params.get('title', role)}: {len(holders)} statt mindestens {minimum} Mitglieder")
+    present = {r.kind for r in holders}
+    missing = [k for k in params.get("kinds", []) if k not in present]
+    if missing:
+        labels = ", ".join(KIND_LABELS.get(k, k) for k in missing)
+        unmet.append(f"Rolle {params.get('title', role)}: es fehlen {labels}")
+    return unmet
+
+
+def agreement_signed(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    """A signed agreement with enough parties; optionally with fields of action and responsibilities
+    (each naming who implements and who checks quality)."""
+    agreements: list[AgreementFact] = _need(facts.agreements, "agreements")
+    title = params.get("title", "Vereinbarung")
+    signed = [a for a in agreements if a.signed_on is not None and a.signed_on <= local_date(facts.at)]
+    if not signed:
+        return [f"{title}: noch keine unterzeichnete Vereinbarung"]
+    minimum = int(params.get("min_parties", 2))
+    unmet = []
+    for agreement in signed:
+        parties = len(set(agreement.parties))
+        if parties < minimum:
+            unmet.append(f"{agreement.title}: {parties} statt mindestens {minimum} Vertragsparteien")
+        if params.get("with_fields_of_action") and not agreement.fields_of_action:
+            unmet.append(f"{agreement.title}: keine vereinbarten Handlungsfelder")
+        if params.get("with_responsibilities"):
+            if not agreement.responsibilities:
+                unmet.append(f"{agreement.title}: keine Zuständigkeiten geklärt")
+            lacking = [
+                str(item.get("task") or "?") for item in agreement.responsibilities
+                if not (item.get("task") and item.get("implements") and item.get("checks_quality"))
+            ]
+            if lacking:
+                unmet.append(f"{agreement.title}: ohne Umsetzung und Qualitätssicherung: {_names(lacking)}")
+    return unmet
+
+
+def decisions_adopted(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    """At least ``minimum`` decisions of ``kind`` adopted by consensus in this stage and cycle."""
+    decisions: list[DecisionFact] = _need(facts.decisions, "decisions")
+    kind = params.get("kind")
+    relevant = [d for d in decisions if kind is None or d.kind == kind]
+    adopted = [d for d in relevant if d.adopted]
+    minimum = int(params.get("minimum", 1))
+    if len(adopted) >= minimum:
+        return []
+    what = params.get("title", "Beschlüsse")
+    text = f"{what}: {len(adopted)} von mindestens {minimum} im Konsens beschlossen"
+    refused = [f"{d.title} ({d.reason})" for d in relevant if not d.adopted]
+    if refused:
+        text += "; nicht beschlossen: " + "; ".join(refused)
+    return [text]
+
+
+def steps_documented(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
+    """Every step in ``steps`` documented for this stage and cycle (``titles`` names them)."""
+    evidence: dict[str, str] = _need(facts.evidence, "evidence")
+    steps = list(params.get("steps", []))
+    titles = list(params.get("titles", []))
+    label = {step: titles[i] if i < len(titles) else step for i, step in enumerate(steps)}
+    missing = [label[step] for step in steps if step not in evidence]
+    if not missing:
+        return []
+    cycle = f" (Durchlauf {facts.cycle})" if facts.cycle > 1 else ""
+    return [f"noch nicht dokumentiert{cycle}: " + ", ".join(missing)]
+
+
 CHECKS: dict[str, Check] = {
     "schools_covered": schools_covered,
     "required_partners": required_partners,
@@ -239,6 +344,48 @@ CHECKS: dict[str, Check] = {
     "goals_confirmed": goals_confirmed,
     "protocol_published": protocol_published,
     "recommendations_tracked": recommendations_tracked,
+    "roles_filled": roles_filled,
+    "agreement_signed": agreement_signed,
+    "decisions_adopted": decisions_adopted,
+    "steps_documented": steps_documented,
+}
+
+# The parameters each check accepts and their types (``list`` means a list of texts); templates are
+# parsed strictly against this.
+PARAMS: dict[str, dict[str, type]] = {
+    "schools_covered": {},
+    "required_partners": {"kinds": list},
+    "analysis_complete": {"categories": list},
+    "potentials_per_area": {"areas": list},
+    "goals_well_formed": {},
+    "consultation_invited_ahead": {"business_days": int},
+    "consultation_held_with_quorum": {"kinds": list},
+    "goals_confirmed": {},
+    "protocol_published": {},
+    "recommendations_tracked": {"minimum": int},
+    "roles_filled": {"role": str, "title": str, "kinds": list, "minimum": int},
+    "agreement_signed": {"title": str, "min_parties": int, "with_fields_of_action": bool,
+                         "with_responsibilities": bool},
+    "decisions_adopted": {"kind": str, "title": str, "minimum": int},
+    "steps_documented": {"steps": list, "titles": list},
+}
+
+# What each check does, for ``verbund templates show`` and docs/templates.md.
+DESCRIPTIONS: dict[str, str] = {
+    "schools_covered": "jede öffentliche Schule der Region genau einem Verbund zugeordnet",
+    "required_partners": "Pflichtpartner (kinds) sind Mitglieder",
+    "analysis_complete": "jedes Mitglied hat je Kategorie einen Eintrag oder „keine Angaben“ mit Grund",
+    "potentials_per_area": "mindestens ein Potenzial je Bereich, mit einbringenden Partnern",
+    "goals_well_formed": "jedes Ziel mit Potenzial, Verantwortlichen, Indikator und Zieltermin",
+    "consultation_invited_ahead": "Einladung mindestens business_days Werktage vor der Beratung",
+    "consultation_held_with_quorum": "Beratung gehalten, Partnerarten (kinds) anwesend",
+    "goals_confirmed": "alle Ziele bestätigt",
+    "protocol_published": "Protokoll ohne offene Einsprüche genehmigt, eingefroren, veröffentlicht",
+    "recommendations_tracked": "mindestens minimum Empfehlungen erfasst",
+    "roles_filled": "mindestens minimum Mitglieder in der Rolle role, alle Partnerarten (kinds) vertreten",
+    "agreement_signed": "Vereinbarung unterzeichnet (min_parties Parteien; ggf. Handlungsfelder, Zuständigkeiten)",
+    "decisions_adopted": "mindestens minimum Beschlüsse der Art kind im Konsens gefasst (je Durchlauf)",
+    "steps_documented": "alle Schritte (steps) dieser Stufe dokumentiert (je Durchlauf)",
 }
 
 SECTIONS: dict[str, tuple[str, ...]] = {
@@ -252,6 +399,10 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "goals_confirmed": ("goals",),
     "protocol_published": ("protocol",),
     "recommendations_tracked": ("recommendations",),
+    "roles_filled": ("roles",),
+    "agreement_signed": ("agreements",),
+    "decisions_adopted": ("decisions",),
+    "steps_documented": ("evidence",),
 }
 
 

@@ -27,6 +27,10 @@ class OrganisationKind(StrEnum):
     daycare = "daycare"  # Kita
     employment_agency = "employment_agency"  # Bundesagentur für Arbeit
     school_authority = "school_authority"  # Schulaufsicht / Schulamt
+    vocational_school = "vocational_school"  # Berufskolleg (issue 8)
+    education_provider = "education_provider"  # Bildungsträger (issue 8)
+    company = "company"  # Betrieb (issue 8)
+    business_association = "business_association"  # Wirtschaftsorganisation: Kammer, Verband (issue 8)
     other = "other"
 
 
@@ -40,6 +44,10 @@ KIND_LABELS: dict[str, str] = {
     "daycare": "Kindertageseinrichtung",
     "employment_agency": "Agentur für Arbeit",
     "school_authority": "Schulaufsicht",
+    "vocational_school": "Berufskolleg",
+    "education_provider": "Bildungsträger",
+    "company": "Betrieb",
+    "business_association": "Wirtschaftsorganisation",
     "other": "Sonstiger Partner",
 }
 

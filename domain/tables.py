@@ -1,6 +1,7 @@
 """Every table of the domain, imported in one place (for migrations and metadata)."""
 
 from domain.access import AppSecret, ChannelOptOut, ContactDeputy, DashboardUser, StandIn, UserScope, UserSession
+from domain.governance import Agreement, Decision, DecisionVote, StageEvidence
 from domain.models import Contact, Membership, Network, Organisation, Region
 from domain.outbox import OutboxItem
 from domain.schools import ONE_ASSIGNMENT_PER_SCHOOL
@@ -19,6 +20,7 @@ from domain.work import (
 
 __all__ = [
     "ONE_ASSIGNMENT_PER_SCHOOL",
+    "Agreement",
     "AnalysisEntry",
     "AppSecret",
     "Attendance",
@@ -28,6 +30,8 @@ __all__ = [
     "Contact",
     "ContactDeputy",
     "DashboardUser",
+    "Decision",
+    "DecisionVote",
     "Goal",
     "GoalPotential",
     "Membership",
@@ -39,6 +43,7 @@ __all__ = [
     "ProtocolObjection",
     "Recommendation",
     "Region",
+    "StageEvidence",
     "StageRun",
     "StandIn",
     "UserScope",

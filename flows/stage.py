@@ -86,11 +86,12 @@ def stage_flow(stage: str, step: Task[..., Any] | None = None) -> Flow[..., Any]
     async def reconcile_stage_flow(network: str, at: str | None = None) -> State[Any]:
         report = await run_step(network, stage, at)
         message = _message(report)
-        if report["outcome"] in DONE_OUTCOMES and report["next_stage"]:
-            following = await call_stage_flow(network, report["next_stage"], report["region"], at)
+        following_stages = report.get("next_stages") or ([report["next_stage"]] if report["next_stage"] else [])
+        for next_stage in following_stages if report["outcome"] in DONE_OUTCOMES else []:
+            following = await call_stage_flow(network, next_stage, report["region"], at)
             if not following.is_completed():
-                message += f" — Folgestufe {report['next_stage']}: {following.name}"
-                get_run_logger().warning("Folgestufe %s fehlgeschlagen: %s", report["next_stage"], following.message)
+                message += f" — Folgestufe {next_stage}: {following.name}"
+                get_run_logger().warning("Folgestufe %s fehlgeschlagen: %s", next_stage, following.message)
         return Completed(name=report["outcome"], message=message, data=report)
 
     reconcile_stage_flow.__doc__ = f"Reconcile the stage '{stage}' of one network, then the next ones while they end."

@@ -10,14 +10,18 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from domain.criteria import (
+    AgreementFact,
     ConsultationFact,
     CoverageFact,
+    DecisionFact,
     GoalFact,
     MemberFact,
     NetworkFacts,
     PotentialFact,
     ProtocolFact,
+    RoleFact,
 )
+from domain.governance import Agreement, Decision, DecisionStatus, StageEvidence
 from domain.models import Membership as M  # noqa: N817  (short alias keeps the queries readable)
 from domain.models import MembershipRole, Network, Organisation, OrganisationKind
 from domain.work import (
@@ -166,7 +170,54 @@ def recommendations(session: Session, network: Network, at: dt.datetime) -> int:
     )
 
 
+def roles(session: Session, network: Network, at: dt.datetime) -> list[RoleFact]:
+    """Every active membership with its role (guests included)."""
+    rows = session.exec(
+        select(Organisation.name, Organisation.kind, M.role)
+        .join(M, col(M.organisation_id) == col(Organisation.id))
+        .where(M.network_id == network.id, _active(at), _open_org(at))
+    ).all()
+    return [RoleFact(name, kind, role) for name, kind, role in rows]
+
+
+def agreements(session: Session, network: Network, at: dt.datetime) -> list[AgreementFact]:
+    rows = session.exec(
+        select(Agreement).where(Agreement.network_id == network.id, col(Agreement.recorded_at) <= at)
+    ).all()
+    return [
+        AgreementFact(a.title, tuple(a.parties), a.signed_on, tuple(a.fields_of_action), tuple(a.responsibilities))
+        for a in rows
+    ]
+
+
+def decisions(session: Session, network: Network, at: dt.datetime, stage: str | None, cycle: int) -> list[DecisionFact]:
+    rows = session.exec(
+        select(Decision).where(
+            Decision.network_id == network.id, Decision.stage == stage, Decision.cycle == cycle,
+            col(Decision.decided_at) <= at,
+        ).order_by(col(Decision.decided_at))
+    ).all()
+    return [DecisionFact(d.kind, d.title, d.status == DecisionStatus.adopted, d.reason) for d in rows]
+
+
+def evidence(session: Session, network: Network, at: dt.datetime, stage: str | None, cycle: int) -> dict[str, str]:
+    rows = session.exec(
+        select(StageEvidence).where(
+            StageEvidence.network_id == network.id, StageEvidence.stage == stage, StageEvidence.cycle == cycle,
+            col(StageEvidence.recorded_at) <= at,
+        )
+    ).all()
+    return {row.kind: row.text for row in rows}
+
+
+CYCLE_LOADERS: dict[str, Callable[[Session, Network, dt.datetime, str | None, int], object]] = {
+    "decisions": decisions,
+    "evidence": evidence,
+}
+
 LOADERS: dict[str, Callable[[Session, Network, dt.datetime], object]] = {
+    "roles": roles,
+    "agreements": agreements,
     "members": members,
     "coverage": coverage,
     "analysis": analysis,
@@ -179,9 +230,14 @@ LOADERS: dict[str, Callable[[Session, Network, dt.datetime], object]] = {
 
 
 def load_facts(
-    session: Session, network: Network, state: str, at: dt.datetime, sections: set[str]
+    session: Session, network: Network, state: str, at: dt.datetime, sections: set[str],
+    *, stage: str | None = None, cycle: int = 1,
 ) -> NetworkFacts:
-    facts = NetworkFacts(network=network.slug, state=state, at=at)
+    """The snapshot at ``at``; ``stage``/``cycle`` scope the per-occurrence sections."""
+    facts = NetworkFacts(network=network.slug, state=state, at=at, stage=stage, cycle=cycle)
     for section in sorted(sections):
-        setattr(facts, section, LOADERS[section](session, network, at))
+        if section in CYCLE_LOADERS:
+            setattr(facts, section, CYCLE_LOADERS[section](session, network, at, stage, cycle))
+        else:
+            setattr(facts, section, LOADERS[section](session, network, at))
     return facts

@@ -1,13 +1,18 @@
 """Stage use cases: reconcile a network's stage, advance it, waive it, show it.
 
-``reconcile_stage`` is what a stage flow runs: idempotent, it opens the stage when its predecessor
-is done, moves it to ``ready`` when the exit criteria are met, completes it when the template needs
-no sign-off, and moves it back to ``open`` when criteria are lost. Running it twice changes nothing
-the second time.
+``reconcile_stage`` is what a stage flow runs: idempotent, it opens the stage when its
+prerequisites (the template's ``after``; by default the stage before) are done, moves it to
+``ready`` when the exit criteria are met, completes it when the template needs no sign-off, and
+moves it back to ``open`` when criteria are lost. Running it twice changes nothing the second time.
+
+A recurring stage (``recurs_every_months``) has one ``StageRun`` per occurrence (``cycle``): when
+the latest occurrence is done and its anniversary has come, reconcile creates the next occurrence
+and opens it; ``advance`` opens it at once (a coordinator brings the next occurrence forward).
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -57,21 +62,57 @@ class StageReport:
     unmet: list[str] = field(default_factory=list)
     transitions: list[str] = field(default_factory=list)
     next_stage: str | None = None
+    next_stages: list[str] = field(default_factory=list)
+    next_cycle_opens: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _unmet(session: Session, network: Network, state: str, stage: StageTemplate, at: dt.datetime) -> list[str]:
-    facts = facts_loader.load_facts(session, network, state, at, sections_for(stage))
+def _unmet(
+    session: Session, network: Network, state: str, stage: StageTemplate, at: dt.datetime, cycle: int = 1
+) -> list[str]:
+    facts = facts_loader.load_facts(session, network, state, at, sections_for(stage), stage=stage.name, cycle=cycle)
     return unmet_criteria(stage, facts)
 
 
+def _done_once(session: Session, network: Network, stage: str) -> bool:
+    """Whether any occurrence of the stage is completed or waived."""
+    return any(run.is_done for run in stage_runs(session, network.id) if run.stage == stage)
+
+
 def _predecessor_done(session: Session, network: Network, template: ProcessTemplate, stage: str) -> bool:
-    previous = template.predecessor(stage)
-    if previous is None:
-        return True
-    return stage_run(session, network, previous.name).is_done
+    """Whether every prerequisite of the stage is done (a recurring one: at least once)."""
+    return all(_done_once(session, network, before.name) for before in template.prerequisites(stage))
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def next_cycle_opens(stage: StageTemplate, run: StageRun) -> dt.date | None:
+    """When the occurrence after ``run`` of a recurring stage opens (None: not recurring / not done)."""
+    if stage.recurs_every_months is None or not run.is_done:
+        return None
+    began = run.opened_at or run.waived_at or run.changed_at
+    if began is None:  # pragma: no cover - a done run has changed
+        return None
+    return add_months(local_date(began), stage.recurs_every_months)
+
+
+def _next_cycle(session: Session, run: StageRun) -> StageRun:
+    following = StageRun(network_id=run.network_id, stage=run.stage, cycle=run.cycle + 1, position=run.position)
+    session.add(following)
+    session.flush()
+    return following
+
+
+def _pending_successors(session: Session, network: Network, template: ProcessTemplate, stage: str) -> list[str]:
+    latest = {run.stage: run for run in stage_runs(session, network.id)}
+    return [s.name for s in template.successors(stage) if s.name not in latest or not latest[s.name].is_done]
 
 
 def _apply(session: Session, run: StageRun, event: AuditEvent, log: list[str]) -> None:
@@ -94,6 +135,10 @@ def reconcile_in(session: Session, app: App, network: Network, stage_name: str, 
     outcome = ""
     while not outcome:
         state = StageState(run.state)
+        opens = next_cycle_opens(stage, run)
+        if opens is not None and local_date(at) >= opens:
+            run = _next_cycle(session, run)
+            continue
         if state is StageState.pending:
             if not _predecessor_done(session, network, template, stage_name):
                 outcome = Outcome.waiting_for_previous
@@ -101,13 +146,13 @@ def reconcile_in(session: Session, app: App, network: Network, stage_name: str, 
             due = BusinessCalendar(region.state).add_business_days(local_date(at), stage.due_business_days)
             _apply(session, run, run.transition(StageState.open, at=at, recorded_at=recorded, due=due), log)
         elif state is StageState.open:
-            unmet = _unmet(session, network, region.state, stage, at)
+            unmet = _unmet(session, network, region.state, stage, at, run.cycle)
             if unmet:
                 outcome = Outcome.awaiting_partners
                 continue
             _apply(session, run, run.transition(StageState.ready, at=at, recorded_at=recorded), log)
         elif state is StageState.ready:
-            unmet = _unmet(session, network, region.state, stage, at)
+            unmet = _unmet(session, network, region.state, stage, at, run.cycle)
             if unmet:
                 event = run.transition(StageState.open, at=at, recorded_at=recorded, unmet=unmet)
                 _apply(session, run, event, log)
@@ -118,14 +163,17 @@ def reconcile_in(session: Session, app: App, network: Network, stage_name: str, 
                 _apply(session, run, run.transition(StageState.completed, at=at, recorded_at=recorded), log)
         else:
             outcome = Outcome.completed if state is StageState.completed else Outcome.waived
-    return _report(network, region.slug, run, outcome, unmet, log, template)
+    following = _pending_successors(session, network, template, stage_name) if run.is_done else []
+    return _report(network, region.slug, run, outcome, unmet, log, template, following)
 
 
 def _report(
     network: Network, region: str, run: StageRun, outcome: str, unmet: list[str],
-    log: list[str], template: ProcessTemplate,
+    log: list[str], template: ProcessTemplate, following: list[str] | None = None,
 ) -> StageReport:
-    successor = template.successor(run.stage)
+    if following is None:
+        following = [s.name for s in template.successors(run.stage)] if run.is_done else []
+    opens = next_cycle_opens(template.stage(run.stage), run)
     return StageReport(
         network=network.slug,
         region=region,
@@ -136,7 +184,9 @@ def _report(
         due=run.due.isoformat() if run.due else None,
         unmet=unmet,
         transitions=log,
-        next_stage=successor.name if successor and run.is_done else None,
+        next_stage=following[0] if following else None,
+        next_stages=following,
+        next_cycle_opens=opens.isoformat() if opens else None,
     )
 
 
@@ -162,7 +212,8 @@ def show_stage(app: App, network_slug: str, stage_name: str, at: dt.datetime | N
         stage = template.stage(stage_name)
         run = stage_run(session, network, stage_name)
         region = region_of(session, network)
-        unmet = _unmet(session, network, region.state, stage, at) if not run.is_done else []
+        unmet = _unmet(session, network, region.state, stage, at, run.cycle) if not run.is_done else []
+        occurrences = [r for r in stage_runs(session, network.id) if r.stage == stage_name]
         events = session.exec(
             select(AuditEvent)
             .where(AuditEvent.network_id == network.id, AuditEvent.stage == stage_name)
@@ -182,8 +233,15 @@ def show_stage(app: App, network_slug: str, stage_name: str, at: dt.datetime | N
             "unmet": unmet,
             "events": [
                 {"at": _iso(e.at), "actor": e.actor, "action": e.action, "from": e.from_state,
-                 "to": e.to_state, "reason": e.reason}
+                 "to": e.to_state, "reason": e.reason, "cycle": e.cycle}
                 for e in events
+            ],
+            "recurring": stage.recurring,
+            "after": list(stage.after),
+            "cycles": [
+                {"cycle": r.cycle, "state": r.state, "due": r.due.isoformat() if r.due else None,
+                 "completed_at": _iso(r.completed_at)}
+                for r in occurrences
             ],
         }
 
@@ -208,6 +266,8 @@ def advance_stage(
         stage = template.stage(stage_name)
         region = region_of(session, network)
         run = stage_run(session, network, stage_name, lock=True)
+        if stage.recurring and run.is_done:  # bring the next occurrence forward
+            run = _next_cycle(session, run)
         state = StageState(run.state)
         recorded = app.wall_time()
         log: list[str] = []
@@ -221,12 +281,13 @@ def advance_stage(
             if target is StageState.completed and stage.sign_off and actor == SYSTEM_ACTOR:
                 raise IllegalTransition(stage_name, state.value, target.value,
                                         why="die Abnahme braucht die verantwortliche Person (--by E-MAIL)")
-            unmet = _unmet(session, network, region.state, stage, at)
+            unmet = _unmet(session, network, region.state, stage, at, run.cycle)
             event = run.transition(target, at=at, recorded_at=recorded, actor=actor, unmet=unmet)
         else:
             raise IllegalTransition(stage_name, state.value, "—", why="die Stufe ist bereits beendet")
         _apply(session, run, event, log)
-        report = _report(network, region.slug, run, run.state, [], log, template)
+        following = _pending_successors(session, network, template, stage_name) if run.is_done else []
+        report = _report(network, region.slug, run, run.state, [], log, template, following)
         uow.commit()
     _trigger_after(app, report, at)
     return report
@@ -250,7 +311,8 @@ def waive_stage(
                                reason=reason.strip())
         log: list[str] = []
         _apply(session, run, event, log)
-        report = _report(network, region_of(session, network).slug, run, Outcome.waived, [], log, template)
+        following = _pending_successors(session, network, template, stage_name)
+        report = _report(network, region_of(session, network).slug, run, Outcome.waived, [], log, template, following)
         uow.commit()
     _trigger_after(app, report, at)
     return report
@@ -259,8 +321,8 @@ def waive_stage(
 def _trigger_after(app: App, report: StageReport, at: dt.datetime) -> None:
     """After a manual move, let the flows carry on (complete, or open the next stage)."""
     if report.state in (StageState.completed, StageState.waived):
-        if report.next_stage:
-            app.trigger(report.network, report.next_stage, at)
+        for following in report.next_stages:
+            app.trigger(report.network, following, at)
     else:
         app.trigger(report.network, report.stage, at)
 
