@@ -28,6 +28,8 @@ async def network_buildout(network: str, at: str | None = None) -> State[Any]:
     if current is None:
         return Completed(name="NetworkCompleted", message=f"{network}: alle Stufen beendet", data=overview)
     report = await run_stage(network, current, overview["region"], at)
+    for other in [s for s in overview.get("under_way", []) if s != current]:  # stages without a fixed order
+        report = await run_stage(network, other, overview["region"], at)
     where = report["stage"]
     return Completed(name=report["outcome"], message=f"{network}: {where} {report['stages'][where]}", data=report)
 

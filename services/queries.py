@@ -48,6 +48,7 @@ def status(app: App, region: str | None = None) -> dict[str, Any]:
 def network_overview(app: App, network_slug: str) -> dict[str, Any]:
     """The network's region, its stages' states and the first stage that is not done."""
     from services.lookup import current_stage, network_by_slug, region_of, stage_runs
+    from services.stages import stages_under_way
 
     with app.uow() as uow:
         network = network_by_slug(uow.session, network_slug)
@@ -56,4 +57,5 @@ def network_overview(app: App, network_slug: str) -> dict[str, Any]:
             "region": region_of(uow.session, network).slug,
             "current_stage": current_stage(uow.session, network),
             "stages": {run.stage: run.state for run in stage_runs(uow.session, network.id)},
+            "under_way": stages_under_way(uow.session, network),  # issue 8: stages without a fixed order
         }

@@ -86,6 +86,23 @@ def _predecessor_done(session: Session, network: Network, template: ProcessTempl
     return all(_done_once(session, network, before.name) for before in template.prerequisites(stage))
 
 
+def stages_under_way(session: Session, network: Network) -> list[str]:
+    """Stages whose latest occurrence is open or ready, or pending with every prerequisite done:
+    what a build-out or a new input should reconcile (several at once where the order is free)."""
+    template = template_of(network)
+    runs = stage_runs(session, network.id)
+    latest = {run.stage: run for run in runs}
+    done_once = {run.stage for run in runs if run.is_done}
+    names = []
+    for stage in template.stages:
+        run = latest.get(stage.name)
+        active = run is None or run.state in (StageState.open, StageState.ready)
+        startable = run is not None and run.state == StageState.pending and set(stage.after) <= done_once
+        if active or startable:
+            names.append(stage.name)
+    return names
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` later (the month's last day when it is shorter)."""
     index = day.month - 1 + months

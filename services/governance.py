@@ -1,0 +1,241 @@
+"""Use cases for the other templates' stages: agreements, consensus decisions, documented steps.
+
+Each records, audits, commits, and then triggers the flows of the network's stages that are
+under way (a stage reads agreements, decisions or steps through its declared checks).
+
+Consensus decisions: the voters are the network's active members in the template's voting role
+(``[decisions] voters``); every voter's consent / objection / reservation is stored; the decision
+is adopted only when every voter voted and none objects. What is not adopted keeps the previous
+responsibility, and the decision row says so (``responsibility``, ``reason``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from domain.errors import DomainError, InvalidInput
+from domain.governance import (
+    Agreement,
+    Decision,
+    DecisionStatus,
+    DecisionVote,
+    StageEvidence,
+    Vote,
+    consensus,
+)
+from domain.models import Membership, Network, Organisation
+from domain.stages import AuditEvent, StageRun, StageState
+from services.bootstrap import App
+from services.lookup import network_by_slug, organisation, stage_run, template_of
+from services.stages import stages_under_way
+
+
+@dataclass
+class Responsibility:
+    task: str
+    implements: str
+    checks_quality: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"task": self.task, "implements": self.implements, "checks_quality": self.checks_quality}
+
+
+@dataclass
+class DecisionReport:
+    network: str
+    stage: str
+    cycle: int
+    title: str
+    adopted: bool
+    reason: str
+    responsibility: str | None
+    votes: dict[str, str] = field(default_factory=dict)  # organisation name → vote
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def _audit(session: Session, network: Network, at: dt.datetime, recorded: dt.datetime, actor: str,
+           stage: str | None, cycle: int | None, entity: str, action: str, reason: str,
+           detail: dict[str, Any] | None = None) -> None:
+    session.add(AuditEvent(at=at, recorded_at=recorded, actor=actor, network_id=network.id, stage=stage,
+                           cycle=cycle, entity=entity, action=action, reason=reason, detail=detail or {}))
+
+
+def _trigger(app: App, network: str, stages: list[str], at: dt.datetime) -> None:
+    for stage in stages:
+        app.trigger(network, stage, at)
+
+
+def _active_run(session: Session, network: Network, stage: str) -> StageRun:
+    run = stage_run(session, network, stage)
+    if run.state not in (StageState.open, StageState.ready):
+        raise InvalidInput(
+            f"{network.slug} · {stage}: die Stufe ist nicht offen (Zustand {run.state}, Durchlauf {run.cycle}); "
+            "Beschlüsse und Schritte werden in der offenen Stufe erfasst"
+        )
+    return run
+
+
+def record_agreement(
+    app: App, network_slug: str, *, title: str, parties: list[str], signed_on: dt.date | None,
+    fields_of_action: list[str] | None = None, responsibilities: list[Responsibility] | None = None,
+    by: str, at: dt.datetime | None = None,
+) -> None:
+    """Record (or update) an agreement: parties (organisation ids), signed date, fields, responsibilities."""
+    at = at or app.now()
+    if not title.strip():
+        raise InvalidInput("title: eine Vereinbarung braucht einen Titel")
+    with app.uow() as uow:
+        session = uow.session
+        network = network_by_slug(session, network_slug)
+        names = [organisation(session, party).name for party in parties]
+        for index, item in enumerate(responsibilities or []):
+            if not (item.task.strip() and item.implements.strip() and item.checks_quality.strip()):
+                raise InvalidInput(f"responsibilities[{index}]: Aufgabe, Umsetzung und Qualitätssicherung nötig")
+        found = session.exec(
+            select(Agreement).where(Agreement.network_id == network.id, Agreement.title == title)
+        ).first()
+        values: dict[str, Any] = {
+            "parties": names, "signed_on": signed_on, "fields_of_action": list(fields_of_action or []),
+            "responsibilities": [r.as_dict() for r in responsibilities or []],
+        }
+        if found is not None and all(getattr(found, k) == v for k, v in values.items()):
+            return  # nothing new: no event, no trigger
+        if found is None:
+            found = Agreement(network_id=network.id, title=title, recorded_by=by, recorded_at=at, **values)
+        else:
+            for key, value in values.items():
+                setattr(found, key, value)
+            found.recorded_at, found.recorded_by = at, by
+        session.add(found)
+        signed = f", unterzeichnet {signed_on.isoformat()}" if signed_on else ""
+        _audit(session, network, at, app.wall_time(), by, None, None, "agreement", "recorded",
+               f"{title}: {', '.join(names)}{signed}")
+        stages = stages_under_way(session, network)
+        uow.commit()
+    _trigger(app, network_slug, stages, at)
+
+
+def record_step(app: App, network_slug: str, stage: str, step: str, *, text: str = "", by: str,
+                at: dt.datetime | None = None) -> int:
+    """Document a step (``steps_documented``) of the stage's open occurrence; returns its cycle."""
+    at = at or app.now()
+    if not step.strip():
+        raise InvalidInput("step: Schritt fehlt")
+    with app.uow() as uow:
+        session = uow.session
+        network = network_by_slug(session, network_slug)
+        run = _active_run(session, network, stage)
+        found = session.exec(
+            select(StageEvidence).where(StageEvidence.network_id == network.id, StageEvidence.stage == stage,
+                                        StageEvidence.cycle == run.cycle, StageEvidence.kind == step)
+        ).first()
+        if found is not None:
+            return run.cycle
+        session.add(StageEvidence(network_id=network.id, stage=stage, cycle=run.cycle, kind=step, text=text,
+                                  recorded_by=by, recorded_at=at))
+        _audit(session, network, at, app.wall_time(), by, stage, run.cycle, "step", "documented", step)
+        cycle = run.cycle
+        uow.commit()
+    app.trigger(network_slug, stage, at)
+    return cycle
+
+
+def voters(session: Session, network: Network, at: dt.datetime) -> dict[str, str]:
+    """Organisation id → name of the members entitled to vote (the template's voting role) at ``at``."""
+    role = template_of(network).voters
+    rows = session.exec(
+        select(Membership, Organisation.name)
+        .join(Organisation, col(Membership.organisation_id) == col(Organisation.id))
+        .where(Membership.network_id == network.id, Membership.role == role)
+    ).all()
+    return {str(m.organisation_id): name for m, name in rows if m.active_at(at)}
+
+
+def decide(
+    app: App, network_slug: str, stage: str, *, title: str, kind: str, votes: dict[str, str],
+    proposed: str | None = None, previous: str | None = None, text: str = "",
+    notes: dict[str, str] | None = None, by: str, at: dt.datetime | None = None,
+) -> DecisionReport:
+    """Record a consensus decision in the stage's open occurrence (``votes``: organisation id → vote).
+
+    Recording the same title again in the same occurrence changes nothing and returns the stored result.
+    """
+    at = at or app.now()
+    for oid, vote in votes.items():
+        if vote not in Vote.__members__:
+            raise InvalidInput(f"votes[{oid}]: unbekannte Stimme '{vote}' (erlaubt: {', '.join(Vote.__members__)})")
+    with app.uow() as uow:
+        session = uow.session
+        network = network_by_slug(session, network_slug)
+        run = _active_run(session, network, stage)
+        existing = session.exec(
+            select(Decision).where(Decision.network_id == network.id, Decision.stage == stage,
+                                   Decision.cycle == run.cycle, Decision.title == title)
+        ).first()
+        if existing is not None:
+            return _report(session, network, existing)
+        entitled = voters(session, network, at)
+        strangers = [oid for oid in votes if oid not in entitled]
+        if strangers:
+            names = ", ".join(sorted(_name(session, oid) for oid in strangers))
+            role = template_of(network).role_label(template_of(network).voters)
+            raise InvalidInput(f"votes: nicht stimmberechtigt ({role}) in {network.slug}: {names}")
+        result = consensus(set(entitled), votes, proposed=proposed, previous=previous, names=entitled)
+        decision = Decision(
+            network_id=network.id, stage=stage, cycle=run.cycle, kind=kind, title=title, text=text,
+            previous_responsibility=previous, proposed_responsibility=proposed,
+            responsibility=result.responsibility,
+            status=DecisionStatus.adopted if result.adopted else DecisionStatus.not_agreed,
+            reason=result.reason, decided_at=at, recorded_by=by,
+        )
+        session.add(decision)
+        session.flush()
+        for oid, vote in votes.items():
+            session.add(DecisionVote(decision_id=decision.id, organisation_id=uuid.UUID(oid), vote=vote,
+                                     note=(notes or {}).get(oid)))
+        _audit(session, network, at, app.wall_time(), by, stage, run.cycle, "decision",
+               "adopted" if result.adopted else "not_agreed", f"{title}: {result.reason}",
+               {"votes": {entitled[oid]: vote for oid, vote in votes.items()},
+                "responsibility": result.responsibility})
+        session.flush()
+        report = _report(session, network, decision)
+        uow.commit()
+    app.trigger(network_slug, stage, at)
+    return report
+
+
+def _name(session: Session, oid: str) -> str:
+    try:
+        return organisation(session, oid).name
+    except (ValueError, DomainError):  # an unknown or malformed id is named as given
+        return oid
+
+
+def _report(session: Session, network: Network, decision: Decision) -> DecisionReport:
+    rows = session.exec(
+        select(Organisation.name, DecisionVote.vote)
+        .join(DecisionVote, col(DecisionVote.organisation_id) == col(Organisation.id))
+        .where(DecisionVote.decision_id == decision.id)
+    ).all()
+    return DecisionReport(
+        network=network.slug, stage=decision.stage, cycle=decision.cycle, title=decision.title,
+        adopted=decision.status == DecisionStatus.adopted, reason=decision.reason,
+        responsibility=decision.responsibility, votes={name: vote for name, vote in rows},
+    )
+
+
+def decisions(app: App, network_slug: str) -> list[DecisionReport]:
+    """Every decision of the network, in the order taken."""
+    with app.uow() as uow:
+        network = network_by_slug(uow.session, network_slug)
+        rows = uow.session.exec(
+            select(Decision).where(Decision.network_id == network.id).order_by(col(Decision.decided_at))
+        ).all()
+        return [_report(uow.session, network, row) for row in rows]
