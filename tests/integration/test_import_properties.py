@@ -1,0 +1,251 @@
+"""Property-based: broken rows and broken files never crash an import, every bad row is named
+(where, field, reason), and a file that fails stores nothing."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import datetime as dt
+import io
+import json
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import col, select
+
+from domain.models import Organisation, Region
+from services.bootstrap import App, bootstrap
+from services.clock import BERLIN, ManualClock
+from services.importers import ImportFileError, NrwAdapter, SachsenAdapter, import_file
+from services.ports import RecordingTrigger
+from services.settings import Settings
+
+TODAY = dt.date(2021, 3, 1)
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@contextmanager
+def fresh_app() -> Iterator[App]:
+    with tempfile.TemporaryDirectory() as directory:
+        app = bootstrap(Settings(database_url=f"sqlite:///{directory}/verbund.db"),
+                        clock=ManualClock(dt.datetime(2021, 3, 1, 9, tzinfo=BERLIN)), trigger=RecordingTrigger())
+        try:
+            yield app
+        finally:
+            app.engine.dispose()
+
+
+def snapshot(app: App) -> list[tuple[Any, ...]]:
+    with app.uow() as uow:
+        orgs = uow.session.exec(select(Organisation).order_by(col(Organisation.source_id))).all()
+        regions = uow.session.exec(select(Region).order_by(col(Region.slug))).all()
+        return [tuple(sorted(o.model_dump(mode="json").items())) for o in [*orgs, *regions]]
+
+
+# --- Sachsen: rows ------------------------------------------------------------------------------
+
+def school(number: int) -> dict[str, Any]:
+    return {
+        "id": 1000 + number, "institution_key": f"45{number:05d}", "legal_status_key": "01",
+        "inspectorate_key": "05", "school_category_key": "10",
+        "buildings": [{"building_type_key": "01", "name": f"Grundschule Nr. {number}",
+                       "community": "Zwickau", "community_key": "14524330", "school_type_keys": [11]}],
+    }
+
+
+def _building(item: dict[str, Any], key: str, value: Any) -> None:
+    item["buildings"][0][key] = value
+
+
+def _no_name(item: dict[str, Any], value: Any) -> None:
+    _building(item, "name", value)
+    _building(item, "name1", value)
+
+
+# Each breaks one row for certain, and names the field the report must name.
+BREAKAGES: dict[str, tuple[str, Callable[[dict[str, Any], Any], None], st.SearchStrategy[Any]]] = {
+    "id": ("id", lambda item, v: item.__setitem__("id", v), st.sampled_from([None, True, [], {}, ""])),
+    "no id": ("id", lambda item, v: item.pop("id"), st.none()),
+    "legal": ("legal_status_key", lambda item, v: item.__setitem__("legal_status_key", v),
+              st.sampled_from([None, 1, "", "  ", []])),
+    "inspectorate": ("inspectorate_key", lambda item, v: item.__setitem__("inspectorate_key", v),
+                     st.sampled_from([None, 5, ""])),
+    "buildings": ("buildings", lambda item, v: item.__setitem__("buildings", v),
+                  st.sampled_from([None, [], "Haus", [1], {"name": "x"}])),
+    "name": ("buildings.name", _no_name, st.sampled_from([None, "", "   "])),
+    "community_key": ("buildings.community_key", lambda item, v: _building(item, "community_key", v),
+                      st.text(min_size=1, max_size=12).filter(lambda t: not (t.strip().isdigit()
+                                                                            and len(t.strip()) == 8)
+                                                              and bool(t.strip()))),
+    "type keys": ("buildings[0].school_type_keys", lambda item, v: _building(item, "school_type_keys", v),
+                  st.sampled_from([["a"], [True], [1.5], "11", [None]])),
+    "not an object": ("(Eintrag)", lambda item, v: None, st.sampled_from([1, "Schule", None, [1, 2]])),
+}
+
+
+@st.composite
+def sachsen_files(draw: st.DrawFn) -> tuple[list[Any], dict[int, str]]:
+    """A list of schools, some broken; returns it and {index: field the report must name}."""
+    count = draw(st.integers(min_value=1, max_value=12))
+    items: list[Any] = []
+    broken: dict[int, str] = {}
+    for index in range(count):
+        item = school(index)
+        if draw(st.booleans()):
+            name = draw(st.sampled_from(sorted(BREAKAGES)))
+            field, breaker, values = BREAKAGES[name]
+            value = draw(values)
+            if name == "not an object":
+                item = value
+            else:
+                breaker(item, value)
+            broken[index] = field
+        items.append(item)
+    return items, broken
+
+
+@SETTINGS
+@given(sachsen_files())
+def test_every_broken_saxon_row_is_named_and_the_good_ones_are_read(case: tuple[list[Any], dict[int, str]]) -> None:
+    items, broken = case
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "schools.json"
+        path.write_text(json.dumps(items), encoding="utf-8")
+        parsed = SachsenAdapter().parse(path, TODAY)
+
+    named = {p.where: p for p in parsed.rejected}
+    assert set(named) == {f"JSON-Index {i}" for i in broken}
+    for index, field in broken.items():
+        problem = named[f"JSON-Index {index}"]
+        assert problem.field == field and problem.reason
+    assert {r.where for r in parsed.records} == {f"JSON-Index {i}" for i in range(len(items)) if i not in broken}
+
+
+# --- NRW: rows ----------------------------------------------------------------------------------
+
+NRW_HEADER = ["Schulnummer", "Schulform", "Schulbezeichnung_1", "Schulbezeichnung_2", "Schulbezeichnung_3",
+              "Kurzbezeichnung", "Bezirksregierung", "Ort", "Rechtsform", "Gemeindeschluessel",
+              "Schulbetriebsschluessel", "Schulbetriebsdatum", "EPSG", "UTMRechtswert", "UTMHochwert"]
+
+
+def nrw_row(number: int) -> dict[str, str]:
+    return {"Schulnummer": f"{100000 + number}", "Schulform": "02", "Schulbezeichnung_1": f"Grundschule {number}",
+            "Schulbezeichnung_2": "", "Schulbezeichnung_3": "", "Kurzbezeichnung": "Bochum, GG",
+            "Bezirksregierung": "9", "Ort": "Bochum", "Rechtsform": "1", "Gemeindeschluessel": "05911000",
+            "Schulbetriebsschluessel": "1", "Schulbetriebsdatum": "01.08.1970", "EPSG": "EPSG:25832",
+            "UTMRechtswert": f"{378000 + number}", "UTMHochwert": "5701853"}
+
+
+NRW_BREAKAGES: dict[str, st.SearchStrategy[str]] = {
+    "Schulnummer": st.sampled_from(["", "12345", "1234567", "abcdef"]),
+    "Schulform": st.just(""),
+    "Schulbezeichnung_1": st.just(""),
+    "Rechtsform": st.sampled_from(["", "0", "3", "x"]),
+    "Gemeindeschluessel": st.sampled_from(["", "0591100", "09162000", "abcdefgh"]),
+    "Schulbetriebsschluessel": st.sampled_from(["", "7", "x"]),
+    "Schulbetriebsdatum": st.sampled_from(["32.13.2020", "2020-08-01", "1.1"]),
+    "EPSG": st.sampled_from(["EPSG:4326", "EPSG:31467"]),
+    "UTMRechtswert": st.sampled_from(["abc", "1", "9999999"]),
+    "UTMHochwert": st.sampled_from(["x,y", "42", "1e12"]),
+}
+
+
+@st.composite
+def nrw_files(draw: st.DrawFn) -> tuple[list[dict[str, str]], dict[int, str]]:
+    count = draw(st.integers(min_value=1, max_value=10))
+    rows, broken = [], {}
+    for index in range(count):
+        row = nrw_row(index)
+        if draw(st.booleans()):
+            field = draw(st.sampled_from(sorted(NRW_BREAKAGES)))
+            row[field] = draw(NRW_BREAKAGES[field])
+            broken[index] = field
+        rows.append(row)
+    return rows, broken
+
+
+def nrw_text(rows: list[dict[str, str]]) -> str:
+    out = io.StringIO()
+    out.write("sep=;\n")
+    writer = csv.DictWriter(out, NRW_HEADER, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+@SETTINGS
+@given(nrw_files())
+def test_every_broken_nrw_row_is_named_by_its_line_and_field(case: tuple[list[dict[str, str]], dict[int, str]]) -> None:
+    rows, broken = case
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "schuldaten.csv"
+        path.write_text(nrw_text(rows), encoding="utf-8")
+        parsed = NrwAdapter().parse(path, TODAY)
+
+    # line 1 is ``sep=;``, line 2 the header: row i sits on line i + 3.
+    named = {p.where: p for p in parsed.rejected}
+    assert set(named) == {f"Zeile {i + 3}" for i in broken}
+    for index, field in broken.items():
+        problem = named[f"Zeile {index + 3}"]
+        assert problem.field == field and problem.reason, problem
+    assert len(parsed.records) == len(rows) - len(broken)
+
+
+# --- whole files --------------------------------------------------------------------------------
+
+@st.composite
+def corrupted(draw: st.DrawFn, original: bytes) -> bytes:
+    """The original file truncated, with bytes spliced in, or replaced by arbitrary bytes."""
+    how = draw(st.sampled_from(["truncate", "splice", "garbage"]))
+    if how == "truncate":
+        return original[:draw(st.integers(min_value=0, max_value=len(original) - 1))]
+    if how == "splice":
+        at = draw(st.integers(min_value=0, max_value=len(original)))
+        return original[:at] + draw(st.binary(min_size=1, max_size=8)) + original[at:]
+    return draw(st.binary(max_size=200))
+
+
+SAXON_FILE = json.dumps([school(i) for i in range(6)]).encode()
+NRW_FILE = nrw_text([nrw_row(i) for i in range(6)]).encode()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_broken_file_never_crashes_and_a_failing_one_stores_nothing(data: st.DataObject) -> None:
+    cases: list[tuple[SachsenAdapter | NrwAdapter, bytes]] = [(SachsenAdapter(), SAXON_FILE), (NrwAdapter(), NRW_FILE)]
+    adapter, original = data.draw(st.sampled_from(cases))
+    content = data.draw(corrupted(original))
+    with fresh_app() as app, tempfile.TemporaryDirectory() as directory:
+        first = Path(directory) / "first"
+        first.write_bytes(original)
+        import_file(app, adapter, first)
+        before = snapshot(app)
+        path = Path(directory) / "broken"
+        path.write_bytes(content)
+        try:
+            report = import_file(app, adapter, path, close_missing=False)
+        except ImportFileError as error:
+            assert "Nichts wurde gespeichert" in str(error)
+            assert snapshot(app) == before
+            return
+        # The file was still readable: whatever it rejected is named; nothing it did not list vanished.
+        assert all(p.where and p.field and p.reason for p in report.rejected)
+        assert len(snapshot(app)) >= len(before)
+
+
+@SETTINGS
+@given(sachsen_files())
+def test_a_dry_run_of_any_file_stores_nothing(case: tuple[list[Any], dict[int, str]]) -> None:
+    items, broken = case
+    with fresh_app() as app, tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "schools.json"
+        path.write_text(json.dumps(copy.deepcopy(items)), encoding="utf-8")
+        report = import_file(app, SachsenAdapter(), path, dry_run=True)
+        assert report.created == len(items) - len(broken)
+        assert len(report.rejected) == len(broken)
+        assert snapshot(app) == []
