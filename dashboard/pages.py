@@ -1,0 +1,186 @@
+"""Pages for signed-in users: login/logout, overview, network, stage, stand-in; the network actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from dashboard.actions import ACTIONS
+from dashboard.web import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    Forbidden,
+    Hidden,
+    app_of,
+    back,
+    call,
+    check_csrf,
+    form,
+    login_nonce,
+    principal,
+    render,
+)
+from domain.errors import DomainError, NotFound
+from services import users
+from services.network_page import find_organisations, network_page, network_scope
+from services.overview import SORTS, STATE_FILTERS, OverviewQuery, overview
+from services.stages import show_stage
+from services.users import Principal
+
+router = APIRouter()
+
+
+def prefect_ui() -> str | None:
+    """The Prefect UI's base URL when a Prefect server is configured (else the runs are not kept)."""
+    ui = os.environ.get("PREFECT_UI_URL")
+    api = os.environ.get("PREFECT_API_URL")
+    return ui or (api.removesuffix("/").removesuffix("/api") if api else None)
+
+
+async def signed_in(request: Request) -> Principal:
+    who = await principal(request)
+    if who is None:
+        raise _LoginRequired()
+    return who
+
+
+class _LoginRequired(Exception):
+    pass
+
+
+async def readable_network(request: Request, slug: str) -> tuple[Principal, tuple[str, str, str]]:
+    who = await signed_in(request)
+    try:
+        scope = await call(network_scope, app_of(request), slug)
+    except NotFound as error:
+        raise Hidden() from error
+    if not who.may_read(*scope):
+        raise Hidden()
+    return who, scope
+
+
+@router.get("/", include_in_schema=False)
+async def home(request: Request) -> Response:
+    await signed_in(request)
+    return RedirectResponse("/uebersicht", status_code=303)
+
+
+@router.get("/login", include_in_schema=False)
+async def login_page(request: Request) -> Response:
+    nonce = request.cookies.get(LOGIN_COOKIE) or login_nonce()
+    response = render(request, "login.html", nonce=nonce)
+    response.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/login", include_in_schema=False)
+async def login_submit(request: Request) -> Response:
+    data = await form(request)
+    check_csrf(request.cookies.get(LOGIN_COOKIE, ""), data.get("csrf"))
+    token = await call(users.login, app_of(request), data.get("email", ""), data.get("password", ""))
+    if token is None:
+        return render(request, "login.html", status_code=401, nonce=request.cookies.get(LOGIN_COOKIE),
+                      error="E-Mail oder Passwort falsch.", email=data.get("email", ""))
+    response = RedirectResponse("/uebersicht", status_code=303)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https",
+                        max_age=users.SESSION_HOURS * 3600)
+    response.delete_cookie(LOGIN_COOKIE)
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+async def logout(request: Request) -> Response:
+    who = await signed_in(request)
+    check_csrf(who.csrf, (await form(request)).get("csrf"))
+    await call(users.logout, app_of(request), request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _query(request: Request) -> OverviewQuery:
+    params = request.query_params
+    try:
+        page = max(1, min(int(params.get("seite", "1")), 10_000))
+    except ValueError:
+        page = 1
+    sort = params.get("sortierung", "slug")
+    state = params.get("zustand") or None
+    return OverviewQuery(region=params.get("region") or None, land=params.get("land") or None,
+                         state=state if state in STATE_FILTERS else None, sort=sort if sort in SORTS else "slug",
+                         page=page)
+
+
+@router.get("/uebersicht", response_class=HTMLResponse, include_in_schema=False)
+async def overview_page(request: Request) -> Response:
+    who = await signed_in(request)
+    query = _query(request)
+    data = await call(overview, app_of(request), who, query)
+    return render(request, "overview.html", data=data, query=query, sorts=SORTS, states=STATE_FILTERS)
+
+
+@router.get("/verbund/{slug}", response_class=HTMLResponse, include_in_schema=False)
+async def network(request: Request, slug: str) -> Response:
+    who, scope = await readable_network(request, slug)
+    data = await call(network_page, app_of(request), slug, prefect_ui())
+    found = []
+    if who.may_act(*scope) and request.query_params.get("suche"):
+        found = await call(find_organisations, app_of(request), request.query_params["suche"])
+    return render(request, "network.html", n=data, may_act=who.may_act(*scope), may_decide=who.may_decide(*scope),
+                  found=found, search=request.query_params.get("suche", ""))
+
+
+@router.get("/verbund/{slug}/stufe/{stage}", response_class=HTMLResponse, include_in_schema=False)
+async def stage_page(request: Request, slug: str, stage: str) -> Response:
+    who, scope = await readable_network(request, slug)
+    try:
+        data = await call(show_stage, app_of(request), slug, stage)
+    except NotFound as error:
+        raise Hidden() from error
+    return render(request, "stage.html", s=data, may_decide=who.may_decide(*scope), may_act=who.may_act(*scope))
+
+
+@router.post("/verbund/{slug}/aktion/{name}", include_in_schema=False)
+async def network_action(request: Request, slug: str, name: str) -> Response:
+    who, scope = await readable_network(request, slug)
+    action = ACTIONS.get(name)
+    if action is None:
+        raise Hidden()
+    allowed = who.may_decide(*scope) if action.permission == "decide" else who.may_act(*scope)
+    if not allowed:
+        raise Forbidden()
+    data = await form(request)
+    check_csrf(who.csrf, data.get("csrf"))
+    target = f"/verbund/{slug}"
+    try:
+        notice = await call(action.handler, app_of(request), slug, data, who)
+    except DomainError as error:
+        return back(target, error=str(error))
+    return back(target, notice=notice)
+
+
+@router.get("/konto", response_class=HTMLResponse, include_in_schema=False)
+async def account(request: Request) -> Response:
+    who = await signed_in(request)
+    rows = await call(users.stand_ins, app_of(request), who.email) if who.role == "coordinator" else []
+    return render(request, "account.html", stand_ins=rows)
+
+
+@router.post("/konto/vertretung", include_in_schema=False)
+async def stand_in(request: Request) -> Response:
+    who = await signed_in(request)
+    if who.role != "coordinator":
+        raise Forbidden()
+    data = await form(request)
+    check_csrf(who.csrf, data.get("csrf"))
+    try:
+        until = dt.datetime.combine(dt.date.fromisoformat(data.get("until", "")), dt.time(23, 59),
+                                    tzinfo=dt.UTC)
+        await call(users.set_stand_in, app_of(request), coordinator=who.email, stand_in=data.get("email", ""),
+                   until=until, by=who.email)
+    except (DomainError, ValueError) as error:
+        return back("/konto", error=str(error) if isinstance(error, DomainError) else "Datum ungültig")
+    return back("/konto", notice="Vertretung eingetragen")

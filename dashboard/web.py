@@ -1,0 +1,102 @@
+"""Request helpers shared by the pages: templates, form bodies, the signed-in principal, CSRF."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from domain.access import ROLE_LABELS
+from domain.stages import STATE_LABELS
+from services.bootstrap import App
+from services.links import signing_key
+from services.users import Principal, session_principal
+
+SESSION_COOKIE = "verbund_session"
+LOGIN_COOKIE = "verbund_login"
+MAX_BODY = 256 * 1024
+T = TypeVar("T")
+
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+templates.env.globals.update(STATE_LABELS=STATE_LABELS, ROLE_LABELS=ROLE_LABELS)
+templates.env.filters["merge_network"] = lambda stage, slug: {**stage, "network": slug, "stage": stage["name"]}
+
+
+class Forbidden(Exception):
+    """The signed-in person may not do this (403)."""
+
+
+class Hidden(Exception):
+    """Not found, or not the principal's to see (404: existence is not revealed)."""
+
+
+class BadForm(Exception):
+    """The form is malformed or its CSRF token is wrong (400)."""
+
+
+def app_of(request: Request) -> App:
+    built: App = request.app.state.verbund
+    return built
+
+
+async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking service code (database, triggered flows) off the event loop."""
+    return await run_in_threadpool(fn, *args, **kwargs)
+
+
+async def form(request: Request) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body (no python-multipart needed); last value wins."""
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise BadForm("Formular zu groß")
+    try:
+        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=400)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise BadForm("Formular nicht lesbar") from error
+    return {key: values[-1] for key, values in parsed.items()}
+
+
+def form_list(request_body: dict[str, str], prefix: str) -> list[str]:
+    return [value for key, value in request_body.items() if key.startswith(prefix) and value]
+
+
+async def principal(request: Request) -> Principal | None:
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is None:
+        cached = await call(session_principal, app_of(request), request.cookies.get(SESSION_COOKIE))
+        request.state.principal = cached
+    return cached
+
+
+def check_csrf(expected: str, given: str | None) -> None:
+    if not expected or not given or not hmac.compare_digest(expected.encode(), given.encode()):
+        raise BadForm("Sicherheitsprüfung fehlgeschlagen (Formular abgelaufen?). Bitte Seite neu laden.")
+
+
+def partner_csrf(app: App, token: str) -> str:
+    return hmac.new(signing_key(app), b"partner-form|" + token.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def login_nonce() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("user", getattr(request.state, "principal", None))
+    context.setdefault("notice", request.query_params.get("meldung"))
+    context.setdefault("error", request.query_params.get("fehler"))
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def back(path: str, *, notice: str | None = None, error: str | None = None) -> RedirectResponse:
+    query = {k: v for k, v in (("meldung", notice), ("fehler", error)) if v}
+    return RedirectResponse(path + ("?" + urlencode(query) if query else ""), status_code=303)

@@ -1,0 +1,211 @@
+"""Dashboard read model of one network: members, stage timeline with audit trail, the work, messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from domain.models import KIND_LABELS, Contact, Membership, Network, Organisation
+from domain.outbox import OutboxItem
+from domain.stages import AuditEvent
+from domain.work import (
+    AREA_LABELS,
+    CATEGORY_LABELS,
+    AnalysisEntry,
+    Attendance,
+    Consultation,
+    Goal,
+    GoalPotential,
+    Potential,
+    Protocol,
+    ProtocolObjection,
+    Recommendation,
+)
+from services.bootstrap import App
+from services.clock import local_date
+from services.lookup import network_by_slug, region_of, stage_runs, template_of
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _members(session: Session, network: Network, at: dt.datetime) -> list[dict[str, Any]]:
+    rows = session.exec(select(Membership, Organisation).join(Organisation, col(Organisation.id) ==
+                                                              col(Membership.organisation_id))
+                        .where(Membership.network_id == network.id)).all()
+    org_ids = [o.id for m, o in rows if m.active_at(at)]
+    contacts: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for c in session.exec(select(Contact).where(col(Contact.organisation_id).in_(org_ids), col(Contact.active))):
+        contacts.setdefault(c.organisation_id, []).append({"id": str(c.id), "name": c.name,
+                                                           "function": c.function, "channels": len(c.channels)})
+    members = [{"organisation_id": str(o.id), "name": o.name, "kind": o.kind, "kind_label": KIND_LABELS.get(o.kind,
+                o.kind), "role": m.role, "since": _iso(m.valid_from), "contacts": contacts.get(o.id, [])}
+               for m, o in rows if m.active_at(at)]
+    return sorted(members, key=lambda m: (m["kind"], m["name"]))
+
+
+def _work(session: Session, network: Network, names: dict[uuid.UUID, str]) -> dict[str, Any]:
+    entries = [{"organisation": names.get(e.organisation_id, str(e.organisation_id)), "category": e.category,
+                "category_label": CATEGORY_LABELS.get(e.category, e.category), "text": e.text,
+                "no_information": e.no_information, "reason": e.reason, "by": e.recorded_by,
+                "at": _iso(e.recorded_at)}
+               for e in session.exec(select(AnalysisEntry).where(AnalysisEntry.network_id == network.id))]
+    potentials = list(session.exec(select(Potential).where(Potential.network_id == network.id)
+                                   .order_by(col(Potential.area), col(Potential.title))))
+    titles = {p.id: p.title for p in potentials}
+    goals = list(session.exec(select(Goal).where(Goal.network_id == network.id).order_by(col(Goal.title))))
+    derived: dict[uuid.UUID, list[str]] = {}
+    if goals:
+        for link in session.exec(select(GoalPotential).where(col(GoalPotential.goal_id).in_([g.id for g in goals]))):
+            derived.setdefault(link.goal_id, []).append(titles.get(link.potential_id, "?"))
+    return {
+        "analysis": sorted(entries, key=lambda e: (e["organisation"], e["category"])),
+        "potentials": [{"area": p.area, "area_label": AREA_LABELS.get(p.area, p.area), "title": p.title,
+                        "description": p.description,
+                        "raised_by": [names.get(uuid.UUID(i), i) for i in p.raised_by]} for p in potentials],
+        "goals": [{"title": g.title, "kind": g.kind, "derived_from": sorted(derived.get(g.id, [])),
+                   "owner": names.get(g.owner_organisation_id) if g.owner_organisation_id else None,
+                   "indicator": g.indicator, "target_date": _iso(g.target_date),
+                   "confirmed_at": _iso(g.confirmed_at)} for g in goals],
+    }
+
+
+def _consultation(session: Session, network: Network, names: dict[uuid.UUID, str]) -> dict[str, Any] | None:
+    meeting = session.exec(select(Consultation).where(Consultation.network_id == network.id)).first()
+    if meeting is None:
+        return None
+    attendance = session.exec(select(Attendance).where(Attendance.consultation_id == meeting.id)).all()
+    return {"status": meeting.status, "starts_at": _iso(meeting.starts_at), "place": meeting.place,
+            "invitations_sent_at": _iso(meeting.invitations_sent_at), "held_at": _iso(meeting.held_at),
+            "decisions": list(meeting.decisions),
+            "attendance": [{"organisation": names.get(a.organisation_id, "?"), "present": a.present,
+                            "represented_by": a.represented_by} for a in attendance]}
+
+
+def _protocol(session: Session, network: Network, names: dict[uuid.UUID, str]) -> dict[str, Any] | None:
+    minutes = session.exec(select(Protocol).where(Protocol.network_id == network.id)).first()
+    if minutes is None:
+        return None
+    objections = session.exec(select(ProtocolObjection).where(ProtocolObjection.protocol_id == minutes.id)
+                              .order_by(col(ProtocolObjection.raised_at))).all()
+    return {"status": minutes.status, "body": minutes.body, "objection_deadline": _iso(minutes.objection_deadline),
+            "circulated_at": _iso(minutes.circulated_at), "approved_at": _iso(minutes.approved_at),
+            "approved_by": minutes.approved_by, "published_at": _iso(minutes.published_at),
+            "content_hash": minutes.content_hash, "drafted_by": minutes.drafted_by,
+            "objections": [{"organisation": names.get(o.organisation_id, "?"), "text": o.text,
+                            "raised_at": _iso(o.raised_at), "resolved_at": _iso(o.resolved_at),
+                            "resolution": o.resolution} for o in objections]}
+
+
+def _messages(session: Session, network: Network) -> list[dict[str, Any]]:
+    rows = session.exec(select(OutboxItem, Contact.name).join(Contact, col(Contact.id) == col(OutboxItem.contact_id))
+                        .where(OutboxItem.network_id == network.id)
+                        .order_by(col(OutboxItem.created_at).desc()).limit(200)).all()
+    return [{"kind": item.kind, "stage": item.stage, "contact": name, "status": item.status,
+             "attempts": item.attempts, "due": _iso(item.due), "sent_at": _iso(item.sent_at)} for item, name in rows]
+
+
+def network_page(app: App, slug: str, prefect_ui: str | None = None) -> dict[str, Any]:
+    """Everything the network page shows (no credentials: channels are only counted)."""
+    at = app.now()
+    today = local_date(at)
+    with app.uow() as uow:
+        session = uow.session
+        network = network_by_slug(session, slug)
+        region = region_of(session, network)
+        template = template_of(network)
+        members = _members(session, network, at)
+        names = {uuid.UUID(m["organisation_id"]): m["name"] for m in members}
+        names.update(dict(session.exec(select(Organisation.id, Organisation.name).where(
+            col(Organisation.id).in_(select(Membership.organisation_id).where(Membership.network_id == network.id))
+        )).all()))
+        events = session.exec(select(AuditEvent).where(AuditEvent.network_id == network.id)
+                              .order_by(col(AuditEvent.at), col(AuditEvent.recorded_at))).all()
+        by_stage: dict[str | None, list[dict[str, Any]]] = {}
+        for e in events:
+            by_stage.setdefault(e.stage, []).append({"at": _iso(e.at), "actor": e.actor, "entity": e.entity,
+                                                     "action": e.action, "from": e.from_state, "to": e.to_state,
+                                                     "reason": e.reason})
+        stages = []
+        for run in stage_runs(session, network.id):
+            spec = template.stage(run.stage)
+            overdue = run.state in ("open", "ready") and run.due is not None and run.due < today
+            stages.append({"name": run.stage, "title": spec.title, "cycle": run.cycle, "state": run.state,
+                           "due": _iso(run.due), "overdue": overdue, "opened_at": _iso(run.opened_at),
+                           "completed_at": _iso(run.completed_at), "waiver_reason": run.waiver_reason,
+                           "sign_off": spec.sign_off, "events": by_stage.get(run.stage, []),
+                           "prefect_runs": _prefect_link(prefect_ui, network.slug, run.stage)})
+        rsvps = [e for e in by_stage.get("consultation", []) if e["entity"] == "rsvp"]
+        page = {"slug": network.slug, "name": network.name, "region": region.slug, "region_name": region.name,
+                "land": region.state, "template": network.template, "members": members, "stages": stages,
+                "other_events": by_stage.get(None, []), **_work(session, network, names),
+                "consultation": _consultation(session, network, names), "rsvps": rsvps,
+                "protocol": _protocol(session, network, names),
+                "recommendations": [{"title": r.title, "status": r.status, "due": _iso(r.due)} for r in
+                                    session.exec(select(Recommendation).where(Recommendation.network_id == network.id)
+                                                 .order_by(col(Recommendation.title)))],
+                "messages": _messages(session, network)}
+    return page
+
+
+def _prefect_link(ui: str | None, network: str, stage: str) -> str | None:
+    """The Prefect UI's flow-run list filtered by the stage's tags (only with a Prefect server)."""
+    if not ui:
+        return None
+    from urllib.parse import quote
+
+    return f"{ui.rstrip('/')}/runs?tags={quote('network:' + network)}&tags={quote('stage:' + stage)}"
+
+
+def network_scope(app: App, slug: str) -> tuple[str, str, str]:
+    """(network, region slug, Land code) for permission checks; ``NotFound`` when unknown."""
+    with app.uow() as uow:
+        network = network_by_slug(uow.session, slug)
+        region = region_of(uow.session, network)
+        return network.slug, region.slug, region.state
+
+
+def end_membership(app: App, slug: str, organisation_id: str, *, by: str, at: dt.datetime | None = None) -> str:
+    """End an organisation's membership (kept as history with ``valid_to``); triggers the current stage."""
+    from domain.errors import InvalidInput
+    from services.lookup import current_stage
+    from services.work import audit
+
+    at = at or app.now()
+    with app.uow() as uow:
+        session = uow.session
+        network = network_by_slug(session, slug)
+        try:
+            key = uuid.UUID(organisation_id)
+        except ValueError as error:
+            raise InvalidInput("Organisation: keine gültige Kennung") from error
+        rows = [m for m in session.exec(select(Membership).where(Membership.network_id == network.id,
+                                                                 Membership.organisation_id == key))
+                if m.active_at(at)]
+        if not rows:
+            raise InvalidInput("Diese Organisation ist kein aktives Mitglied")
+        org = session.get(Organisation, key)
+        for m in rows:
+            m.valid_to = at
+            session.add(m)
+        name = org.name if org else organisation_id
+        audit(session, network, at, app.wall_time(), by, None, "membership", "removed", name)  # type: ignore[arg-type]
+        stage = current_stage(session, network)
+        uow.commit()
+    if stage:
+        app.trigger(slug, stage, at)
+    return name
+
+
+def find_organisations(app: App, text: str, limit: int = 20) -> list[dict[str, str]]:
+    """Organisations whose name contains ``text`` (for adding members)."""
+    if len(text.strip()) < 3:
+        return []
+    with app.uow() as uow:
+        rows = uow.session.exec(select(Organisation).where(col(Organisation.name).ilike(f"%{text.strip()}%"))
+                                .order_by(col(Organisation.name)).limit(limit)).all()
+        return [{"id": str(o.id), "name": o.name, "kind": KIND_LABELS.get(o.kind, o.kind)} for o in rows]
