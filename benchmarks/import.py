@@ -26,15 +26,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert, select
 
-from domain.models import Organisation, Region  # noqa: E402
-from domain.schools import nrw_kreise  # noqa: E402
-from services.bootstrap import bootstrap  # noqa: E402
-from services.clock import BERLIN, ManualClock  # noqa: E402
-from services.importers import NrwAdapter, import_file  # noqa: E402
-from services.ports import RecordingTrigger  # noqa: E402
-from services.settings import Settings  # noqa: E402
+from domain.models import Organisation, Region
+from domain.schools import nrw_kreise
+from services.bootstrap import bootstrap
+from services.clock import BERLIN, ManualClock
+from services.importers import NrwAdapter, import_file
+from services.ports import RecordingTrigger
+from services.settings import Settings
 
 ORGANISATION = Organisation.__table__  # type: ignore[attr-defined]
 REGION = Region.__table__  # type: ignore[attr-defined]
