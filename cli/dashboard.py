@@ -1,0 +1,178 @@
+"""``verbund serve`` (the dashboard, with the daily reminder sweep in embedded mode) and ``verbund user``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import sys
+import threading
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from domain.errors import DomainError
+
+console = Console()
+errors = Console(stderr=True)
+log = logging.getLogger("verbund.serve")
+user_app = typer.Typer(help="Benutzer des Dashboards anlegen und Passwörter setzen.", no_args_is_help=True)
+PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Passwort aus der Standardeingabe lesen.")]
+SWEEP_HOUR = 7  # the daily reminder sweep, Europe/Berlin; the sweep itself keeps business days and quiet hours
+
+
+def _password(stdin: bool) -> str:
+    if not stdin:
+        raise typer.BadParameter("das Passwort wird nur über --password-stdin angenommen (nie als Argument)")
+    value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        raise typer.BadParameter("kein Passwort auf der Standardeingabe")
+    return value
+
+
+def _fail(error: Exception) -> typer.Exit:
+    errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
+    return typer.Exit(1)
+
+
+@user_app.command("add")
+def user_add(
+    email: Annotated[str, typer.Option("--email", help="E-Mail-Adresse (Anmeldename).")],
+    role: Annotated[str, typer.Option("--role", help="ministry, process_owner oder coordinator.")],
+    region: Annotated[str | None, typer.Option(
+        "--region", help="Region (Slug) oder Land (SN) der Prozessverantwortlichen.")] = None,
+    network: Annotated[str | None, typer.Option("--network", help="Verbund (Slug) der Koordination.")] = None,
+    name: Annotated[str, typer.Option("--name", help="Anzeigename.")] = "",
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Benutzer anlegen (oder einem bestehenden einen weiteren Bereich geben)."""
+    from cli.main import _app
+    from services.users import add_user
+
+    try:
+        created = add_user(_app(), email=email, role=role, password=_password(password_stdin), name=name,
+                           region=region, network=network)
+    except DomainError as error:
+        raise _fail(error) from error
+    console.print(f"Benutzer {email} {'angelegt' if created else 'erweitert'} ({role}).")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    email: Annotated[str, typer.Option("--email", help="E-Mail-Adresse.")],
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Passwort setzen; alle Sitzungen der Person enden."""
+    from cli.main import _app
+    from services.users import set_password
+
+    try:
+        set_password(_app(), email=email, password=_password(password_stdin))
+    except DomainError as error:
+        raise _fail(error) from error
+    console.print(f"Passwort für {email} gesetzt.")
+
+
+@user_app.command("stand-in")
+def user_stand_in(
+    email: Annotated[str, typer.Option("--email", help="E-Mail der abwesenden Koordination.")],
+    stand_in: Annotated[str, typer.Option("--stand-in", help="E-Mail der Vertretung (Koordination).")],
+    until: Annotated[str, typer.Option("--until", help="Letzter Tag der Vertretung (JJJJ-MM-TT).")],
+) -> None:
+    """Eine Vertretung für die Abwesenheit einer Koordination eintragen."""
+    from cli.main import _app
+    from services.clock import BERLIN
+    from services.users import set_stand_in
+
+    try:
+        end = dt.datetime.combine(dt.date.fromisoformat(until) + dt.timedelta(days=1), dt.time(), tzinfo=BERLIN)
+        set_stand_in(_app(), coordinator=email, stand_in=stand_in, until=end, by="cli")
+    except (DomainError, ValueError) as error:
+        raise _fail(error) from error
+    console.print(f"{stand_in} vertritt {email} bis einschließlich {until}.")
+
+
+def _sweep_forever(stop: threading.Event) -> None:
+    """The daily reminder sweep at 07:00 Europe/Berlin, in this process (embedded mode)."""
+    from services.clock import BERLIN
+
+    while not stop.is_set():
+        now = dt.datetime.now(BERLIN)
+        target = now.replace(hour=SWEEP_HOUR, minute=0, second=0, microsecond=0)
+        if target <= now:
+            target += dt.timedelta(days=1)
+        if stop.wait((target - now).total_seconds()):
+            return
+        run_sweep_once()
+
+
+def run_sweep_once() -> None:
+    """One reminder sweep; any failure is logged, never fatal for the server (the next day repeats it)."""
+    try:
+        from prefect.utilities.asyncutils import run_coro_as_sync
+
+        from flows.reminders import reminder_sweep
+
+        run_coro_as_sync(reminder_sweep())
+    except Exception as error:
+        log.error("Erinnerungslauf fehlgeschlagen (wird morgen wiederholt): %s", error)
+
+
+def _demo_logins(app: object) -> list[tuple[str, str, str]]:
+    """Users for the demo region with fresh passwords: (label, email, password)."""
+    from services.bootstrap import App
+    from services.sample import REGION_SLUG
+    from services.setup import region_networks
+    from services.users import add_user, set_password
+
+    assert isinstance(app, App)
+    network = region_networks(app, REGION_SLUG)[0]
+    rows = [("Ministerium", "ministerium@demo.verbund.example", "ministry", None, None),
+            ("Prozessverantwortliche", "prozess@demo.verbund.example", "process_owner", REGION_SLUG, None),
+            ("Koordination", "koordination@demo.verbund.example", "coordinator", None, network)]
+    logins = []
+    for label, email, role, region, net in rows:
+        password = secrets.token_urlsafe(12)
+        add_user(app, email=email, role=role, password=password, region=region, network=net)
+        set_password(app, email=email, password=password)
+        logins.append((label, email, password))
+    return logins
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Adresse, an die der Server bindet.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+    demo_logins: Annotated[bool, typer.Option("--demo-logins", help="Demo-Zugänge je Rolle anlegen und anzeigen.")]
+    = False,
+    sweep: Annotated[bool, typer.Option("--sweep/--no-sweep", help="Täglicher Erinnerungslauf (nur eingebettet).")]
+    = True,
+) -> None:
+    """Das Dashboard bereitstellen (http://HOST:PORT), bis es unterbrochen wird."""
+    import uvicorn
+
+    from cli.main import _app
+    from dashboard import create_app
+    from flows.trigger import execution_mode
+
+    app = _app()
+    if demo_logins:
+        try:
+            for label, email, password in _demo_logins(app):
+                console.print(f"Anmeldung {label}: [bold]{email}[/] / [bold]{password}[/]")
+        except (DomainError, IndexError) as error:
+            raise _fail(f"Demo-Zugänge: erst 'verbund demo' ausführen ({error})") from error  # type: ignore[arg-type]
+    stop = threading.Event()
+    if sweep and execution_mode(app.settings) == "embedded":
+        threading.Thread(target=_sweep_forever, args=(stop,), name="reminder-sweep", daemon=True).start()
+        console.print(f"Täglicher Erinnerungslauf um {SWEEP_HOUR:02d}:00 Uhr (Europe/Berlin) ist eingeplant.")
+    console.print(f"Dashboard: [bold]http://{host}:{port}[/] (Beenden mit Strg+C)")
+    try:
+        uvicorn.run(create_app(app), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(user_app, name="user")
