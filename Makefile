@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv with the package and the dev tools
 
-run: install ## the main job on the embedded default: demo data through all stages, then the status
+run: install ## the main job on the embedded default: demo, status, then the dashboard until interrupted
 	$(BIN)/verbund demo
 	$(BIN)/verbund status
+	$(BIN)/verbund serve --demo-logins --host 127.0.0.1 --port 8000
 
 demo: install ## the demo and the status only; exits
 	$(BIN)/verbund demo
