@@ -45,8 +45,9 @@ def stage_chart(figures: Figures) -> Chart:
     ax.invert_yaxis()
     ax.set_xlabel("Verbünde")
     ax.set_title(f"Verbünde nach erreichter Stufe je {per} (Stand {figures.as_of:%d.%m.%Y})")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 if len(areas) < 8 else -0.06), ncol=4, fontsize=8,
-              frameon=False)
+    # Below the axis label: the gap is a fixed height in inches, whatever the number of bars.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.65 / height), bbox_transform=ax.transAxes, ncol=4,
+              fontsize=8, frameon=False)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return Chart("stufen", f"Verbünde nach erreichter Stufe je {per}", _png(fig))
 

@@ -9,7 +9,7 @@ from html import escape
 from services.report.charts import Chart
 from services.report.model import Report
 from services.report.summary import german_date, german_number
-from services.report.tables import Cell, Table
+from services.report.tables import Cell, Month, Table
 
 SCOPE_NOTE = "Stichtag: Ende des Tages {day} (Europe/Berlin); alle Zahlen aus dem Ereignisverlauf zu diesem Zeitpunkt."
 
@@ -17,6 +17,8 @@ SCOPE_NOTE = "Stichtag: Ende des Tages {day} (Europe/Berlin); alle Zahlen aus de
 def text(cell: Cell) -> str:
     if cell is None:
         return "—"
+    if isinstance(cell, Month):
+        return f"{cell:%m.%Y}"
     if isinstance(cell, dt.date):
         return german_date(cell)
     if isinstance(cell, int | float):

@@ -1,15 +1,13 @@
 """The PDF (fpdf2): title, date, table of contents, summary, charts, tables, page numbers.
 
-German text needs a Unicode font: DejaVu Sans, which ships with matplotlib. Tables are drawn
-cell by cell (fixed row height, text shortened with "…" to its column) so that a nationwide
-report with thousands of rows stays fast; the header row repeats on every page.
+German text needs a Unicode font: DejaVu Sans, which ships with matplotlib. Tables: see
+``services.report.pdf_tables`` (wrapped cells, header repeated on every page).
 """
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import cast
 
 import matplotlib
 from fpdf import FPDF
@@ -17,16 +15,13 @@ from fpdf.enums import XPos, YPos
 from fpdf.outline import OutlineSection
 
 from services.report.charts import Chart
-from services.report.markup import SCOPE_NOTE, subtitle, text
+from services.report.markup import SCOPE_NOTE, subtitle
 from services.report.model import Report
+from services.report.pdf_tables import FONT, draw_table
 from services.report.summary import german_date
-from services.report.tables import Cell, Table
+from services.report.tables import Table
 
-FONT = "DejaVu"
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-TABLE_SIZE = 6.5
-ROW_H = 4.2
-MIN_COL = 9.0
 
 
 class ReportPDF(FPDF):
@@ -78,7 +73,7 @@ def pdf(report: Report, tables: list[Table], charts: list[Chart]) -> bytes:
     for table in tables:
         _room(doc, 45)
         _section(doc, table.title)
-        _table(doc, table)
+        draw_table(doc, table)
     return bytes(doc.output())
 
 
@@ -118,68 +113,3 @@ def _image(doc: FPDF, png: bytes) -> None:
     if h > room_h:
         w, h = room_h * width / height, room_h
     doc.image(io.BytesIO(png), x=doc.l_margin + (doc.epw - w) / 2, w=w, h=h)
-
-
-def _table(doc: FPDF, table: Table) -> None:
-    if not table.rows:
-        doc.set_font(FONT, "", 10)
-        doc.cell(0, 6, "Keine Einträge.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        return
-    doc.set_font(FONT, "", TABLE_SIZE)
-    widths = _widths(doc, table)
-    numeric = [all(isinstance(row[i], int | float) or row[i] is None for row in table.rows)
-               for i in range(len(table.headers))]
-    _header(doc, table.headers, widths)
-    doc.set_font(FONT, "", TABLE_SIZE)
-    for row in table.rows:
-        if doc.get_y() + ROW_H > doc.page_break_trigger:
-            doc.add_page()
-            _header(doc, table.headers, widths)
-            doc.set_font(FONT, "", TABLE_SIZE)
-        for value, width, right in zip(row, widths, numeric, strict=True):
-            doc.cell(width, ROW_H, _fit(doc, _text(value), width), border=1, align="R" if right else "L")
-        doc.ln(ROW_H)
-
-
-def _text(value: Cell) -> str:
-    return "" if value is None else text(value)
-
-
-def _widths(doc: FPDF, table: Table) -> list[float]:
-    sample = table.rows[:300]
-    wanted = []
-    for index, header in enumerate(table.headers):
-        longest_word = max(doc.get_string_width(word) for word in header.split())
-        content = max((doc.get_string_width(_text(row[index])) for row in sample), default=0.0)
-        wanted.append(max(MIN_COL, longest_word + 2, min(content + 2, 75.0)))
-    if sum(wanted) <= doc.epw:
-        return wanted
-    # The first column names the row (a network's or region's name) and keeps its width.
-    first = min(wanted[0], doc.epw / 3)
-    rest = sum(wanted[1:])
-    return [first, *(w * (doc.epw - first) / rest for w in wanted[1:])]
-
-
-def _header(doc: FPDF, headers: tuple[str, ...], widths: list[float]) -> None:
-    doc.set_font(FONT, "B", TABLE_SIZE)
-    line_h = 3.2
-    lines = max(len(cast(list[str], doc.multi_cell(w - 1, line_h, h, dry_run=True, output="LINES")))
-                for h, w in zip(headers, widths, strict=True))
-    height = lines * line_h + 1
-    x, y = doc.get_x(), doc.get_y()
-    for header, width in zip(headers, widths, strict=True):
-        doc.set_fill_color(232, 236, 242)
-        doc.rect(x, y, width, height, style="DF")
-        doc.set_xy(x + 0.5, y + 0.5)
-        doc.multi_cell(width - 1, line_h, header, new_x=XPos.RIGHT, new_y=YPos.TOP)
-        x += width
-    doc.set_xy(doc.l_margin, y + height)
-
-
-def _fit(doc: FPDF, value: str, width: float) -> str:
-    room = width - 2 * doc.c_margin
-    if doc.get_string_width(value) <= room:
-        return value
-    while value and doc.get_string_width(value + "…") > room:
-        value = value[:-1]
-    return value + "…"

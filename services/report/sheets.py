@@ -11,9 +11,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from services.report.model import Report
-from services.report.tables import Cell, Table
+from services.report.tables import Cell, Month, Table
 
 DATE_FORMAT = "DD.MM.YYYY"
+MONTH_FORMAT = "MM.YYYY"
 CSV_HEADER = ("stichtag", "tabelle", "zeile", "spalte", "wert")
 
 
@@ -50,13 +51,14 @@ def _sheet(book: Workbook, table: Table) -> None:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    date_columns = set()
+    date_columns: dict[int, str] = {}
     for row in table.rows:
         sheet.append(list(row))
-        date_columns |= {i for i, value in enumerate(row, start=1) if isinstance(value, dt.date)}
-    for column in date_columns:
+        date_columns |= {i: MONTH_FORMAT if isinstance(value, Month) else DATE_FORMAT
+                         for i, value in enumerate(row, start=1) if isinstance(value, dt.date)}
+    for column, number_format in date_columns.items():
         for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
-            cell.number_format = DATE_FORMAT
+            cell.number_format = number_format
     for index, header in enumerate(table.headers, start=1):
         longest = max([len(header) // 2, *(len(_plain(row[index - 1])) for row in table.rows[:200])], default=8)
         sheet.column_dimensions[get_column_letter(index)].width = min(max(longest + 2, 9), 48)
@@ -88,6 +90,8 @@ def csv_text(report: Report, tables: list[Table]) -> str:
 def _csv(value: Cell) -> str:
     if value is None:
         return ""
+    if isinstance(value, Month):
+        return f"{value:%Y-%m}"
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)

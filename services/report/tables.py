@@ -18,6 +18,21 @@ from services.report.model import (
     Report,
 )
 
+# A network table has three columns per stage, named "<stage title><suffix>" (the PDF merges them).
+STATE_SUFFIX, DUE_SUFFIX, DONE_SUFFIX = ": Zustand", ": fällig", ": beendet"
+
+
+class Month(dt.date):
+    """A calendar month, kept as its first day: a real date cell in XLSX, shown as ``MM.JJJJ``."""
+
+    @classmethod
+    def of(cls, day: dt.date) -> Month:
+        return cls(day.year, day.month, 1)
+
+    def next(self) -> Month:
+        return Month(self.year + self.month // 12, self.month % 12 + 1, 1)
+
+
 Cell = str | int | float | dt.date | None
 
 
@@ -88,7 +103,7 @@ def _network_table(key: str, title: str, rows: list[NetworkRow]) -> Table:
     stages = rows[0].stages if rows else ()
     headers: list[str] = ["Verbund", "Kennung", "Region", "Stand", "öffentliche Schulen"]
     for cell in stages:
-        headers += [f"{cell.title}: Zustand", f"{cell.title}: fällig", f"{cell.title}: beendet"]
+        headers += [f"{cell.title}{STATE_SUFFIX}", f"{cell.title}{DUE_SUFFIX}", f"{cell.title}{DONE_SUFFIX}"]
     labels = {cell.stage: cell.title for row in rows for cell in row.stages}
     body = []
     for row in rows:
@@ -110,11 +125,20 @@ def _reached_label(row: NetworkRow, labels: dict[str, str]) -> str:
 
 
 def _completions_table(figures: Figures) -> Table:
-    titles = {category: label for category, label in figures.categories}
-    running = 0
-    rows = []
+    """Stage completions per month (every month from the first completion to the date), with the running total."""
+    stages = [(category, label) for category, label in figures.categories if category not in (NOT_STARTED, FINISHED)]
+    per_month: dict[tuple[Month, str], int] = {}
     for day, stage, count in figures.completions:
-        running += count
-        rows.append((day, titles.get(stage, stage), count, running))
-    return Table("abschluesse", "Abgeschlossene Stufen im Zeitverlauf",
-                 ("Tag", "Stufe", "abgeschlossen", "kumuliert"), tuple(rows))
+        key = (Month.of(day), stage)
+        per_month[key] = per_month.get(key, 0) + count
+    rows: list[tuple[Cell, ...]] = []
+    running = 0
+    month = Month.of(figures.completions[0][0]) if figures.completions else None
+    last = Month.of(figures.as_of)
+    while month is not None and month <= last:
+        counts = [per_month.get((month, stage), 0) for stage, _label in stages]
+        running += sum(counts)
+        rows.append((month, *counts, sum(counts), running))
+        month = month.next()
+    return Table("abschluesse", "Abgeschlossene Stufen je Monat",
+                 ("Monat", *(label for _stage, label in stages), "zusammen", "kumuliert"), tuple(rows))
