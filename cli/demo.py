@@ -25,7 +25,7 @@ from services import protocol as minutes
 from services.bootstrap import App
 from services.clock import BERLIN, ManualClock
 from services.queries import network_overview, status
-from services.sample import build_sample_region
+from services.sample import TEMPLATE, build_sample_region
 from services.stages import advance_stage
 from services.work import AnalysisInput, GoalInput, PotentialInput, record_analysis, record_goals, record_potentials
 
@@ -234,10 +234,19 @@ def _steps(calendar: BusinessCalendar, start: dt.date) -> list[Step]:
     ]
 
 
-def run_demo(app: App, *, start: dt.datetime | None = None, console: Console | None = None) -> DemoResult:
-    """Load the sample region and drive every network through all stages. Idempotent."""
+def run_demo(
+    app: App, *, start: dt.datetime | None = None, console: Console | None = None, template: str = TEMPLATE
+) -> DemoResult:
+    """Load the sample region and drive every network through all stages. Idempotent.
+
+    ``template`` other than Saxony's runs that template's demo (``cli/demo_templates.py``, issue 8).
+    """
     console = console or Console()
     start = (start or DEMO_START).astimezone(BERLIN)
+    if template != TEMPLATE:
+        from cli.demo_templates import run_template_demo
+
+        return run_template_demo(app, template, start=start, console=console)
     clock = ManualClock(start)
     app.clock = clock
     sample = build_sample_region(app, at=start)

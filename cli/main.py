@@ -118,7 +118,10 @@ def _cell(stage: dict[str, Any], colours: dict[str, str]) -> str:
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    template: Annotated[str, typer.Option("--template", help="Prozessvorlage (verbund templates list).")]
+    = "sachsen-inklusion",
+) -> None:
     """Beispielregion laden und alle Verbünde mit simulierten Eingaben durch alle Stufen führen."""
     from cli.demo import DEMO_START, run_demo
 
@@ -128,7 +131,7 @@ def demo() -> None:
     console.print(f"Datenbank: {settings.safe_database_url()}")
     console.print(f"Prefect: {os.environ.get('PREFECT_API_URL') or EMBEDDED_NOTE}")
     try:
-        result = run_demo(built, start=start, console=console)
+        result = run_demo(built, start=start, console=console, template=template)
     except DomainError as error:
         raise _fail(error) from error
     console.print(

@@ -62,10 +62,11 @@ def _nrw() -> list[_Network]:
         ("nw-stadt-muehlenbach", "Stadt Mühlenbach", "kreisfreie Stadt", ["Mühlenbach-Mitte", "Mühlenbach-Nord"]),
     ):
         short = name.split(" ", 1)[1]
+        article = "den Kreis" if kind == "Kreis" else "die Stadt"
         members = [
             _Org(f"Bezirksregierung Musterberg, Regionalkoordination (obere Schulaufsicht) für {short}",
                  "school_authority", MembershipRole.steering_committee, "Regionalkoordination"),
-            _Org(f"Schulamt für den {kind} {short} (untere Schulaufsicht)", "school_authority",
+            _Org(f"Schulamt für {article} {short} (untere Schulaufsicht)", "school_authority",
                  MembershipRole.steering_committee, "Schulrätin"),
             _Org(f"{name}, Schulverwaltungsamt", "school_board", MembershipRole.steering_committee, "Schuldezernat"),
             _Org(f"{name}, Jugendamt", "youth_welfare", MembershipRole.steering_committee, "Jugendhilfeplanung"),
