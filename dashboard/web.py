@@ -99,4 +99,5 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
 
 def back(path: str, *, notice: str | None = None, error: str | None = None) -> RedirectResponse:
     query = {k: v for k, v in (("meldung", notice), ("fehler", error)) if v}
-    return RedirectResponse(path + ("?" + urlencode(query) if query else ""), status_code=303)
+    joiner = "&" if "?" in path else "?"
+    return RedirectResponse(path + (joiner + urlencode(query) if query else ""), status_code=303)
