@@ -138,11 +138,11 @@ def _nrw_steps(say: Callable[[str], None]) -> list[Step]:
     def fields(app: App, network: str, at: dt.datetime, index: int) -> None:
         stage = "handlungsfelder"
         _consensus(app, network, stage, at, say, title="Handlungsfeld Ganztag", kind="field_of_action",
-                   objector=2, proposed="Regionales Bildungsbüro", previous="Schulträger")
+                   objector=2, proposed="Regionales Bildungsbüro", previous="dem Schulträger")
         _consensus(app, network, stage, at, say, title="Handlungsfeld Übergänge gestalten", kind="field_of_action",
-                   proposed="Regionales Bildungsbüro", previous="Schulträger")
+                   proposed="Regionales Bildungsbüro", previous="dem Schulträger")
         _consensus(app, network, stage, at, say, title="Handlungsfeld Inklusion", kind="field_of_action",
-                   reserve=1, proposed="Regionales Bildungsbüro", previous="untere Schulaufsicht")
+                   reserve=1, proposed="Regionales Bildungsbüro", previous="der unteren Schulaufsicht")
 
     def plan(app: App, network: str, at: dt.datetime, index: int) -> None:
         record_step(app, network, "arbeitsplan", "work_plan", text="Arbeitsplan mit Meilensteinen je Handlungsfeld",
@@ -201,9 +201,9 @@ def _hessen_steps(say: Callable[[str], None]) -> list[Step]:
         stage = "gemeinsame-ziele"
         for number, goal in enumerate(SHARED_GOALS):
             _consensus(app, network, stage, at, say, title=goal, kind="shared_goal",
-                       objector=0 if number == 3 else None, proposed="Verbund", previous="jedes Schulamt")
+                       objector=0 if number == 3 else None, proposed="Verbund", previous="den einzelnen Schulämtern")
         _consensus(app, network, stage, at + dt.timedelta(hours=2), say, title=f"{SHARED_GOALS[3]} (2. Lesung)",
-                   kind="shared_goal", reserve=0, proposed="Verbund", previous="jedes Schulamt")
+                   kind="shared_goal", reserve=0, proposed="Verbund", previous="den einzelnen Schulämtern")
 
     return [
         Step(5, "verbund", "Kooperationsvereinbarung", agreement),
@@ -232,7 +232,7 @@ def _kommunal_steps(say: Callable[[str], None]) -> list[Step]:
             ],
         )
         _consensus(app, network, "vereinbarung", at, say, title="Praktikumsakquise an den Bildungsträger",
-                   kind="responsibility", objector=0, proposed="Bildungsträger", previous="Kammern und Betriebe")
+                   kind="responsibility", objector=0, proposed="Bildungsträger", previous="den Kammern und Betrieben")
         _consensus(app, network, "vereinbarung", at, say, title="Vereinbarung beschlossen", kind="agreement",
                    reserve=2)
 

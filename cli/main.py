@@ -97,21 +97,28 @@ def status(
     if not data["networks"]:
         console.print("Noch keine Verbünde. Beispiel laden: [bold]verbund demo[/]")
         return
-    names = [stage["name"] for stage in data["networks"][0]["stages"]]
-    table = Table(title="Stand der Verbünde")
-    table.add_column("Verbund")
-    table.add_column("Region")
-    for name in names:
-        table.add_column(name)
     colours = {"pending": "dim", "open": "yellow", "ready": "cyan", "completed": "green", "waived": "magenta"}
-    for network in data["networks"]:
-        cells = [_cell(stage, colours) for stage in network["stages"]]
-        table.add_row(network["slug"], network["region"], *cells)
-    console.print(table)
+    templates = list(dict.fromkeys(network["template"] for network in data["networks"]))
+    for template in templates:  # one table per process template: its own stages (issue 8)
+        networks = [network for network in data["networks"] if network["template"] == template]
+        names = list(dict.fromkeys(stage["name"] for network in networks for stage in network["stages"]))
+        title = "Stand der Verbünde" + (f" ({template})" if len(templates) > 1 else "")
+        table = Table(title=title)
+        table.add_column("Verbund")
+        table.add_column("Region")
+        for name in names:
+            table.add_column(name)
+        for network in networks:
+            latest = {stage["name"]: stage for stage in network["stages"]}  # the latest occurrence of each
+            cells = [_cell(latest[name], colours) if name in latest else "" for name in names]
+            table.add_row(network["slug"], network["region"], *cells)
+        console.print(table)
 
 
 def _cell(stage: dict[str, Any], colours: dict[str, str]) -> str:
     text = f"[{colours[stage['state']]}]{STATE_LABELS[stage['state']]}[/]"
+    if stage.get("cycle", 1) > 1:
+        text += f" [dim](Durchlauf {stage['cycle']})[/]"
     if stage["state"] in ("open", "ready") and stage["due"]:
         text += f"\n[dim]bis {stage['due']}[/]"
     return text
