@@ -232,6 +232,7 @@ def stage_waive(
 from cli.notify import register as register_notify; register_notify(app)  # noqa: E402, E702, I001
 from cli.report import register as register_report; register_report(app)  # noqa: E402
 from cli.importing import register as register_importing; register_importing(app)  # noqa: E402, E702
+from cli.templates import register as register_templates; register_templates(app)  # noqa: E402, E702
 from cli.dashboard import register as register_dashboard; register_dashboard(app)  # noqa: E402, E702, I001
 
 
