@@ -68,6 +68,7 @@ def test_overdue_stages_are_those_still_open_after_their_due_date(app: App, regi
     with app.uow() as uow:
         dues = {run.due for run in uow.session.exec(select(StageRun).where(StageRun.stage == "analysis"))}
     (due,) = dues
+    assert due is not None
     assert build_report(app, due).figures.total.overdue == 0
     late = build_report(app, due + dt.timedelta(days=1)).figures
     assert late.total.overdue == 4
