@@ -1,0 +1,151 @@
+"""Dashboard under load: 400 networks, 40,000 organisations, 20 clients with 1 s think time.
+
+Builds a synthetic nationwide database (SQLite file in a temporary folder) with bulk inserts, serves
+the dashboard with uvicorn on a free loopback port, and lets 20 concurrent clients (each logged in as a
+Land process owner or the ministry) request region and Land overview pages (at most 100 networks a
+page) and network pages, with 1 s think time, for ``DURATION`` seconds. Baseline in the same run:
+``/healthz`` under the same load. Last line: ``p50_ms p95_ms requests ...``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import uvicorn
+from sqlalchemy import insert
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dashboard import create_app
+from domain.models import Membership, Network, Organisation, Region
+from domain.stages import StageRun
+from services.bootstrap import bootstrap
+from services.settings import Settings
+from services.users import add_user
+
+NETWORKS, ORGANISATIONS, CLIENTS, THINK, DURATION = 400, 40_000, 20, 1.0, 30.0
+LANDS = {"SN": 8, "NW": 8, "HE": 4}  # regions per Land: 20 regions, 20 networks each
+STAGES = ["analysis", "potentials", "goals", "consultation", "protocol"]
+PASSWORD = "benchmark-passwort-12345"
+
+
+def build(url: str) -> tuple[list[str], list[str]]:
+    app = bootstrap(Settings(database_url=url))
+    now = dt.datetime.now(dt.UTC)
+    rnd = random.Random(5)
+    regions, networks, orgs, members, runs = [], [], [], [], []
+    for land, count in LANDS.items():
+        for index in range(count):
+            regions.append({"id": uuid.uuid4(), "slug": f"{land.lower()}-region-{index:02d}", "name": f"Region {land} {index}",
+                            "state": land, "parent": None})
+    per_region = NETWORKS // len(regions)
+    per_network = ORGANISATIONS // NETWORKS
+    for region in regions:
+        for n in range(per_region):
+            nid = uuid.uuid4()
+            slug = f"kv-{region['slug']}-{n:02d}"
+            networks.append({"id": nid, "slug": slug, "name": f"Verbund {slug}", "region_id": region["id"],
+                             "template": "sachsen-inklusion", "created_at": now})
+            done = rnd.randint(0, 5)
+            for position, stage in enumerate(STAGES):
+                state = "completed" if position < done else ("open" if position == done else "pending")
+                runs.append({"id": uuid.uuid4(), "network_id": nid, "stage": stage, "cycle": 1, "position": position,
+                             "state": state, "due": (now + dt.timedelta(days=rnd.randint(-20, 40))).date()
+                             if state == "open" else None, "version": 0})
+            for o in range(per_network):
+                oid = uuid.uuid4()
+                kind = "public_school" if o < per_network * 0.7 else "youth_welfare"
+                orgs.append({"id": oid, "source": "bench", "source_id": f"{slug}-{o}", "name": f"Schule {slug} {o}",
+                             "kind": kind, "region_id": region["id"], "school_types": [], "special_needs": [],
+                             "in_scope": True})
+                members.append({"id": uuid.uuid4(), "network_id": nid, "organisation_id": oid, "role": "member",
+                                 "valid_from": now, "exclusive": False})
+    with app.engine.begin() as connection:
+        for table, rows in ((Region, regions), (Network, networks), (Organisation, orgs), (Membership, members),
+                            (StageRun, runs)):
+            connection.execute(insert(table.__table__), rows)  # type: ignore[attr-defined]
+    add_user(app, email="land@bench.example", role="process_owner", password=PASSWORD, region="SN")
+    add_user(app, email="ministerium@bench.example", role="ministry", password=PASSWORD)
+    app.engine.dispose()
+    return [r["slug"] for r in regions], [n["slug"] for n in networks]
+
+
+def login(client: httpx.Client, email: str) -> None:
+    page = client.get("/login")
+    nonce = page.text.split('name="csrf" value="')[1].split('"')[0]
+    client.post("/login", data={"csrf": nonce, "email": email, "password": PASSWORD})
+
+
+def main() -> None:
+    folder = Path(tempfile.mkdtemp(prefix="verbund-bench-"))
+    url = f"sqlite:///{folder / 'bench.db'}"
+    started = time.perf_counter()
+    regions, networks = build(url)
+    print(f"Datenbank aufgebaut: {len(networks)} Verbünde, {ORGANISATIONS} Organisationen "
+          f"({time.perf_counter() - started:.1f} s)", flush=True)
+    app = bootstrap(Settings(database_url=url))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    pages: list[float] = []
+    health: list[float] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + DURATION
+    sn_regions = [r for r in regions if r.startswith("sn-")]
+
+    def client_loop(number: int) -> None:
+        rnd = random.Random(number)
+        email = "land@bench.example" if number % 2 else "ministerium@bench.example"
+        with httpx.Client(base_url=base, timeout=30) as client:
+            login(client, email)
+            while time.monotonic() < stop_at:
+                choice = rnd.random()
+                if choice < 0.3:
+                    path = f"/uebersicht?region={rnd.choice(sn_regions)}"
+                elif choice < 0.5:
+                    path = f"/uebersicht?land=SN&seite={rnd.randint(1, 2)}"
+                else:
+                    path = f"/verbund/{rnd.choice([n for n in networks if n.startswith('kv-sn-')])}"
+                t0 = time.perf_counter()
+                response = client.get(path)
+                elapsed = (time.perf_counter() - t0) * 1000
+                assert response.status_code == 200, (path, response.status_code)
+                t1 = time.perf_counter()
+                client.get("/healthz")
+                with lock:
+                    pages.append(elapsed)
+                    health.append((time.perf_counter() - t1) * 1000)
+                time.sleep(THINK)
+
+    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    server.should_exit = True
+
+    def pct(values: list[float], q: float) -> float:
+        return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+    print(f"p50_ms={statistics.median(pages):.1f} p95_ms={pct(pages, 95):.1f} requests={len(pages)} "
+          f"baseline_healthz_p50_ms={statistics.median(health):.1f} baseline_healthz_p95_ms={pct(health, 95):.1f} "
+          f"networks={NETWORKS} organisations={ORGANISATIONS} clients={CLIENTS}")
+
+
+if __name__ == "__main__":
+    main()
