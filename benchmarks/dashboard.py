@@ -46,8 +46,8 @@ def build(url: str) -> tuple[list[str], list[str]]:
     regions, networks, orgs, members, runs = [], [], [], [], []
     for land, count in LANDS.items():
         for index in range(count):
-            regions.append({"id": uuid.uuid4(), "slug": f"{land.lower()}-region-{index:02d}", "name": f"Region {land} {index}",
-                            "state": land, "parent": None})
+            regions.append({"id": uuid.uuid4(), "slug": f"{land.lower()}-region-{index:02d}",
+                            "name": f"Region {land} {index}", "state": land, "parent": None})
     per_region = NETWORKS // len(regions)
     per_network = ORGANISATIONS // NETWORKS
     for region in regions:
