@@ -114,9 +114,12 @@ class AppriseNotifier:
             raise InvalidChannel("keine Kanäle")
         sender = apprise.Apprise(asset=self._asset)
         for url in message.channels:
-            reason = validate_channel(url)
-            if reason is not None or not sender.add(self._url(url, message)):
-                raise InvalidChannel(f"Kanal {redact(url)} unbrauchbar: {reason or 'von apprise abgelehnt'}")
+            # Channels were validated when entered; ask for the reason only when apprise refuses one
+            # (validating every URL again before each send would parse it twice).
+            local_ok = scheme_of(url) != local_mailbox.SCHEME or validate_channel(url) is None
+            if not local_ok or not sender.add(self._url(url, message)):
+                reason = validate_channel(url) or "von apprise abgelehnt"
+                raise InvalidChannel(f"Kanal {redact(url)} unbrauchbar: {reason}")
         attach = apprise.AppriseAttachment()
         for item in message.attachments:
             attach.add(_memory_attachment(item))
