@@ -27,11 +27,16 @@ def summarise(figures: Figures, previous: Figures | None = None) -> str:
     labels = dict(figures.categories)
     scope = f"in der Region {figures.regions[0].name}" if figures.region and figures.regions else (
         f"in {plural(len(figures.regions), 'Region', 'Regionen')} und {plural(len(figures.lands), 'Land', 'Ländern')}")
+    if not total.networks:
+        where = f" {scope}" if figures.regions else ""
+        parts = [f"Zum Stichtag {german_date(figures.as_of)} bestehen{where} noch keine Kooperationsverbünde.",
+                 _coverage_sentence(total)]
+        if previous is not None:
+            parts.append(_since_sentence(total, previous))
+        return " ".join(parts)
     parts = [f"Zum Stichtag {german_date(figures.as_of)} bestehen {scope} "
-             f"{plural(total.networks, 'Kooperationsverbund', 'Kooperationsverbünde')}."]
-    if total.networks:
-        parts.append(_stages_sentence(total, labels))
-    parts.append(_coverage_sentence(total))
+             f"{plural(total.networks, 'Kooperationsverbund', 'Kooperationsverbünde')}.",
+             _stages_sentence(total, labels), _coverage_sentence(total)]
     parts.append(
         f"{plural(total.completed, 'Stufe wurde', 'Stufen wurden')} abgeschlossen, davon "
         f"{german_number(total.on_time)} fristgerecht und {german_number(total.late)} verspätet"

@@ -42,7 +42,8 @@ def test_a_date_before_the_networks_existed_shows_none_but_the_schools_in_scope(
     total = report.figures.total
     assert (total.networks, total.schools_assigned, total.schools_in_scope) == (0, 0, 60)
     assert report.figures.networks == ()
-    assert "0 Kooperationsverbünde" in report.summary
+    assert "in 1 Region und 1 Land noch keine Kooperationsverbünde" in report.summary
+    assert "Von 60 öffentlichen Schulen sind 0 einem Verbund zugeordnet" in report.summary
 
 
 def test_a_back_dated_waiver_counts_at_its_real_date_not_when_it_was_recorded(
