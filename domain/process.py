@@ -353,6 +353,8 @@ def _with_line(error: TemplateError, text: str, source: str) -> TemplateError:
     if line is None:
         return error
     rest = message[len(source):] if message.startswith(source) else ": " + message
+    if rest.startswith(", "):
+        rest = ": " + rest[2:]
     located = TemplateLocationError(f"{source}:{line}{rest}", location or (None, None, None))
     located.line = line  # type: ignore[attr-defined]
     return located
