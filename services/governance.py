@@ -131,13 +131,14 @@ def record_step(app: App, network_slug: str, stage: str, step: str, *, text: str
     with app.uow() as uow:
         session = uow.session
         network = network_by_slug(session, network_slug)
-        run = _active_run(session, network, stage)
+        latest = stage_run(session, network, stage)
         found = session.exec(
             select(StageEvidence).where(StageEvidence.network_id == network.id, StageEvidence.stage == stage,
-                                        StageEvidence.cycle == run.cycle, StageEvidence.kind == step)
+                                        StageEvidence.cycle == latest.cycle, StageEvidence.kind == step)
         ).first()
         if found is not None:
-            return run.cycle
+            return latest.cycle
+        run = _active_run(session, network, stage)
         session.add(StageEvidence(network_id=network.id, stage=stage, cycle=run.cycle, kind=step, text=text,
                                   recorded_by=by, recorded_at=at))
         _audit(session, network, at, app.wall_time(), by, stage, run.cycle, "step", "documented", step)
@@ -174,13 +175,14 @@ def decide(
     with app.uow() as uow:
         session = uow.session
         network = network_by_slug(session, network_slug)
-        run = _active_run(session, network, stage)
+        latest = stage_run(session, network, stage)
         existing = session.exec(
             select(Decision).where(Decision.network_id == network.id, Decision.stage == stage,
-                                   Decision.cycle == run.cycle, Decision.title == title)
+                                   Decision.cycle == latest.cycle, Decision.title == title)
         ).first()
         if existing is not None:
             return _report(session, network, existing)
+        run = _active_run(session, network, stage)
         entitled = voters(session, network, at)
         strangers = [oid for oid in votes if oid not in entitled]
         if strangers:
