@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,10 +43,10 @@ def demos(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], dic
     return env, outputs
 
 
-def _status(env: dict[str, str]) -> dict[str, list[dict[str, object]]]:
+def _status(env: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
     result = _run(env, "status", "--json")
     assert result.returncode == 0, result.stderr
-    networks: dict[str, list[dict[str, object]]] = {}
+    networks: dict[str, list[dict[str, Any]]] = {}
     for network in json.loads(result.stdout)["networks"]:
         networks.setdefault(network["template"], []).append(network)
     return networks
@@ -93,10 +94,10 @@ def test_each_template_demo_completes_every_stage(demos: tuple[dict[str, str], d
 
     for key in TEMPLATES:
         assert networks[key], key
-        total = sum(len(n["stages"]) for n in networks[key])  # type: ignore[arg-type]
+        total = sum(len(n["stages"]) for n in networks[key])
         assert f"{total} von {total} Stufen abgeschlossen" in outputs[key]
         for network in networks[key]:
-            assert {s["state"] for s in network["stages"]} == {"completed"}  # type: ignore[union-attr]
+            assert {s["state"] for s in network["stages"]} == {"completed"}
 
 
 def test_the_nrw_demo_runs_two_annual_bildungskonferenzen(demos: tuple[dict[str, str], dict[str, str]]) -> None:
@@ -104,7 +105,7 @@ def test_the_nrw_demo_runs_two_annual_bildungskonferenzen(demos: tuple[dict[str,
 
     for network in _status(env)["nrw-bildungsnetzwerk"]:
         stages = network["stages"]
-        conferences = [s for s in stages if s["name"] == "bildungskonferenz"]  # type: ignore[union-attr]
+        conferences = [s for s in stages if s["name"] == "bildungskonferenz"]
         assert [s["cycle"] for s in conferences] == [1, 2]
         first, second = (str(s["completed_at"]) for s in conferences)
         assert second[:4] == str(int(first[:4]) + 1)  # a year later
