@@ -288,3 +288,29 @@ def test_the_kommunale_koordinierung_starts_two_stages_and_needs_clear_responsib
                      at=day(1))
     open_ = reconcile_stage(app, network, "vereinbarung", day(1))
     assert open_.unmet == ["Beschluss der Vereinbarung: 0 von mindestens 1 im Konsens beschlossen"]
+
+
+def test_due_dates_follow_the_holidays_of_the_networks_land(app: App) -> None:
+    from domain.business_days import BusinessCalendar
+
+    network = build_template_sample(app, "hessen-kooperationsverbund", at=START).networks[0]
+    opened_on = dt.datetime(2020, 5, 27, 9, 0, tzinfo=BERLIN)  # Fronleichnam 11.06.2020: a holiday in HE, not SN
+
+    report = reconcile_stage(app, network, "verbund", opened_on)
+
+    hessen = BusinessCalendar("HE").add_business_days(opened_on.date(), 30)
+    assert report.due == hessen.isoformat()
+    assert hessen != BusinessCalendar("SN").add_business_days(opened_on.date(), 30)
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "expected"),
+    [(dt.date(2019, 9, 7), 12, dt.date(2020, 9, 7)), (dt.date(2020, 1, 31), 1, dt.date(2020, 2, 29)),
+     (dt.date(2020, 2, 29), 12, dt.date(2021, 2, 28)), (dt.date(2019, 11, 15), 3, dt.date(2020, 2, 15))],
+)
+def test_a_recurring_stage_reopens_months_later_on_the_same_day_or_the_months_last(
+    start: dt.date, months: int, expected: dt.date
+) -> None:
+    from services.stages import add_months
+
+    assert add_months(start, months) == expected
