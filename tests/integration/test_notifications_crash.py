@@ -69,17 +69,25 @@ def test_a_sweep_killed_at_twenty_points_and_run_again_loses_nothing_and_repeats
     for _ in range(20):
         before = len(sink.received)
         process = _sweep(database_url, tmp_path / "postfach")
-        time.sleep(chance.uniform(0.4, 3.0))
+        # Kill once the sweep is sending, at a random point inside a send: waiting on the sink, not on
+        # the clock, so a slow start-up cannot make the kills miss the sending. A restarted sweep first
+        # repeats what the last one had in flight (one message per sender, 2 senders); the kill comes
+        # after those repeats, so each of the 20 kills hits a new point of the sending.
+        target = before + 4 + chance.randint(0, 2)
+        deadline = time.monotonic() + 90
+        while len(sink.received) < target and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        time.sleep(chance.uniform(0.0, 0.04))
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=30)
         killed_while_sending += process.returncode == -signal.SIGKILL and len(sink.received) > before
     final = _sweep(database_url, tmp_path / "postfach")
-    out, err = final.communicate(timeout=120)
+    _out, err = final.communicate(timeout=120)
     assert final.returncode == 0, err[-2000:]
     counts = collections.Counter(key for item in sink.received for key in item.keys)
     assert set(counts) == due
     assert max(counts.values()) <= 2
-    assert killed_while_sending >= 1  # the kills did hit the sending, not only the start-up
+    assert killed_while_sending >= 5, killed_while_sending  # the kills did hit the sending, not only the start-up
     app = bootstrap(Settings(database_url=database_url), migrate_database=False)
     with app.uow() as uow:
         statuses = collections.Counter(uow.session.exec(select(OutboxItem.status)).all())
