@@ -23,6 +23,7 @@ class DeploymentSpec:
     cron: str | None = None
     concurrency_limit: int | None = None
     tags: tuple[str, ...] = ()
+    flow: str | None = None  # the flow's name when it is not the entrypoint's attribute with - for _
 
     @property
     def file(self) -> str:
@@ -30,21 +31,32 @@ class DeploymentSpec:
 
     @property
     def flow_name(self) -> str:
-        return self.entrypoint.split(":", 1)[1].replace("_", "-")
+        return self.flow or self.entrypoint.split(":", 1)[1].replace("_", "-")
 
 
 STAGES = ("analysis", "potentials", "goals", "consultation", "protocol")
 
+
+def _template_stages() -> tuple[str, ...]:
+    """The stages of every bundled template that are not Saxon (each gets its own deployment)."""
+    from domain.process import all_templates
+
+    names = dict.fromkeys(stage.name for template in all_templates() for stage in template.stages)
+    return tuple(name for name in names if name not in STAGES)
+
+
+def _stage_spec(stage: str, entrypoint: str) -> DeploymentSpec:
+    return DeploymentSpec(
+        entrypoint=entrypoint,
+        description=f"Stufe {stage} eines Verbunds abgleichen (ausgelöst durch Eingaben und Aktionen).",
+        concurrency_limit=20,
+        tags=("verbund", f"stage:{stage}"),
+        flow=stage,
+    )
+
 SPECS: tuple[DeploymentSpec, ...] = (
-    *(
-        DeploymentSpec(
-            entrypoint=f"flows/{stage}.py:{stage}",
-            description=f"Stufe {stage} eines Verbunds abgleichen (ausgelöst durch Eingaben und Aktionen).",
-            concurrency_limit=20,
-            tags=("verbund", f"stage:{stage}"),
-        )
-        for stage in STAGES
-    ),
+    *(_stage_spec(stage, f"flows/{stage}.py:{stage}") for stage in STAGES),
+    *(_stage_spec(stage, f"flows/template_stages.py:{stage.replace('-', '_')}") for stage in _template_stages()),
     DeploymentSpec(
         entrypoint="flows/buildout.py:network_buildout",
         description="Einen Verbund durch seine Stufen führen, so weit die Fakten reichen.",
@@ -66,7 +78,8 @@ SPECS: tuple[DeploymentSpec, ...] = (
     ),
     DeploymentSpec(
         entrypoint="flows/report.py:build_report",
-        description="Bericht zum Stand des Aufbaus der Kooperationsverbünde.",
+        description="Bericht zum Stand des Aufbaus der Kooperationsverbünde (monatlich am 1., 06:00, Stand des Tages).",
+        cron="0 6 1 * *",
         concurrency_limit=2,
         tags=("verbund", "report"),
     ),

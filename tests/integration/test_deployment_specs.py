@@ -1,0 +1,37 @@
+"""Every deployment's entrypoint loads the flow it names, and every template stage has one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from prefect.flows import load_flow_from_entrypoint
+
+from deployments.specs import SPECS, deployment_name
+from domain.process import all_templates
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.entrypoint)
+def test_the_entrypoint_loads_the_flow_the_deployment_is_named_after(spec) -> None:  # type: ignore[no-untyped-def]
+    flow = load_flow_from_entrypoint(str(PROJECT / spec.entrypoint))
+    assert flow.name == spec.flow_name
+
+
+def test_every_stage_of_every_template_has_a_deployment_the_trigger_can_name() -> None:
+    deployed = {deployment_name(spec.flow_name) for spec in SPECS}
+    stages = {stage.name for template in all_templates() for stage in template.stages}
+    assert len(all_templates()) >= 4
+    missing = sorted(stage for stage in stages if deployment_name(stage) not in deployed)
+    assert missing == []
+
+
+def test_stage_deployments_carry_their_stage_tag_and_the_schedules_are_berlin_weekday_mornings() -> None:
+    for spec in SPECS:
+        stage_tags = [tag for tag in spec.tags if tag.startswith("stage:")]
+        if stage_tags:
+            assert stage_tags == [f"stage:{spec.flow_name}"]
+    crons = {spec.flow_name: spec.cron for spec in SPECS if spec.cron}
+    assert crons["reminder-sweep"] == "0 8 * * 1-5"
+    assert "build-report" in crons
