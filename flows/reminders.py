@@ -1,6 +1,7 @@
 """The reminder sweep flow: plan what is due from the domain state and send it (claim, send, mark).
 
-Deployable as ``flows/reminders.py:reminder_sweep`` (the daily schedule is the scale-out issue's);
+Deployed as ``flows/reminders.py:reminder_sweep`` (cron 08:00 Mon–Fri Europe/Berlin; on a server all
+workers' mail shares the global rate limit ``mail``);
 ``verbund remind`` runs it once at "now".
 """
 
@@ -10,10 +11,35 @@ import asyncio
 from typing import Any
 
 from prefect import flow, task
+from prefect.concurrency.sync import rate_limit
 from sqlalchemy.exc import OperationalError
 
+from deployments.specs import MAIL_RATE_LIMIT
 from flows.runtime import get_app, instant
+from flows.trigger import execution_mode
+from notifications import Notifier, OutgoingMessage
+from services.bootstrap import App
 from services.outbox import sweep
+
+
+class RateLimitedNotifier:
+    """Takes a slot of the server's global rate limit ``mail`` before each message, so all workers
+    together send no faster than the limit allows (``deployments/deploy.py`` creates it)."""
+
+    def __init__(self, inner: Notifier, limit: str = MAIL_RATE_LIMIT) -> None:
+        self.inner = inner
+        self.limit = limit
+
+    def send(self, message: OutgoingMessage) -> None:
+        rate_limit(self.limit, occupy=1, strict=False)  # a server without the limit: no throttling
+        self.inner.send(message)
+
+
+def rate_limited(app: App) -> App:
+    """On a Prefect server, the app's notifier behind the mail rate limit (once); embedded: as is."""
+    if execution_mode(app.settings) == "deployments" and not isinstance(app.notifier, RateLimitedNotifier):
+        app.notifier = RateLimitedNotifier(app.notifications())
+    return app
 
 
 def _transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -29,7 +55,7 @@ def _transient(task: Any, task_run: Any, state: Any) -> bool:
 @task(task_run_name="sweep · {at}", retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=_transient)
 async def run_sweep(at: str | None = None, dry_run: bool = False) -> dict[str, Any]:
     """One sweep in a worker thread; the outbox makes a retry safe (same keys, claimed items)."""
-    app = get_app()
+    app = rate_limited(get_app())
     report = await asyncio.to_thread(sweep, app, instant(at), dry_run=dry_run)
     return report.to_dict()
 
