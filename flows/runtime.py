@@ -12,6 +12,7 @@ import threading
 
 from services.bootstrap import App, bootstrap
 from services.clock import parse_instant
+from services.db import require_current_schema
 from services.settings import Settings
 
 _lock = threading.Lock()
@@ -33,7 +34,9 @@ def get_app() -> App:
             settings = Settings()
             # A worker's flow-run process does not migrate: that is the operator's step
             # (`verbund init`), done once, not at the start of every run.
-            _app = bootstrap(settings, trigger=make_trigger(settings), migrate_database=False)
+            built = bootstrap(settings, trigger=make_trigger(settings), migrate_database=False)
+            require_current_schema(built.engine)
+            _app = built
         return _app
 
 

@@ -31,11 +31,19 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+READ_ONLY = "verbund_read_only"  # execution option of read-only units of work (``UnitOfWork(read_only=True)``)
+
+
 def _sqlite_begin_immediate(connection: Any) -> None:
     """SQLite has no row locks: every transaction takes the write lock when it begins, so a
     read-then-write (load a stage run, check, move it) can never act on a stale read. PostgreSQL
-    locks the rows instead (``SELECT … FOR UPDATE`` in ``services.lookup``)."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    locks the rows instead (``SELECT … FOR UPDATE`` in ``services.lookup``).
+
+    Read-only units of work (dashboard pages, session checks) begin a deferred transaction: in WAL
+    mode it reads one consistent snapshot without the write lock, so readers neither wait for
+    each other nor for a writer (SQLite's busy handler sleeps in steps of up to 100 ms)."""
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -69,3 +77,24 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Refuse to work on a database whose schema is not the code's (workers and servers never
+    migrate; ``verbund init`` does, once per upgrade)."""
+    from alembic.script import ScriptDirectory
+
+    from domain.errors import DomainError
+
+    expected = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        found = set(MigrationContext.configure(connection).get_current_heads())
+    if found != expected:
+        have = ", ".join(sorted(found)) or "leer"
+        raise DomainError(
+            f"Die Datenbank {engine.url.render_as_string(hide_password=True)} hat den Schemastand {have}, "
+            f"dieser Code erwartet {', '.join(sorted(expected))}: zuerst 'verbund init' ausführen."
+        )
+
