@@ -6,6 +6,7 @@ Settings come from the environment (prefix ``VERBUND_``); see ``verbund --help``
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import sys
@@ -226,14 +227,11 @@ def stage_waive(
         console.print(f"{network} · {stage}: erlassen ({reason})")
 
 
-# Command modules of other features register here, one line each:
-#   from cli.<module> import register as register_<module>; register_<module>(app)
+# Command modules of the features; each has ``register(app)`` adding its commands.
 # --- command registrations ---
-from cli.notify import register as register_notify; register_notify(app)  # noqa: E402, E702, I001
-from cli.report import register as register_report; register_report(app)  # noqa: E402
-from cli.importing import register as register_importing; register_importing(app)  # noqa: E402, E702
-from cli.templates import register as register_templates; register_templates(app)  # noqa: E402, E702
-from cli.dashboard import register as register_dashboard; register_dashboard(app)  # noqa: E402, E702, I001
+COMMAND_MODULES = ("cli.notify", "cli.report", "cli.importing", "cli.templates", "cli.dashboard")
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry
