@@ -23,7 +23,7 @@ from domain.criteria import (
 )
 from domain.governance import Agreement, Decision, DecisionStatus, StageEvidence
 from domain.models import Membership as M  # noqa: N817  (short alias keeps the queries readable)
-from domain.models import MembershipRole, Network, Organisation, OrganisationKind
+from domain.models import MembershipRole, Network, Organisation
 from domain.work import (
     AnalysisEntry,
     Attendance,
@@ -35,6 +35,7 @@ from domain.work import (
     ProtocolObjection,
     Recommendation,
 )
+from services.importers.coverage import region_coverage
 
 
 def _active(at: dt.datetime):  # type: ignore[no-untyped-def]
@@ -56,34 +57,9 @@ def members(session: Session, network: Network, at: dt.datetime) -> list[MemberF
 
 
 def coverage(session: Session, network: Network, at: dt.datetime) -> CoverageFact:
-    """Region-wide: each open public school of the region in exactly one network."""
-    schools = session.exec(
-        select(Organisation.id, Organisation.name).where(
-            Organisation.region_id == network.region_id,
-            Organisation.kind == OrganisationKind.public_school,
-            col(Organisation.in_scope).is_(True),
-            _open_org(at),
-        )
-    ).all()
-    counts = dict(
-        session.exec(
-            select(M.organisation_id, func.count(func.distinct(M.network_id)))
-            .join(Organisation, col(M.organisation_id) == col(Organisation.id))
-            .where(
-                Organisation.region_id == network.region_id,
-                Organisation.kind == OrganisationKind.public_school,
-                col(Organisation.in_scope).is_(True),
-                M.role != MembershipRole.guest,
-                _active(at),
-            )
-            .group_by(col(M.organisation_id))
-        ).all()
-    )
-    return CoverageFact(
-        schools_in_scope=len(schools),
-        unassigned=tuple(name for oid, name in schools if counts.get(oid, 0) == 0),
-        multiply_assigned=tuple(name for oid, name in schools if counts.get(oid, 0) > 1),
-    )
+    """Region-wide: each open public school of the region in exactly one network (the one
+    definition in ``services.importers.coverage``, the same as ``verbund coverage``)."""
+    return region_coverage(session, network.region_id, at)
 
 
 def analysis(session: Session, network: Network, at: dt.datetime) -> dict[str, set[str]]:

@@ -1,5 +1,11 @@
 """Coverage: per region and Land, public schools in scope assigned exactly once, unassigned, twice;
-and the Förderschwerpunkt matrix per network (offer and largest distance to it)."""
+and the Förderschwerpunkt matrix per network (offer and largest distance to it).
+
+The one definition of coverage: open public schools in scope (``schools_in_scope``) and the number
+of networks each belongs to by active non-guest memberships (``assignment_counts``). ``verbund
+coverage`` and the analysis stage's exit criterion (``region_coverage`` → ``CoverageFact``, loaded
+by ``services/facts.py``) both use it.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from domain.criteria import CoverageFact
 from domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
 from domain.schools import FOCI, distance_km, is_foerderschule
 from services.bootstrap import App
@@ -41,15 +48,30 @@ def schools_in_scope(session: Session, at: dt.datetime, region_id: uuid.UUID | N
     return list(session.execute(query).all())
 
 
-def assignment_counts(session: Session, at: dt.datetime) -> dict[uuid.UUID, int]:
-    """Networks each public school belongs to at ``at`` (non-guest, active memberships)."""
-    rows = session.exec(
+def assignment_counts(session: Session, at: dt.datetime, region_id: uuid.UUID | None = None) -> dict[uuid.UUID, int]:
+    """Networks each public school (of the region, if given) belongs to at ``at`` (non-guest, active
+    memberships)."""
+    query = (
         select(Membership.organisation_id, func.count(func.distinct(Membership.network_id)))
         .join(Organisation, col(Membership.organisation_id) == col(Organisation.id))
         .where(Organisation.kind == OrganisationKind.public_school, active_membership(at))
         .group_by(col(Membership.organisation_id))
-    ).all()
-    return {row[0]: int(row[1]) for row in rows}
+    )
+    if region_id is not None:
+        query = query.where(col(Organisation.region_id) == region_id)
+    return {row[0]: int(row[1]) for row in session.exec(query).all()}
+
+
+def region_coverage(session: Session, region_id: uuid.UUID, at: dt.datetime) -> CoverageFact:
+    """The region's row of ``verbund coverage`` as the exit checks read it (names of the schools
+    unassigned and of those in more than one network)."""
+    schools = schools_in_scope(session, at, region_id)
+    counts = assignment_counts(session, at, region_id)
+    return CoverageFact(
+        schools_in_scope=len(schools),
+        unassigned=tuple(s[2] for s in schools if counts.get(s[0], 0) == 0),
+        multiply_assigned=tuple(s[2] for s in schools if counts.get(s[0], 0) > 1),
+    )
 
 
 def coverage_report(app: App, at: dt.datetime | None = None) -> dict[str, Any]:
