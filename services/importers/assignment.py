@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from domain.errors import InvalidInput, NotFound
 from domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind
+from domain.process import load_template
 from domain.schools import distance_km
 from domain.stages import AuditEvent
 from services.bootstrap import App
@@ -28,6 +29,8 @@ from services.lookup import current_stage, network_by_slug, region_by_slug
 from services.setup import create_network
 
 LEVELS = ("schools", "communities", "kreise")  # most specific first
+# The template a rule's new network gets when the rule names none: the Land's own process.
+DEFAULT_TEMPLATES = {"SN": "sachsen-inklusion", "NW": "nrw-bildungsnetzwerk", "HE": "hessen-kooperationsverbund"}
 LEVEL_LABELS = {"schools": "Schulliste", "communities": "Gemeinde", "kreise": "Kreis"}
 
 
@@ -36,7 +39,7 @@ class NetworkRule:
     slug: str
     name: str
     region: str
-    template: str
+    template: str | None  # None: the default template of the region's Land
     keys: dict[str, set[str]]
 
 
@@ -55,7 +58,8 @@ class RulesReport:
 
 
 def load_rules(path: Path) -> list[NetworkRule]:
-    """``[[networks]]`` with slug, name, region, optional template, kreise, communities, schools."""
+    """``[[networks]]`` with slug, name, region, optional template (default: the Land's, see
+    ``DEFAULT_TEMPLATES``), kreise, communities, schools."""
     try:
         data = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError as error:
@@ -68,9 +72,11 @@ def load_rules(path: Path) -> list[NetworkRule]:
         where = f"networks[{index}]"
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("slug", "name", "region")):
             raise ImportFileError(path, where, "braucht slug, name und region (Text)")
+        template = entry.get("template")
+        if template is not None and not isinstance(template, str):
+            raise ImportFileError(path, f"{where}.template", "muss ein Vorlagenschlüssel (Text) sein")
         keys = {level: {str(v) for v in entry.get(level, [])} for level in LEVELS}
-        rules.append(NetworkRule(entry["slug"], entry["name"], entry["region"],
-                                 str(entry.get("template", "sachsen-inklusion")), keys))
+        rules.append(NetworkRule(entry["slug"], entry["name"], entry["region"], template, keys))
     return rules
 
 
@@ -210,7 +216,20 @@ def _network(session: Session, rule: NetworkRule, at: dt.datetime) -> Network:
         if found.region_id != region.id:
             raise InvalidInput(f"Verbund '{rule.slug}' gehört nicht zur Region '{rule.region}'")
         return found
-    return create_network(session, region, rule.slug, rule.name, rule.template, at)
+    return create_network(session, region, rule.slug, rule.name, template_for(rule, region.state), at)
+
+
+def template_for(rule: NetworkRule, state: str) -> str:
+    """The rule's template, or the Land's default; a template of another Land is refused."""
+    template = rule.template or DEFAULT_TEMPLATES.get(state)
+    if template is None:
+        raise InvalidInput(f"Verbund '{rule.slug}': für {state} gibt es keine Standardvorlage; "
+                           f"bitte template angeben (verbund templates list)")
+    template_state = load_template(template).state
+    if template_state != state:
+        raise InvalidInput(f"Verbund '{rule.slug}': Vorlage '{template}' ist für {template_state}, "
+                           f"die Region '{rule.region}' liegt in {state}")
+    return template
 
 
 def _schools(session: Session, region_id: uuid.UUID, at: dt.datetime) -> list[Organisation]:

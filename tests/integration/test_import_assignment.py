@@ -36,14 +36,16 @@ NETWORK = """
 slug = "{slug}"
 name = "{name}"
 region = "{region}"
-template = "{template}"
+{template}
 {keys}
 """
 
 
-def rules(tmp_path: Path, *networks: tuple[str, str, str], template: str = "sachsen-inklusion") -> Path:
-    """``(slug, region, TOML lines with kreise/communities/schools)`` → a rules file."""
-    text = "".join(NETWORK.format(slug=slug, name=slug.upper(), region=region, template=template, keys=keys)
+def rules(tmp_path: Path, *networks: tuple[str, str, str], template: str | None = None) -> Path:
+    """``(slug, region, TOML lines with kreise/communities/schools)`` → a rules file (no template
+    line unless given: the Land's default)."""
+    line = f'template = "{template}"' if template else ""
+    text = "".join(NETWORK.format(slug=slug, name=slug.upper(), region=region, template=line, keys=keys)
                    for slug, region, keys in networks)
     path = tmp_path / "rules.toml"
     path.write_text(text, encoding="utf-8")
@@ -272,3 +274,29 @@ def test_the_foci_matrix_shows_offers_and_the_largest_distance_to_them(app: App,
         expected = max(min(distance_km(s.latitude, s.longitude, t.latitude, t.longitude)  # type: ignore[arg-type]
                            for t in offering_hamm) for s in hamm)
         assert row["max_distance_km"] == pytest.approx(expected, abs=0.01)
+
+
+def test_rules_give_new_networks_their_lands_template_unless_one_is_named(app: App, tmp_path: Path) -> None:
+    import_file(app, SachsenAdapter(), ZWICKAU)
+    import_file(app, NrwAdapter(), ARNSBERG)
+    apply_rules(app, load_rules(rules(tmp_path, ("kv-vogtland", "sn-zwickau", 'kreise = ["14523"]'),
+                                      ("rbn-bochum", "nw-bochum", 'kreise = ["05911"]'))))
+    apply_rules(app, load_rules(rules(tmp_path, ("kk-hamm", "nw-hamm", 'kreise = ["05915"]'),
+                                      template="kommunale-koordinierung")))
+
+    with app.uow() as uow:
+        templates = dict(uow.session.exec(select(Network.slug, Network.template)).all())
+    assert templates == {"kv-vogtland": "sachsen-inklusion", "rbn-bochum": "nrw-bildungsnetzwerk",
+                         "kk-hamm": "kommunale-koordinierung"}
+
+
+def test_a_rule_naming_another_lands_template_is_refused_and_changes_nothing(app: App, tmp_path: Path) -> None:
+    import_file(app, NrwAdapter(), ARNSBERG)
+    path = rules(tmp_path, ("rbn-bochum", "nw-bochum", 'kreise = ["05911"]'), template="sachsen-inklusion")
+
+    with pytest.raises(InvalidInput, match="Vorlage 'sachsen-inklusion' ist für SN.*nw-bochum.*NW"):
+        apply_rules(app, load_rules(path))
+
+    with app.uow() as uow:
+        assert uow.session.exec(select(Network)).all() == []
+    assert region_row(app, "nw-bochum")["assigned"] == 0
