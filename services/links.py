@@ -7,6 +7,8 @@ database (table ``appsecret``), so every process on the same database agrees on 
 key invalidates every link issued so far (that is the way to revoke them all).
 
 The links' URLs keep the shape of the messages' links: ``{VERBUND_PUBLIC_URL}/eingabe/{network}/{stage}?t=TOKEN``.
+Every partner message carries one for its recipient (``message_link``): the stage's input purpose where
+the stage has one, else ``info`` (the stage's state, deputy and channels, no input), valid for any stage.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from domain.errors import DomainError
 from services.bootstrap import App
 
 PURPOSE_STAGE = {"analysis": "analysis", "potentials": "potentials", "rsvp": "consultation", "objection": "protocol"}
+INFO = "info"  # no input: the stage's state, deputy and channels; valid for every stage
 PURPOSE_LABELS = {"analysis": "Analyse", "potentials": "Potenziale", "rsvp": "Zusage zur Beratung",
-                  "objection": "Einspruch zum Protokollentwurf"}
+                  "objection": "Einspruch zum Protokollentwurf", INFO: "Stand und Benachrichtigung"}
 STAGE_PURPOSE = {stage: purpose for purpose, stage in PURPOSE_STAGE.items()}
 DEFAULT_DAYS = 14
 SECRET_NAME = "link-signing-key"  # noqa: S105 - the row's name, not a secret
@@ -105,9 +108,13 @@ def _mac(key: bytes, payload: bytes) -> bytes:
     return hmac.new(key, b"verbund-link-v1|" + payload, hashlib.sha256).digest()
 
 
+def _fits(purpose: str, stage: str) -> bool:
+    return purpose == INFO or PURPOSE_STAGE.get(purpose) == stage
+
+
 def sign(app: App, contact_id: uuid.UUID, network: str, stage: str, purpose: str,
          days: int = DEFAULT_DAYS, now: dt.datetime | None = None) -> str:
-    if PURPOSE_STAGE.get(purpose) != stage:
+    if not _fits(purpose, stage):
         raise LinkError(f"Zweck '{purpose}' passt nicht zur Stufe '{stage}'")
     expires = (now or app.wall_time()) + dt.timedelta(days=days)
     scope = LinkScope(contact_id, network, stage, purpose, expires.replace(microsecond=0))
@@ -130,7 +137,7 @@ def verify(app: App, token: str, now: dt.datetime | None = None) -> LinkScope:
         scope = LinkScope(uuid.UUID(contact), network, stage, purpose, dt.datetime.fromtimestamp(int(expires), dt.UTC))
     except (ValueError, UnicodeDecodeError) as error:  # signed by us, so this means a different format
         raise LinkInvalid("Der Link hat ein unbekanntes Format") from error
-    if PURPOSE_STAGE.get(scope.purpose) != scope.stage:
+    if not _fits(scope.purpose, scope.stage):
         raise LinkInvalid("Der Link hat ein unbekanntes Format")
     if (now or app.wall_time()) >= scope.expires:
         raise LinkExpired(scope)
@@ -142,9 +149,26 @@ def link_url(app: App, token: str, network: str, stage: str) -> str:
     return f"{base}/eingabe/{network}/{stage}?t={token}"
 
 
-def partner_link(app: App, contact_id: uuid.UUID, network: str, stage: str, days: int = DEFAULT_DAYS) -> str:
+def partner_link(app: App, contact_id: uuid.UUID, network: str, stage: str, days: int = DEFAULT_DAYS,
+                 purpose: str | None = None) -> str:
     """The full URL of a fresh signed link for the stage's purpose (for messages and coordinators)."""
-    purpose = STAGE_PURPOSE.get(stage)
+    purpose = purpose or STAGE_PURPOSE.get(stage)
     if purpose is None:
         raise LinkError(f"Für die Stufe '{stage}' gibt es keine Partnereingabe")
     return link_url(app, sign(app, contact_id, network, stage, purpose, days), network, stage)
+
+
+def message_link(app: App, contact_id: uuid.UUID, network: str, stage: str, not_before: dt.datetime) -> str:
+    """The signed link a partner message carries for its recipient: the stage's input purpose, else ``info``.
+
+    Its validity starts at the later of the wall clock and ``not_before`` (the message's send slot), so a
+    message held back for quiet hours or school holidays does not arrive with a link that is about to expire.
+    """
+    start = max(app.wall_time(), not_before)
+    purpose = STAGE_PURPOSE.get(stage, INFO)
+    return link_url(app, sign(app, contact_id, network, stage, purpose, now=start), network, stage)
+
+
+def dashboard_stage_url(app: App, network: str, stage: str) -> str:
+    """The stage's page in the dashboard (login required): for coordinators and process owners."""
+    return f"{app.notification_settings.public_url.rstrip('/')}/verbund/{network}/stufe/{stage}"

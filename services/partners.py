@@ -218,7 +218,7 @@ def send_fresh_link(app: App, scope: LinkScope) -> str:
         )).first()
     if recent is not None:  # one fresh link per hour is enough; do not let the page spam a contact
         return contact.name
-    url = partner_link(app, contact.id, scope.network, scope.stage)
+    url = partner_link(app, contact.id, scope.network, scope.stage, purpose=scope.purpose)
     body = (f"Guten Tag {contact.name},\n\nhier ist Ihr neuer Link für „{PURPOSE_LABELS[scope.purpose]}“ "
             f"im Verbund {network.name}:\n{url}\n\nDer Link ist {DEFAULT_DAYS} Tage gültig.")
     message = OutgoingMessage(delivery=key, keys=(key,), channels=tuple(contact.channels),

@@ -14,7 +14,7 @@ import datetime as dt
 import gc
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +46,7 @@ from domain.process import StageTemplate, load_template
 from domain.stages import StageRun, StageState
 from domain.work import Consultation, ConsultationStatus, Protocol, ProtocolStatus
 from services.bootstrap import App
+from services.links import message_link, signing_key
 
 NO_CHANNEL = "keine Kanäle hinterlegt"
 STALE = "nicht mehr aktuell"
@@ -185,10 +186,11 @@ def _stage_items(view: _NetworkView, run: StageRun, now: dt.datetime, public_url
         level = escalation_level(run.due, today, cal)
         targets = [(1, r) for r in view.coordinators] + [(2, r) for r in owners if level >= 2]
         late = cal.business_days_between(run.due, today)
+        dashboard = f"{public_url}/verbund/{view.slug}/stufe/{run.stage}"  # they act in the dashboard
         for target_level, r in targets if level else []:
-            ctx = _base(view, r, link) | {"stage_title": stage.title, "due": run.due.isoformat(), "level": target_level,
-                                          "late_days": late, "reason": "overdue",
-                                          "reason_title": f"„{stage.title}“ überfällig"}
+            ctx = _base(view, r, dashboard) | {"stage_title": stage.title, "due": run.due.isoformat(),
+                                               "level": target_level, "late_days": late, "reason": "overdue",
+                                               "reason_title": f"„{stage.title}“ überfällig"}
             items.append(plan_item(r, OutboxKind.escalation, f"{subject}:level{target_level}", run.due,
                                    now, cal, hol, run.stage, ctx))
     return items
@@ -257,10 +259,14 @@ def collect(
     return planned
 
 
+LinkSigner = Callable[[PlannedItem], "str | None"]
+
+
 def store(session: Session, planned: list[tuple[uuid.UUID, PlannedItem]], now: dt.datetime,
-          networks: list[uuid.UUID] | None = None, *, write: bool = True) -> PlanReport:
+          networks: list[uuid.UUID] | None = None, *, write: bool = True, link: LinkSigner | None = None) -> PlanReport:
     """Insert the items with new keys, suppress pending ones that are no longer planned
-    (``write=False``: only count what would be inserted and suppressed)."""
+    (``write=False``: only count what would be inserted and suppressed). ``link`` gives a new item
+    that will be sent its recipient's signed link (signed only for new rows: planning stays cheap)."""
     report = PlanReport()
     wanted = {item.key for _nid, item in planned}
     keys = select(OutboxItem.key)
@@ -281,12 +287,14 @@ def store(session: Session, planned: list[tuple[uuid.UUID, PlannedItem]], now: d
         reachable = item.recipient.has_channel
         if not reachable:
             report.without_channel.append(f"{item.recipient.contact_name} ({item.recipient.organisation})")
+        signed = link(item) if link is not None and reachable else None
         rows.append({
             "key": item.key, "delivery": None, "contact_id": item.recipient.contact_id,
             "network_id": network_id, "stage": item.stage, "subject": item.subject, "kind": str(item.kind),
             "due": item.due, "send_after": item.send_after, "attempts": 0, "created_at": now,
             "status": OutboxStatus.pending if reachable else OutboxStatus.suppressed,
-            "last_error": None if reachable else NO_CHANNEL, "context": item.context | {"key": item.key},
+            "last_error": None if reachable else NO_CHANNEL,
+            "context": item.context | {"key": item.key} | ({"link": signed} if signed else {}),
             "claimed_at": None, "sent_at": None,
         })
     if rows and write:
@@ -316,12 +324,26 @@ def _without_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+def _message_links(app: App) -> LinkSigner:
+    """Each partner item's link, signed for its recipient (escalations keep their dashboard link)."""
+    signing_key(app)  # read or create the key now, not from inside the planning transaction
+
+    def signed(item: PlannedItem) -> str | None:
+        if item.kind == OutboxKind.escalation or item.stage is None:
+            return None
+        return message_link(app, item.recipient.contact_id, str(item.context["network"]), item.stage,
+                            item.send_after)
+
+    return signed
+
+
 def plan(app: App, now: dt.datetime, *, network: str | None = None, dry_run: bool = False) -> PlanReport:
     """Plan the sweep at ``now`` and store it (``dry_run``: decide and count, store nothing)."""
+    signer = None if dry_run else _message_links(app)
     with _without_cycle_collection(), app.uow() as uow:
         planned = collect(uow.session, now, app.notification_settings.public_url, network)
         ids = None if network is None else list({nid for nid, _item in planned})
-        report = store(uow.session, planned, now, ids, write=not dry_run)
+        report = store(uow.session, planned, now, ids, write=not dry_run, link=signer)
         if not dry_run:
             uow.commit()
     return report
