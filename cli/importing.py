@@ -17,7 +17,7 @@ from rich.table import Table
 
 from domain.errors import DomainError
 from services.bootstrap import App, bootstrap
-from services.importers import Adapter, ImportReport
+from services.importers import Adapter, ImportReport, Problem
 from services.importers.apply import Progress as ProgressCallback
 from services.settings import Settings
 
@@ -83,7 +83,11 @@ def _print_report(report: ImportReport) -> None:
     console.print(f"{prefix}{report.source}: {report.created} neu, {report.updated} geändert, "
                   f"{report.unchanged} unverändert, {report.closed} geschlossen, "
                   f"{report.out_of_scope} nicht zuzuordnen, {len(report.rejected)} abgelehnt.")
-    for title, problems in (("Abgelehnt", report.rejected), ("Hinweise", report.notes)):
+    _print_problems(report.rejected, report.notes)
+
+
+def _print_problems(rejected: list[Problem], notes: list[Problem]) -> None:
+    for title, problems in (("Abgelehnt", rejected), ("Hinweise", notes)):
         if problems:
             table = Table(title=title)
             for column in ("Wo", "Feld", "Grund"):
@@ -148,6 +152,35 @@ def assign_rules(
                   f"belassen, {report.unmatched} ohne Regel, {len(report.conflicts)} Konflikte.")
     for conflict in report.conflicts:
         console.print(f"  [yellow]Konflikt:[/] {conflict['source_id']} {conflict['name']}: {conflict['reason']}")
+
+
+@assign_app.command("mapping")
+def assign_mapping(
+    file: Annotated[Path, typer.Argument(help="CSV-Datei mit den Spalten school (Kennung oder QUELLE:KENNUNG) "
+                                              "und network (Slug des Verbunds).")],
+    dry_run: DryRunOption = False, json_output: JsonOption = False,
+    by: Annotated[str, typer.Option("--by", help="Wer zuordnet (für das Protokoll).")] = "system",
+) -> None:
+    """Schulen nach einer Zuordnungsdatei Verbünden zuordnen (ganz oder gar nicht; jede fehlerhafte Zeile
+    wird genannt)."""
+    from cli.main import _app
+    from services.importers.explicit import apply_mapping
+
+    try:
+        report = apply_mapping(_app(), file, dry_run=dry_run, by=by)
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        _print_json(report.to_dict())
+    else:
+        prefix = "Probelauf (nichts gespeichert): " if report.dry_run else ""
+        console.print(f"{prefix}{report.assigned} zugeordnet, {report.unchanged} unverändert, {report.kept} anders "
+                      f"zugeordnet belassen, {report.skipped} übersprungen, {len(report.rejected)} abgelehnt.")
+        _print_problems(report.rejected, report.notes)
+    if report.rejected:
+        errors.print(f"[bold red]Fehler:[/] {len(report.rejected)} fehlerhafte Zeilen in {file.name}; "
+                     "nichts wurde gespeichert.", highlight=False)
+        raise typer.Exit(1)
 
 
 @assign_app.command("school")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.errors import InvalidInput, NotFound
@@ -31,6 +32,7 @@ from services.setup import create_network
 LEVELS = ("schools", "communities", "kreise")  # most specific first
 # The template a rule's new network gets when the rule names none: the Land's own process.
 DEFAULT_TEMPLATES = {"SN": "sachsen-inklusion", "NW": "nrw-bildungsnetzwerk", "HE": "hessen-kooperationsverbund"}
+ONE_ASSIGNMENT = "ux_membership_one_assignment"  # the partial unique index (domain.schools)
 LEVEL_LABELS = {"schools": "Schulliste", "communities": "Gemeinde", "kreise": "Kreis"}
 
 
@@ -260,7 +262,13 @@ def _assign(session: Session, school: Organisation, network: Network, basis: str
                            valid_from=at, exclusive=True, basis=basis))
     session.add(AuditEvent(at=at, recorded_at=at, actor=by, network_id=network.id, entity="membership",
                            action="assigned", reason=f"{school.name} ({basis})"))
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:
+        if ONE_ASSIGNMENT not in str(error.orig) and "membership.organisation_id" not in str(error.orig):
+            raise
+        raise InvalidInput(f"{school.name} ({school.source}:{school.source_id}) wurde gleichzeitig einem "
+                           "anderen Verbund zugeordnet; nichts wurde gespeichert, bitte erneut ausführen") from error
 
 
 def _end_assignments(session: Session, school: Organisation, keep: Network, by: str, at: dt.datetime) -> int:

@@ -117,3 +117,33 @@ def test_import_csv_needs_its_mapping_and_reads_it(tmp_path: Path) -> None:
 
     assert missing.returncode != 0 and "--mapping" in missing.stderr
     assert report["created"] == 2 and report["rejected"] == []
+
+
+def test_assign_mapping_names_bad_lines_fails_and_then_assigns_the_corrected_file(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    schools = tmp_path / "schulen.json"
+    schools.write_text(json.dumps([
+        {"id": n, "legal_status_key": "01", "inspectorate_key": "05", "school_category_key": "10",
+         "buildings": [{"building_type_key": "01", "name": f"Grundschule {n}", "community_key": "14524330",
+                        "school_type_keys": [11]}]} for n in (1, 2)]), encoding="utf-8")
+    rules = tmp_path / "verbuende.toml"
+    rules.write_text('[[networks]]\nslug = "kv-zwickau"\nname = "KV Zwickau"\nregion = "sn-zwickau"\n',
+                     encoding="utf-8")
+    _json(env, "import", "sachsen", str(schools), "--json")
+    _json(env, "assign", "rules", str(rules), "--json")
+    mapping = tmp_path / "zuordnung.csv"
+    mapping.write_text("school;network\n1;kv-zwickau\n2;kv-nirgendwo\n", encoding="utf-8")
+
+    bad = _run(env, "assign", "mapping", str(mapping), "--json")
+    mapping.write_text("school;network\n1;kv-zwickau\n2;kv-zwickau\n", encoding="utf-8")
+    dry = _json(env, "assign", "mapping", str(mapping), "--dry-run", "--json")
+    good = _json(env, "assign", "mapping", str(mapping), "--json")
+
+    assert bad.returncode == 1 and "nichts wurde gespeichert" in bad.stderr
+    assert json.loads(bad.stdout)["rejected"] == [
+        {"where": "Zeile 3", "field": "network",
+         "reason": "Verbund 'kv-nirgendwo' gibt es nicht (anlegen: verbund assign rules)"}]
+    assert (dry["assigned"], dry["stored"], good["assigned"], good["stored"]) == (2, False, 2, True)
+    zwickau = next(r for r in _json(env, "coverage", "--json")["regions"]  # type: ignore[attr-defined]
+                   if r["slug"] == "sn-zwickau")
+    assert (zwickau["assigned"], zwickau["unassigned"]) == (2, 0)
