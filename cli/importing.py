@@ -28,6 +28,8 @@ DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Alles prüfen und
 KeepMissingOption = Annotated[bool, typer.Option(
     "--keep-missing", help="Schulen, die in der Datei fehlen, nicht schließen (für Teillieferungen).")]
 FileArgument = Annotated[Path, typer.Argument(help="Die Datei der Schuldatenbank.")]
+ProgressOption = Annotated[bool, typer.Option(
+    "--progress", help="Fortschrittsbalken auch ohne Terminal zeigen (stderr), z. B. in Protokolldateien.")]
 
 import_app = typer.Typer(help="Schuldatenbanken der Länder importieren (Sachsen-API, NRW schuldaten.csv, CSV).",
                          no_args_is_help=True)
@@ -49,11 +51,13 @@ def _plain_app() -> App:
 
 
 @contextmanager
-def _progress(show: bool) -> Iterator[ProgressCallback | None]:
-    if not show or not errors.is_terminal:
+def _progress(force: bool) -> Iterator[ProgressCallback | None]:
+    """A progress bar on stderr when it is a terminal (or always with ``--progress``)."""
+    target = Console(stderr=True, force_terminal=True) if force else errors
+    if not target.is_terminal:
         yield None
         return
-    with Progress(console=errors, transient=True) as bar:
+    with Progress(console=target, transient=not force) as bar:
         task = bar.add_task("Schulen übernehmen", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -62,12 +66,13 @@ def _progress(show: bool) -> Iterator[ProgressCallback | None]:
         yield advance
 
 
-def _run_import(adapter: Adapter, path: Path, dry_run: bool, json_output: bool, keep_missing: bool) -> None:
+def _run_import(adapter: Adapter, path: Path, dry_run: bool, json_output: bool, keep_missing: bool,
+                progress_bar: bool = False) -> None:
     from services.importers import import_file
 
     try:
         app = _plain_app()
-        with _progress(True) as progress:
+        with _progress(progress_bar) as progress:
             report = import_file(app, adapter, path, dry_run=dry_run, close_missing=not keep_missing,
                                  progress=progress)
     except DomainError as error:
@@ -99,20 +104,20 @@ def _print_problems(rejected: list[Problem], notes: list[Problem]) -> None:
 
 @import_app.command("sachsen")
 def import_sachsen(file: FileArgument, dry_run: DryRunOption = False, json_output: JsonOption = False,
-                   keep_missing: KeepMissingOption = False) -> None:
+                   keep_missing: KeepMissingOption = False, progress: ProgressOption = False) -> None:
     """Sächsische Schuldatenbank (JSON der API /api/v1/schools)."""
     from services.importers import SachsenAdapter
 
-    _run_import(SachsenAdapter(), file, dry_run, json_output, keep_missing)
+    _run_import(SachsenAdapter(), file, dry_run, json_output, keep_missing, progress)
 
 
 @import_app.command("nrw")
 def import_nrw(file: FileArgument, dry_run: DryRunOption = False, json_output: JsonOption = False,
-               keep_missing: KeepMissingOption = False) -> None:
+               keep_missing: KeepMissingOption = False, progress: ProgressOption = False) -> None:
     """Schuldaten des Schulministeriums NRW (schuldaten.csv)."""
     from services.importers import NrwAdapter
 
-    _run_import(NrwAdapter(), file, dry_run, json_output, keep_missing)
+    _run_import(NrwAdapter(), file, dry_run, json_output, keep_missing, progress)
 
 
 @import_app.command("csv")
@@ -120,6 +125,7 @@ def import_csv(
     file: FileArgument,
     mapping: Annotated[Path, typer.Option("--mapping", help="TOML-Datei mit der Spaltenzuordnung.")],
     dry_run: DryRunOption = False, json_output: JsonOption = False, keep_missing: KeepMissingOption = False,
+    progress: ProgressOption = False,
 ) -> None:
     """Beliebige CSV-Datei mit einer Spaltenzuordnung in TOML (Format: docs/import.md)."""
     from services.importers import MappedCsvAdapter, load_mapping
@@ -128,7 +134,7 @@ def import_csv(
         adapter = MappedCsvAdapter(load_mapping(mapping))
     except DomainError as error:
         raise _fail(error) from error
-    _run_import(adapter, file, dry_run, json_output, keep_missing)
+    _run_import(adapter, file, dry_run, json_output, keep_missing, progress)
 
 
 @assign_app.command("rules")

@@ -147,3 +147,20 @@ def test_assign_mapping_names_bad_lines_fails_and_then_assigns_the_corrected_fil
     zwickau = next(r for r in _json(env, "coverage", "--json")["regions"]  # type: ignore[attr-defined]
                    if r["slug"] == "sn-zwickau")
     assert (zwickau["assigned"], zwickau["unassigned"]) == (2, 0)
+
+
+def test_a_long_import_draws_a_progress_bar_on_stderr_only_when_asked_or_on_a_terminal(tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+    from test_import_progress import nrw_file
+
+    data = nrw_file(tmp_path / "schuldaten.csv", 5000)
+    env = _env(tmp_path)
+
+    with_bar = _run(env, "import", "nrw", str(data), "--dry-run", "--json", "--progress")
+    piped = _run(env, "import", "nrw", str(data), "--dry-run", "--json")
+
+    assert with_bar.returncode == 0 and json.loads(with_bar.stdout)["created"] == 5000
+    assert "Schulen übernehmen" in with_bar.stderr and "100%" in with_bar.stderr
+    assert "\x1b[" in with_bar.stderr  # drawn with terminal control sequences
+    assert piped.returncode == 0 and json.loads(piped.stdout)["created"] == 5000
+    assert "Schulen übernehmen" not in piped.stderr
