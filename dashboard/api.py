@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 
 from dashboard.pages import prefect_ui
 from dashboard.web import app_of, call, principal
-from domain.errors import NotFound
+from domain.errors import NotFound, TemplateError
 from services.network_page import network_page, network_scope
 from services.overview import OverviewQuery, overview
 from services.stages import show_stage
@@ -65,5 +65,5 @@ async def stage_api(request: Request, slug: str, stage: str) -> dict[str, Any]:
     await _readable(request, slug)
     try:
         return await call(show_stage, app_of(request), slug, stage)
-    except NotFound as error:
+    except (NotFound, TemplateError) as error:  # TemplateError: the template has no such stage
         raise HTTPException(status_code=404, detail="nicht gefunden") from error

@@ -23,7 +23,7 @@ from dashboard.web import (
     principal,
     render,
 )
-from domain.errors import DomainError, NotFound
+from domain.errors import DomainError, NotFound, TemplateError
 from services import users
 from services.network_page import find_organisations, network_page, network_scope
 from services.overview import SORTS, STATE_FILTERS, OverviewQuery, overview
@@ -138,7 +138,7 @@ async def stage_page(request: Request, slug: str, stage: str) -> Response:
     who, scope = await readable_network(request, slug)
     try:
         data = await call(show_stage, app_of(request), slug, stage)
-    except NotFound as error:
+    except (NotFound, TemplateError) as error:  # TemplateError: the template has no such stage
         raise Hidden() from error
     return render(request, "stage.html", s=data, may_decide=who.may_decide(*scope), may_act=who.may_act(*scope))
 

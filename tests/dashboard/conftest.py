@@ -66,7 +66,7 @@ def build_world(app: App) -> World:
     for network in [*sample.networks, "kv-anderland", "bn-bochum"]:
         reconcile_stage(app, network, "analysis", at)
     world = World(app, sorted(sample.networks), "kv-anderland", "bn-bochum")
-    specs = {
+    specs: dict[str, tuple[str, str, str | None, str | None]] = {
         "ministry": ("ministerium@example.org", "ministry", None, None),
         "po_region": ("po-mulde@example.org", "process_owner", "sn-muldenland", None),
         "po_land": ("po-sachsen@example.org", "process_owner", "SN", None),
@@ -74,8 +74,8 @@ def build_world(app: App) -> World:
         "coordinator": ("koord@example.org", "coordinator", None, world.own[0]),
         "coordinator_other": ("koord-ander@example.org", "coordinator", None, "kv-anderland"),
     }
-    for label, (email, role, region, network) in specs.items():
-        add_user(app, email=email, role=role, password=PASSWORD, region=region, network=network)
+    for label, (email, role, region, scope_network) in specs.items():
+        add_user(app, email=email, role=role, password=PASSWORD, region=region, network=scope_network)
         world.users[label] = email
     return world
 
@@ -99,4 +99,5 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
                            follow_redirects=False)
     assert response.status_code == 303, response.text
     me = client.get("/konto")
-    return me.text.split('name="csrf" value="')[1].split('"')[0]
+    token: str = me.text.split('name="csrf" value="')[1].split('"')[0]
+    return token

@@ -136,8 +136,9 @@ def test_the_link_of_a_message_expires_and_then_offers_a_fresh_one(
 
 def test_a_stage_without_partner_input_gets_an_information_link_that_accepts_no_input(region_app: App) -> None:
     with region_app.uow() as uow:
-        contact_id: uuid.UUID = uow.session.exec(select(Contact.id).join(Organisation)
+        contact_id: uuid.UUID | None = uow.session.exec(select(Contact.id).join(Organisation)
                                                  .where(Organisation.kind == "youth_welfare")).first()
+    assert contact_id is not None
     url = message_link(region_app, contact_id, NETWORK, "goals", START)
     with TestClient(create_app(region_app), base_url="http://testserver") as client:
         page = client.get(_path(url))
