@@ -258,6 +258,7 @@ def _open(session: Session, organisation_id: uuid.UUID, network_id: uuid.UUID) -
 
 
 def _assign(session: Session, school: Organisation, network: Network, basis: str, by: str, at: dt.datetime) -> None:
+    label = f"{school.name} ({school.source}:{school.source_id})"  # read before a failed flush expires it
     session.add(Membership(network_id=network.id, organisation_id=school.id, role=MembershipRole.member,
                            valid_from=at, exclusive=True, basis=basis))
     session.add(AuditEvent(at=at, recorded_at=at, actor=by, network_id=network.id, entity="membership",
@@ -267,7 +268,7 @@ def _assign(session: Session, school: Organisation, network: Network, basis: str
     except IntegrityError as error:
         if ONE_ASSIGNMENT not in str(error.orig) and "membership.organisation_id" not in str(error.orig):
             raise
-        raise InvalidInput(f"{school.name} ({school.source}:{school.source_id}) wurde gleichzeitig einem "
+        raise InvalidInput(f"{label} wurde gleichzeitig einem "
                            "anderen Verbund zugeordnet; nichts wurde gespeichert, bitte erneut ausführen") from error
 
 
