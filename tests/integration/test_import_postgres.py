@@ -152,7 +152,7 @@ def test_a_concurrent_second_assignment_waits_and_is_refused_by_the_database(pg_
     def second() -> None:
         try:
             outcome["second"] = assign_school(pg_app, "sachsen:1003", "kv-zwickau-land", by="b@example.org")
-        except BaseException as error:  # noqa: BLE001 - handed to the test thread
+        except BaseException as error:  # handed to the test thread
             outcome["second"] = error
 
     with pg_app.uow() as uow:  # the first assignment, not yet committed
