@@ -1,18 +1,24 @@
 """Dashboard under load: 400 networks, 40,000 organisations, 20 clients with 1 s think time.
 
-Builds a synthetic nationwide database (SQLite file in a temporary folder) with bulk inserts, serves
-the dashboard with uvicorn on a free loopback port, and lets 20 concurrent clients (each logged in as a
-Land process owner or the ministry) request region and Land overview pages (at most 100 networks a
-page) and network pages, with 1 s think time, for ``DURATION`` seconds. Baseline in the same run:
+Builds a synthetic nationwide database (SQLite file in a temporary folder) with bulk inserts and
+serves it exactly as production does: ``verbund serve --port P`` in its own process (same uvicorn
+settings, same composition root, embedded mode), on a free loopback port. 20 concurrent clients
+(each logged in as a Land process owner or the ministry; the logins happen before the measured
+window) request region and Land overview pages (at most 100 networks a page) and network pages
+(100 members each), with 1 s think time, for ``DURATION`` seconds; each client starts at a random
+offset within the first think time, as people do not click in step. Baseline in the same run:
 ``/healthz`` under the same load. Last line: ``p50_ms p95_ms requests ...``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
+import shutil
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -21,18 +27,17 @@ import uuid
 from pathlib import Path
 
 import httpx
-import uvicorn
 from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dashboard import create_app
 from domain.models import Membership, Network, Organisation, Region
 from domain.stages import StageRun
 from services.bootstrap import bootstrap
 from services.settings import Settings
 from services.users import add_user
 
+ROOT = Path(__file__).resolve().parents[1]
 NETWORKS, ORGANISATIONS, CLIENTS, THINK, DURATION = 400, 40_000, 20, 1.0, 30.0
 LANDS = {"SN": 8, "NW": 8, "HE": 4}  # regions per Land: 20 regions, 20 networks each
 STAGES = ["analysis", "potentials", "goals", "consultation", "protocol"]
@@ -73,17 +78,38 @@ def build(url: str) -> tuple[list[str], list[str]]:
     with app.engine.begin() as connection:
         for table, rows in ((Region, regions), (Network, networks), (Organisation, orgs), (Membership, members),
                             (StageRun, runs)):
-            connection.execute(insert(table.__table__), rows)  # type: ignore[attr-defined]
+            connection.execute(insert(table.__table__), rows)  # type: ignore[union-attr]
     add_user(app, email="land@bench.example", role="process_owner", password=PASSWORD, region="SN")
     add_user(app, email="ministerium@bench.example", role="ministry", password=PASSWORD)
     app.engine.dispose()
-    return [r["slug"] for r in regions], [n["slug"] for n in networks]
+    return [str(r["slug"]) for r in regions], [str(n["slug"]) for n in networks]
 
 
 def login(client: httpx.Client, email: str) -> None:
     page = client.get("/login")
     nonce = page.text.split('name="csrf" value="')[1].split('"')[0]
     client.post("/login", data={"csrf": nonce, "email": email, "password": PASSWORD})
+
+
+def serve(url: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
+    """``verbund serve`` on ``port`` in its own process (as in production), once ``/healthz`` answers."""
+    env = {**os.environ, "VERBUND_DATABASE_URL": url}
+    log = (folder / "serve.log").open("wb")
+    server = subprocess.Popen([sys.executable, "-c", "from cli.main import app; app(prog_name='verbund')", "serve",
+                               "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
+                              stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"verbund serve endete mit {server.returncode}: {(folder / 'serve.log').read_text()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.kill()
+    raise SystemExit("verbund serve antwortet nicht auf /healthz")
 
 
 def main() -> None:
@@ -93,19 +119,16 @@ def main() -> None:
     regions, networks = build(url)
     print(f"Datenbank aufgebaut: {len(networks)} Verbünde, {ORGANISATIONS} Organisationen "
           f"({time.perf_counter() - started:.1f} s)", flush=True)
-    app = bootstrap(Settings(database_url=url))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
+    server = serve(url, port, folder)
     base = f"http://127.0.0.1:{port}"
     pages: list[float] = []
     health: list[float] = []
     lock = threading.Lock()
-    stop_at = time.monotonic() + DURATION
+    stop_at: list[float] = []  # set once, when the last client has signed in
+    ready = threading.Barrier(CLIENTS, action=lambda: stop_at.append(time.monotonic() + DURATION))
     sn_regions = [r for r in regions if r.startswith("sn-")]
 
     def client_loop(number: int) -> None:
@@ -113,7 +136,9 @@ def main() -> None:
         email = "land@bench.example" if number % 2 else "ministerium@bench.example"
         with httpx.Client(base_url=base, timeout=30) as client:
             login(client, email)
-            while time.monotonic() < stop_at:
+            ready.wait()
+            time.sleep(rnd.random() * THINK)
+            while time.monotonic() < stop_at[0]:
                 choice = rnd.random()
                 if choice < 0.3:
                     path = f"/uebersicht?region={rnd.choice(sn_regions)}"
@@ -133,13 +158,20 @@ def main() -> None:
                 time.sleep(THINK)
 
     threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    server.should_exit = True
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(folder, ignore_errors=True)
 
-    def pct(values: list[float], q: float) -> float:
+    def pct(values: list[float], q: int) -> float:
         return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
     print(f"p50_ms={statistics.median(pages):.1f} p95_ms={pct(pages, 95):.1f} requests={len(pages)} "

@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from domain.columns import JSONList, UTCDateTime, new_id
@@ -83,7 +83,11 @@ class Network(SQLModel, table=True):
 class Organisation(SQLModel, table=True):
     """A school, a Schulträger or another partner; schools come from a source (import, sample)."""
 
-    __table_args__ = (UniqueConstraint("source", "source_id"),)
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        # the dashboard's coverage count per region reads only this index (issue 5)
+        Index("ix_organisation_coverage", "region_id", "kind", "in_scope", "closed_at", "id"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     source: str
@@ -119,6 +123,9 @@ class Contact(SQLModel, table=True):
 
 class Membership(SQLModel, table=True):
     """An organisation's membership in a network, valid from a date until it ends."""
+
+    # "is this organisation a member of any network now?" from the index alone (coverage, issue 5)
+    __table_args__ = (Index("ix_membership_open", "organisation_id", "valid_to"),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     network_id: uuid.UUID = Field(foreign_key="network.id", index=True)

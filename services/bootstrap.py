@@ -34,8 +34,8 @@ class App:
     notifier: Notifier | None = None  # None: built on first use from the settings (see ``notifications``)
     notification_settings: NotificationSettings = field(default_factory=NotificationSettings)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine)
+    def uow(self, *, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(self.engine, read_only=read_only)
 
     def now(self) -> dt.datetime:
         return self.clock.now()

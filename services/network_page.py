@@ -33,19 +33,30 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _members(session: Session, network: Network, at: dt.datetime) -> list[dict[str, Any]]:
-    rows = session.exec(select(Membership, Organisation).join(Organisation, col(Organisation.id) ==
-                                                              col(Membership.organisation_id))
+def _members(session: Session, network: Network, at: dt.datetime) -> tuple[list[dict[str, Any]], dict[uuid.UUID, str]]:
+    """The current members with their active contacts, and the names of every organisation that ever was one.
+
+    Plain columns, not ORM objects: a network has about a hundred members, and their organisations'
+    other columns (JSON lists, coordinates) are not shown here.
+    """
+    rows = session.exec(select(Organisation.id, Organisation.name, Organisation.kind,  # type: ignore[call-overload]
+                               Membership.role, Membership.valid_from, Membership.valid_to)
+                        .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
                         .where(Membership.network_id == network.id)).all()
-    org_ids = [o.id for m, o in rows if m.active_at(at)]
+    names = {row[0]: row[1] for row in rows}
+    current = [row for row in rows if row[4] <= at and (row[5] is None or at < row[5])]  # Membership.active_at
     contacts: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for c in session.exec(select(Contact).where(col(Contact.organisation_id).in_(org_ids), col(Contact.active))):
-        contacts.setdefault(c.organisation_id, []).append({"id": str(c.id), "name": c.name,
-                                                           "function": c.function, "channels": len(c.channels)})
-    members = [{"organisation_id": str(o.id), "name": o.name, "kind": o.kind, "kind_label": KIND_LABELS.get(o.kind,
-                o.kind), "role": m.role, "since": _iso(m.valid_from), "contacts": contacts.get(o.id, [])}
-               for m, o in rows if m.active_at(at)]
-    return sorted(members, key=lambda m: (m["kind"], m["name"]))
+    if current:
+        for org_id, cid, name, function, channels in session.exec(
+                select(Contact.organisation_id, Contact.id, Contact.name, Contact.function,  # type: ignore[call-overload]
+                       Contact.channels)
+                .where(col(Contact.organisation_id).in_({row[0] for row in current}), col(Contact.active))):
+            contacts.setdefault(org_id, []).append({"id": str(cid), "name": name, "function": function,
+                                                    "channels": len(channels)})
+    members = [{"organisation_id": str(org_id), "name": name, "kind": kind, "kind_label": KIND_LABELS.get(kind, kind),
+                "role": role, "since": _iso(since), "contacts": contacts.get(org_id, [])}
+               for org_id, name, kind, role, since, _until in current]
+    return sorted(members, key=lambda m: (m["kind"], m["name"])), names
 
 
 def _work(session: Session, network: Network, names: dict[uuid.UUID, str]) -> dict[str, Any]:
@@ -113,16 +124,12 @@ def network_page(app: App, slug: str, prefect_ui: str | None = None) -> dict[str
     """Everything the network page shows (no credentials: channels are only counted)."""
     at = app.now()
     today = local_date(at)
-    with app.uow() as uow:
+    with app.uow(read_only=True) as uow:
         session = uow.session
         network = network_by_slug(session, slug)
         region = region_of(session, network)
         template = template_of(network)
-        members = _members(session, network, at)
-        names = {uuid.UUID(m["organisation_id"]): m["name"] for m in members}
-        names.update(dict(session.exec(select(Organisation.id, Organisation.name).where(
-            col(Organisation.id).in_(select(Membership.organisation_id).where(Membership.network_id == network.id))
-        )).all()))
+        members, names = _members(session, network, at)
         events = session.exec(select(AuditEvent).where(AuditEvent.network_id == network.id)
                               .order_by(col(AuditEvent.at), col(AuditEvent.recorded_at))).all()
         by_stage: dict[str | None, list[dict[str, Any]]] = {}
@@ -163,7 +170,7 @@ def _prefect_link(ui: str | None, network: str, stage: str) -> str | None:
 
 def network_scope(app: App, slug: str) -> tuple[str, str, str]:
     """(network, region slug, Land code) for permission checks; ``NotFound`` when unknown."""
-    with app.uow() as uow:
+    with app.uow(read_only=True) as uow:
         network = network_by_slug(uow.session, slug)
         region = region_of(uow.session, network)
         return network.slug, region.slug, region.state
@@ -205,7 +212,7 @@ def find_organisations(app: App, text: str, limit: int = 20) -> list[dict[str, s
     """Organisations whose name contains ``text`` (for adding members)."""
     if len(text.strip()) < 3:
         return []
-    with app.uow() as uow:
+    with app.uow(read_only=True) as uow:
         rows = uow.session.exec(select(Organisation).where(col(Organisation.name).ilike(f"%{text.strip()}%"))
                                 .order_by(col(Organisation.name)).limit(limit)).all()
         return [{"id": str(o.id), "name": o.name, "kind": KIND_LABELS.get(o.kind, o.kind)} for o in rows]

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import Row, case, exists, func, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -47,8 +47,12 @@ def scope_filter(principal: Principal) -> ColumnElement[bool] | None:
     return col(Network.slug).in_(sorted(principal.networks))
 
 
-def _networks(session: Session, principal: Principal, query: OverviewQuery) -> list[tuple[Network, Region]]:
-    statement = select(Network, Region).join(Region, col(Region.id) == col(Network.region_id))
+def _networks(session: Session, principal: Principal, query: OverviewQuery) -> list[Row[Any]]:
+    """The readable networks as plain rows (``id slug name template region_id region region_name land``)."""
+    statement = select(Network.id, Network.slug, Network.name, Network.template,  # type: ignore[call-overload]
+                       col(Region.id).label("region_id"), col(Region.slug).label("region"),
+                       col(Region.name).label("region_name"), col(Region.state).label("land")) \
+        .join(Region, col(Region.id) == col(Network.region_id))
     condition = scope_filter(principal)
     if condition is not None:
         statement = statement.where(condition)
@@ -59,14 +63,17 @@ def _networks(session: Session, principal: Principal, query: OverviewQuery) -> l
     return list(session.exec(statement.order_by(col(Region.slug), col(Network.slug))).all())
 
 
-def _runs(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, StageRun]]:
-    found: dict[uuid.UUID, dict[str, StageRun]] = {}
+def _runs(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Per network and stage its latest run, as a row (``network_id stage state due completed_at``)."""
+    found: dict[uuid.UUID, dict[str, Any]] = {}
     if not ids:
         return found
-    rows = session.exec(select(StageRun).where(col(StageRun.network_id).in_(ids))
+    rows = session.exec(select(StageRun.network_id, StageRun.stage, StageRun.state,  # type: ignore[call-overload]
+                               StageRun.due, StageRun.completed_at)
+                        .where(col(StageRun.network_id).in_(ids))
                         .order_by(col(StageRun.position), col(StageRun.cycle)))
     for run in rows:
-        found.setdefault(run.network_id, {})[run.stage] = run  # the latest cycle wins
+        found.setdefault(run[0], {})[run[1]] = run  # the latest cycle wins
     return found
 
 
@@ -83,20 +90,28 @@ def _messages(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[st
 
 
 def coverage(session: Session, region_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
-    """Public schools in scope per region, and how many are members of a network now."""
+    """Public schools in scope per region, and how many are members of a network now.
+
+    One pass over ``ix_organisation_coverage`` with an index-only probe of ``ix_membership_open``
+    per school (no region-wide list of members is built).
+    """
     if not region_ids:
         return {}
-    schools = (col(Organisation.kind) == OrganisationKind.public_school, col(Organisation.in_scope).is_(True),
-               col(Organisation.region_id).in_(region_ids), col(Organisation.closed_at).is_(None))
-    totals = dict(session.exec(select(Organisation.region_id, func.count()).where(*schools)
-                               .group_by(col(Organisation.region_id))).all())
-    assigned_ids = (select(Membership.organisation_id).where(col(Membership.valid_to).is_(None)).distinct())
-    assigned = dict(session.exec(select(Organisation.region_id, func.count()).where(
-        *schools, col(Organisation.id).in_(assigned_ids)).group_by(col(Organisation.region_id))).all())
-    return {rid: {"schools_in_scope": totals.get(rid, 0), "assigned": assigned.get(rid, 0)} for rid in region_ids}
+    member_now = exists().where(col(Membership.organisation_id) == col(Organisation.id),
+                                col(Membership.valid_to).is_(None))
+    rows = session.exec(select(Organisation.region_id, func.count(),
+                               func.coalesce(func.sum(case((member_now, 1), else_=0)), 0))
+                        .where(col(Organisation.region_id).in_(region_ids),
+                               col(Organisation.kind) == OrganisationKind.public_school,
+                               col(Organisation.in_scope) == True,  # noqa: E712 - SQL, lets the index match
+                               col(Organisation.closed_at).is_(None))
+                        .group_by(col(Organisation.region_id))).all()
+    found = {rid: (total, assigned) for rid, total, assigned in rows}
+    return {rid: {"schools_in_scope": found.get(rid, (0, 0))[0], "assigned": int(found.get(rid, (0, 0))[1])}
+            for rid in region_ids}
 
 
-def _stage_cell(run: StageRun | None, name: str, today: dt.date) -> dict[str, Any]:
+def _stage_cell(run: Row[Any] | None, name: str, today: dt.date) -> dict[str, Any]:
     if run is None:
         return {"name": name, "state": None, "due": None, "overdue": False, "completed_at": None}
     overdue = run.state in ("open", "ready") and run.due is not None and run.due < today
@@ -133,15 +148,15 @@ def _sort_key(sort: str) -> Any:
 
 def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuery()) -> dict[str, Any]:
     today = local_date(app.now())
-    with app.uow() as uow:
+    with app.uow(read_only=True) as uow:
         session = uow.session
         pairs = _networks(session, principal, query)
-        runs = _runs(session, [n.id for n, _ in pairs]) if (query.state or query.sort in ("progress", "overdue")) \
+        runs = _runs(session, [n.id for n in pairs]) if (query.state or query.sort in ("progress", "overdue")) \
             else {}
-        columns = _columns({n.template for n, _ in pairs})
-        rows: list[dict[str, Any]] = [{"id": n.id, "slug": n.slug, "name": n.name, "region": r.slug, "land": r.state,
+        columns = _columns({n.template for n in pairs})
+        rows: list[dict[str, Any]] = [{"id": n.id, "slug": n.slug, "name": n.name, "region": n.region, "land": n.land,
                  "template": n.template, "stages": [_stage_cell(runs.get(n.id, {}).get(c), c, today) for c in columns]}
-                for n, r in pairs]
+                for n in pairs]
         rows = sorted((row for row in rows if _keep(row, query.state)), key=_sort_key(query.sort))
         total, pages = len(rows), max(1, -(-len(rows) // PER_PAGE))
         page = min(max(1, query.page), pages)
@@ -152,7 +167,7 @@ def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuer
             for row in shown:
                 row["stages"] = [_stage_cell(page_runs.get(row["id"], {}).get(c), c, today) for c in columns]
         messages = _messages(session, ids)
-        regions = {r.id: r for _, r in pairs}
+        regions = {n.region_id: n for n in pairs}
         cover = coverage(session, list(regions)) if principal.role != UserRole.coordinator else {}
     for row in shown:
         counts = messages.get(row.pop("id"), {})
@@ -163,7 +178,7 @@ def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuer
         "total": total,
         "page": page,
         "pages": pages,
-        "regions": [{"slug": r.slug, "name": r.name, "land": r.state, **cover.get(r.id, {})}
-                    for r in sorted(regions.values(), key=lambda r: r.slug)],
+        "regions": [{"slug": r.region, "name": r.region_name, "land": r.land, **cover.get(r.region_id, {})}
+                    for r in sorted(regions.values(), key=lambda r: r.region)],
         "today": today.isoformat(),
     }

@@ -7,12 +7,19 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from services.db import READ_ONLY
+
 
 class UnitOfWork:
-    """``with app.uow() as uow: ...; uow.commit()`` — leaving without commit rolls back."""
+    """``with app.uow() as uow: ...; uow.commit()`` — leaving without commit rolls back.
 
-    def __init__(self, engine: Engine) -> None:
+    ``read_only``: for read models (dashboard pages); on SQLite it reads a snapshot without taking
+    the write lock (``services.db``), and ``commit`` refuses.
+    """
+
+    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
         self._engine = engine
+        self._read_only = read_only
         self._session: Session | None = None
 
     @property
@@ -22,7 +29,8 @@ class UnitOfWork:
         return self._session
 
     def __enter__(self) -> UnitOfWork:
-        self._session = Session(self._engine, expire_on_commit=False)
+        bind = self._engine.execution_options(**{READ_ONLY: True}) if self._read_only else self._engine
+        self._session = Session(bind, expire_on_commit=False)
         return self
 
     def __exit__(
@@ -37,4 +45,6 @@ class UnitOfWork:
         self._session = None
 
     def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("read-only unit of work cannot commit")
         self.session.commit()

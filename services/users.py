@@ -209,7 +209,7 @@ def session_principal(app: App, token: str | None) -> Principal | None:
     if not token or len(token) > 200:
         return None
     now = app.wall_time()
-    with app.uow() as uow:
+    with app.uow(read_only=True) as uow:
         found = uow.session.get(UserSession, _token_id(token))
         if found is None or found.expires_at <= now:
             return None

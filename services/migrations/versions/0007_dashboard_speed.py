@@ -1,9 +1,11 @@
-"""dashboard speed: indexes for the overview's coverage and the network page (issue 5)
+"""dashboard speed: indexes for the overview's coverage count (issue 5)
 
 Revision ID: 0007
 Revises: 0006
 """
 from collections.abc import Sequence
+
+from alembic import op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -12,8 +14,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_index("ix_organisation_coverage", "organisation", ["region_id", "kind", "in_scope", "closed_at", "id"])
+    op.create_index("ix_membership_open", "membership", ["organisation_id", "valid_to"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_membership_open", table_name="membership")
+    op.drop_index("ix_organisation_coverage", table_name="organisation")

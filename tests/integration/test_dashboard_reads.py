@@ -1,0 +1,143 @@
+"""The dashboard's read models after the speed work (issue 5): the set-based coverage count, network
+pages read from plain columns, and read-only units of work that never wait for SQLite's write lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from domain.models import Contact, Organisation
+from domain.work import AnalysisEntry
+from services.bootstrap import App
+from services.lookup import network_by_slug
+from services.network_page import end_membership, network_page
+from services.overview import OverviewQuery, overview
+from services.setup import (
+    OrganisationSpec,
+    add_member,
+    add_member_by_slug,
+    create_network,
+    upsert_organisation,
+    upsert_region,
+)
+from services.users import Principal
+
+MINISTRY = Principal(uuid.uuid4(), "m@example.org", "Ministerium", "ministry")
+
+
+def _school(app: App, region: str, key: str, kind: str = "public_school", **changes: object) -> uuid.UUID:
+    with app.uow() as uow:
+        org = upsert_organisation(uow.session, upsert_region(uow.session, region, region, region[:2].upper()),
+                                  OrganisationSpec("test", key, f"Schule {key}", kind))
+        for name, value in changes.items():
+            setattr(org, name, value)
+        uow.session.add(org)
+        uow.commit()
+        return org.id
+
+
+def _network(app: App, region: str, slug: str) -> None:
+    with app.uow() as uow:
+        create_network(uow.session, upsert_region(uow.session, region, region, region[:2].upper()), slug,
+                       f"Verbund {slug}", "sachsen-inklusion", app.now())
+        uow.commit()
+
+
+def _coverage(app: App) -> dict[str, tuple[int, int]]:
+    regions = overview(app, MINISTRY, OverviewQuery())["regions"]
+    return {r["slug"]: (r["schools_in_scope"], r["assigned"]) for r in regions}
+
+
+def test_coverage_counts_current_memberships_of_public_schools_in_scope_once_per_school(app: App) -> None:
+    _network(app, "sn-nord", "kv-nord-a")
+    _network(app, "sn-nord", "kv-nord-b")
+    _network(app, "sn-sued", "kv-sued")
+    member = _school(app, "sn-nord", "a")
+    twice = _school(app, "sn-nord", "b")
+    left = _school(app, "sn-nord", "c")
+    _school(app, "sn-nord", "d")  # not a member
+    closed = _school(app, "sn-nord", "e", closed_at=dt.datetime(2019, 1, 1, tzinfo=dt.UTC))
+    out = _school(app, "sn-nord", "f", in_scope=False, out_of_scope_reason="Test")
+    private = _school(app, "sn-nord", "g", kind="private_school")
+    south = _school(app, "sn-sued", "h")
+    for org in (member, twice, left, closed, out, private):
+        add_member_by_slug(app, "kv-nord-a", org)
+    add_member_by_slug(app, "kv-nord-b", twice)
+    add_member_by_slug(app, "kv-sued", south)
+    end_membership(app, "kv-nord-a", str(left), by="test")
+    # in scope: a, b, c, d (e closed, f out of scope, g private); assigned now: a, b (c left, d never)
+    assert _coverage(app) == {"sn-nord": (4, 2), "sn-sued": (1, 1)}
+    add_member_by_slug(app, "kv-nord-b", left)
+    assert _coverage(app)["sn-nord"] == (4, 3), "an action is visible on the next read, nothing is cached"
+
+
+def test_a_region_without_public_schools_shows_zero_coverage(app: App) -> None:
+    _network(app, "sn-leer", "kv-leer")
+    _school(app, "sn-leer", "kita", kind="daycare")
+    assert _coverage(app) == {"sn-leer": (0, 0)}
+
+
+def test_the_network_page_lists_current_members_with_contacts_and_names_former_ones(app: App) -> None:
+    _network(app, "sn-nord", "kv-nord")
+    stays, leaves = _school(app, "sn-nord", "stays"), _school(app, "sn-nord", "leaves")
+    with app.uow() as uow:
+        uow.session.add(Contact(organisation_id=stays, name="Frau A", channels=["local://a", "local://b"]))
+        uow.session.add(Contact(organisation_id=stays, name="Herr Alt", channels=[], active=False))
+        uow.commit()
+    add_member_by_slug(app, "kv-nord", stays)
+    add_member_by_slug(app, "kv-nord", leaves)
+    with app.uow() as uow:
+        uow.session.add(AnalysisEntry(network_id=network_by_slug(uow.session, "kv-nord").id, organisation_id=leaves,
+                                      category="conditions", text="vorher erfasst", recorded_by="test",
+                                      recorded_at=app.now()))
+        uow.commit()
+    end_membership(app, "kv-nord", str(leaves), by="test")
+    page = network_page(app, "kv-nord")
+    assert [(m["name"], [(c["name"], c["channels"]) for c in m["contacts"]]) for m in page["members"]] == [
+        ("Schule stays", [("Frau A", 2)])]
+    assert [(e["organisation"], e["text"]) for e in page["analysis"]] == [("Schule leaves", "vorher erfasst")]
+
+
+def test_a_membership_starting_later_is_not_shown_yet(app: App) -> None:
+    _network(app, "sn-nord", "kv-nord")
+    org_id = _school(app, "sn-nord", "later")
+    with app.uow() as uow:
+        org = uow.session.get(Organisation, org_id)
+        assert org is not None
+        add_member(uow.session, network_by_slug(uow.session, "kv-nord"), org, "member",
+                   app.now() + dt.timedelta(days=3), "test")
+        uow.commit()
+    assert network_page(app, "kv-nord")["members"] == []
+
+
+def test_read_only_pages_do_not_wait_for_a_writer_holding_the_sqlite_write_lock(app: App) -> None:
+    _network(app, "sn-nord", "kv-nord")
+    holding, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with app.uow() as uow:  # BEGIN IMMEDIATE: holds the write lock until released
+            uow.session.execute(text("SELECT 1"))
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert holding.wait(5)
+        started = time.perf_counter()
+        overview(app, MINISTRY, OverviewQuery())
+        network_page(app, "kv-nord")
+        assert time.perf_counter() - started < 2.0, "a read waited for the write lock"
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_a_read_only_unit_of_work_refuses_to_commit(app: App) -> None:
+    with app.uow(read_only=True) as uow, pytest.raises(RuntimeError, match="read-only"):
+        uow.commit()
