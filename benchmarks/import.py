@@ -9,7 +9,11 @@ coordinates, upsert regions, insert in one transaction, commit). ``bare_insert_s
 in one transaction — the floor any importer pays. A second import of the same file
 (``reimport_s``: everything unchanged) is measured too.
 
-Last line: ``schools=… import_s=… bare_insert_s=… ratio=… reimport_s=…`` (target: import_s < 10).
+Runs on a temporary SQLite file by default. With ``VERBUND_DATABASE_URL=postgresql+psycopg://…`` it
+creates two temporary databases on that server (the URL's role needs CREATEDB) and drops them after.
+
+Last line: ``backend=… schools=… import_s=… bare_insert_s=… ratio=… reimport_s=…`` (target:
+import_s < 10).
 """
 
 from __future__ import annotations
@@ -22,11 +26,14 @@ import random
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, select
+from sqlalchemy import create_engine, insert, make_url, select
 
 from domain.models import Organisation, Region
 from domain.schools import nrw_kreise
@@ -67,13 +74,36 @@ def synthetic_file(path: Path, count: int) -> None:
     path.write_text(out.getvalue(), encoding="utf-8")
 
 
+@contextmanager
+def databases(folder: str) -> Iterator[tuple[str, str]]:
+    """URLs of two fresh databases: SQLite files, or temporary ones on VERBUND_DATABASE_URL's server."""
+    configured = os.environ.get("VERBUND_DATABASE_URL", "")
+    if not configured.startswith("postgresql"):
+        yield f"sqlite:///{folder}/import.db", f"sqlite:///{folder}/bare.db"
+        return
+    server = make_url(configured)
+    names = [f"verbund_bench_{kind}_{uuid.uuid4().hex[:8]}" for kind in ("import", "bare")]
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        for name in names:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        first, second = (server.set(database=name).render_as_string(hide_password=False) for name in names)
+        yield first, second
+    finally:
+        with admin.connect() as connection:
+            for name in names:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 def main() -> None:
     at = dt.datetime(2025, 9, 1, 9, tzinfo=BERLIN)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, databases(folder) as (import_url, bare_url):
         data = Path(folder) / "schuldaten.csv"
         synthetic_file(data, SCHOOLS)
-        app = bootstrap(Settings(database_url=f"sqlite:///{folder}/import.db"), clock=ManualClock(at),
-                        trigger=RecordingTrigger())
+        app = bootstrap(Settings(database_url=import_url), clock=ManualClock(at), trigger=RecordingTrigger())
+        backend = app.engine.dialect.name
         start = time.perf_counter()
         report = import_file(app, NrwAdapter(), data)
         import_s = time.perf_counter() - start
@@ -87,8 +117,7 @@ def main() -> None:
             regions = [dict(row._mapping) for row in connection.execute(select(REGION))]
         app.engine.dispose()
 
-        bare = bootstrap(Settings(database_url=f"sqlite:///{folder}/bare.db"), clock=ManualClock(at),
-                         trigger=RecordingTrigger())
+        bare = bootstrap(Settings(database_url=bare_url), clock=ManualClock(at), trigger=RecordingTrigger())
         with bare.engine.begin() as connection:
             connection.execute(insert(REGION), regions)  # the schools' foreign keys; not timed
         start = time.perf_counter()
@@ -96,10 +125,10 @@ def main() -> None:
             connection.execute(insert(ORGANISATION), rows)
         bare_insert_s = time.perf_counter() - start
         bare.engine.dispose()
-    print(f"{SCHOOLS} schools: import {import_s:.2f} s ({report.out_of_scope} out of scope, private "
+    print(f"{backend}, {SCHOOLS} schools: import {import_s:.2f} s ({report.out_of_scope} out of scope, private "
           f"{sum(1 for r in rows if r['kind'] == 'private_school')}), re-import {reimport_s:.2f} s, "
           f"bare executemany {bare_insert_s:.2f} s")
-    print(f"schools={SCHOOLS} import_s={import_s:.3f} bare_insert_s={bare_insert_s:.3f} "
+    print(f"backend={backend} schools={SCHOOLS} import_s={import_s:.3f} bare_insert_s={bare_insert_s:.3f} "
           f"ratio={import_s / bare_insert_s:.2f} reimport_s={reimport_s:.3f}")
 
 
