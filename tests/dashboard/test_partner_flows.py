@@ -1,0 +1,244 @@
+"""The partner pages behind a signed link, driven over HTTP: potentials, consultation RSVP, objection
+to a protocol draft, naming a deputy, switching a channel off and on, and a fresh link from the
+expired-link page (the expired link minted with an earlier clock, the fresh one received on a
+loopback webhook and opened)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import World
+from sqlmodel import col, select
+
+from domain.access import ChannelOptOut, ContactDeputy
+from domain.models import Contact
+from domain.outbox import OutboxItem
+from domain.stages import AuditEvent
+from domain.work import Potential, Protocol, ProtocolObjection
+from notifications import AppriseNotifier
+from services.links import PURPOSE_STAGE, STAGE_PURPOSE, sign
+from services.partners import channel_id
+from services.protocol import circulate_protocol, draft_protocol
+from services.reminders import plan
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+from notify_sinks import WebhookSink
+
+LINK = re.compile(r"https?://\S+/eingabe/\S+")
+
+
+class Partner:
+    """One contact's link for one stage, opened in the test client."""
+
+    def __init__(self, world: World, client: Any, stage: str, *, minted: dt.datetime | None = None) -> None:
+        self.world, self.client, self.stage = world, client, stage
+        self.network = world.own[0]
+        self.contact_id = world.contact_of(self.network)
+        self.token = sign(world.app, self.contact_id, self.network, stage, STAGE_PURPOSE[stage], now=minted)
+        self.path = f"/eingabe/{self.network}/{stage}"
+
+    def page(self) -> Any:
+        return self.client.get(f"{self.path}?t={self.token}")
+
+    def csrf(self) -> str:
+        page = self.page()
+        assert page.status_code in (200, 410), page.text
+        return str(page.text.split('name="csrf" value="')[1].split('"')[0])
+
+    def post(self, **data: str) -> Any:
+        return self.client.post(self.path, data={"t": self.token, "csrf": self.csrf(), **data}, follow_redirects=False)
+
+    def contact(self) -> Contact:
+        with self.world.app.uow() as uow:
+            found = uow.session.get(Contact, self.contact_id)
+            assert found is not None
+            return found
+
+    def organisation_id(self) -> uuid.UUID:
+        return self.contact().organisation_id
+
+
+def _notice(response: Any) -> str:
+    assert response.status_code == 303, response.text
+    return str(response.headers["location"])
+
+
+def _triggered(world: World) -> list[tuple[str, str]]:
+    return [(network, stage) for network, stage, _at in world.app.trigger.calls]  # type: ignore[attr-defined]
+
+
+def _audit(world: World, entity: str) -> list[AuditEvent]:
+    with world.app.uow() as uow:
+        return list(uow.session.exec(select(AuditEvent).where(AuditEvent.entity == entity)
+                                     .order_by(col(AuditEvent.recorded_at))).all())
+
+
+def test_a_partner_raises_a_potential_named_after_their_organisation_and_the_stage_flow_runs(
+    world: World, client: Any
+) -> None:
+    partner = Partner(world, client, "potentials")
+    assert "Potenzial senden" in partner.page().text
+    before = len(_triggered(world))
+    location = _notice(partner.post(was="potenzial", area="communication", title="Gemeinsamer Elternabend",
+                                    description="Schulen und Jugendhilfe laden gemeinsam ein"))
+    assert "meldung=" in location and "fehler=" not in location
+    with world.app.uow() as uow:
+        found = uow.session.exec(select(Potential).where(Potential.title == "Gemeinsamer Elternabend")).one()
+    assert found.area == "communication" and found.raised_by == [str(partner.organisation_id())]
+    assert _triggered(world)[before:] == [(partner.network, "potentials")]
+
+
+def test_a_potential_without_title_or_with_an_unknown_area_is_refused_and_nothing_is_stored(
+    world: World, client: Any
+) -> None:
+    partner = Partner(world, client, "potentials")
+    for data in ({"area": "communication", "title": "  "}, {"area": "zauberei", "title": "Etwas"}):
+        assert "fehler=" in _notice(partner.post(was="potenzial", description="", **data))
+    with world.app.uow() as uow:
+        assert uow.session.exec(select(Potential)).all() == []
+
+
+def test_a_consultation_rsvp_is_recorded_with_who_represents_the_organisation(world: World, client: Any) -> None:
+    partner = Partner(world, client, "consultation")
+    assert "Rückmeldung senden" in partner.page().text
+    _notice(partner.post(was="zusage", attending="1", represented_by="Frau Beispiel"))
+    _notice(partner.post(was="zusage", attending="0", represented_by=""))
+    rsvps = _audit(world, "rsvp")
+    assert [event.action for event in rsvps] == ["accepted", "declined"]
+    assert "vertreten durch Frau Beispiel" in (rsvps[0].reason or "") and "Absage" in (rsvps[1].reason or "")
+    assert rsvps[0].actor == partner.contact().name
+    assert _triggered(world)[-2:] == [(partner.network, "consultation")] * 2
+
+
+def test_an_objection_is_taken_only_against_a_circulated_draft_and_names_the_organisation(
+    world: World, client: Any
+) -> None:
+    partner = Partner(world, client, "protocol")
+    draft_protocol(world.app, partner.network, body="Protokoll der Beratung: TOP 1 …", by="koord@example.org")
+    assert "fehler=" in _notice(partner.post(was="einspruch", text="Zu früh"))  # only a draft, not circulated
+    circulate_protocol(world.app, partner.network, objection_business_days=5, by="koord@example.org")
+    page = partner.page().text
+    assert "Protokoll der Beratung: TOP 1" in page and "Einspruch senden" in page
+    assert "fehler=" in _notice(partner.post(was="einspruch", text="   "))
+    assert "fehler=" not in _notice(partner.post(was="einspruch", text="Unsere Anwesenheit fehlt."))
+    with world.app.uow() as uow:
+        minutes = uow.session.exec(select(Protocol)).one()
+        objections = uow.session.exec(select(ProtocolObjection)
+                                      .where(ProtocolObjection.protocol_id == minutes.id)).all()
+    assert [(o.organisation_id, o.text) for o in objections] == [(partner.organisation_id(),
+                                                                  "Unsere Anwesenheit fehlt.")]
+
+
+def test_a_link_for_one_purpose_takes_no_input_of_another(world: World, client: Any) -> None:
+    partner = Partner(world, client, "potentials")
+    refused = partner.post(was="analyse", **{"text-conditions": "Etwas"})
+    assert refused.status_code == 403 and "gilt nur für" in refused.text
+    assert set(PURPOSE_STAGE.values()) == {"analysis", "potentials", "consultation", "protocol"}
+
+
+def test_a_named_deputy_becomes_a_contact_of_the_organisation_and_is_planned_for_reminders(
+    world: World, client: Any
+) -> None:
+    partner = Partner(world, client, "analysis")
+    assert "fehler=" in _notice(partner.post(was="vertretung", name="Herr Vertreter", email="keine-adresse"))
+    _notice(partner.post(was="vertretung", name="Herr Vertreter", email="vertreter@schule.example"))
+    assert "Vertretung: Herr Vertreter (vertreter@schule.example)" in partner.page().text
+    with world.app.uow() as uow:
+        deputy = uow.session.exec(select(Contact).where(Contact.email == "vertreter@schule.example")).one()
+        link = uow.session.get(ContactDeputy, partner.contact_id)
+    assert link is not None and link.deputy_id == deputy.id
+    assert deputy.organisation_id == partner.organisation_id() and deputy.channels
+    plan(world.app, world.app.now())
+    with world.app.uow() as uow:
+        kinds = uow.session.exec(select(OutboxItem.kind).where(OutboxItem.contact_id == deputy.id)).all()
+    assert "stage_opened" in kinds
+
+
+def test_a_channel_switched_off_is_kept_aside_and_can_be_switched_on_again(world: World, client: Any) -> None:
+    partner = Partner(world, client, "analysis")
+    channel = "json://nutzer:geheim@127.0.0.1:9/"
+    with world.app.uow() as uow:
+        contact = uow.session.get(Contact, partner.contact_id)
+        assert contact is not None
+        contact.channels = [channel, *contact.channels]
+        uow.session.add(contact)
+        uow.commit()
+    channels = partner.contact().channels
+    assert "geheim" not in partner.page().text  # channels are shown redacted only
+    _notice(partner.post(was="kanal-aus", channel=channel_id(channel)))
+    assert channel not in partner.contact().channels
+    with world.app.uow() as uow:
+        kept = uow.session.exec(select(ChannelOptOut.channel)
+                                .where(ChannelOptOut.contact_id == partner.contact_id)).all()
+    assert kept == [channel]
+    page = partner.page().text
+    assert ": aus" in page and "einschalten" in page and "geheim" not in page
+    assert "fehler=" in _notice(partner.post(was="kanal-aus", channel="0000000000000000"))
+    _notice(partner.post(was="kanal-an", channel=channel_id(channel)))
+    assert sorted(partner.contact().channels) == sorted(channels)
+    with world.app.uow() as uow:
+        assert uow.session.exec(select(ChannelOptOut)).all() == []
+
+
+def _reachable_at(world: World, contact_id: uuid.UUID, url: str) -> None:
+    with world.app.uow() as uow:
+        contact = uow.session.get(Contact, contact_id)
+        assert contact is not None
+        contact.channels = [url]
+        uow.session.add(contact)
+        uow.commit()
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookSink]:
+    sink = WebhookSink().start()
+    yield sink
+    sink.stop()
+
+
+def test_an_expired_link_offers_a_fresh_one_that_arrives_and_opens_the_same_page(
+    world: World, client: Any, webhook: WebhookSink, tmp_path: Path
+) -> None:
+    partner = Partner(world, client, "analysis", minted=world.app.now() - dt.timedelta(days=20))
+    _reachable_at(world, partner.contact_id, webhook.url)
+    world.app.notifier = AppriseNotifier(tmp_path / "postfach")
+    world.app.notification_settings.public_url = "http://testserver"
+    expired = partner.page()
+    assert expired.status_code == 410 and "Dieser Link ist abgelaufen" in expired.text
+    assert partner.contact().name not in expired.text and "Angaben senden" not in expired.text
+    sent = client.post(f"{partner.path}/neuer-link", data={"t": partner.token, "csrf": partner.csrf()})
+    assert sent.status_code == 200 and "Neuer Link unterwegs" in sent.text
+    assert len(webhook.received) == 1
+    fresh = LINK.findall(webhook.received[0].payload["message"])
+    assert len(fresh) == 1 and partner.token not in fresh[0]
+    page = client.get(fresh[0].removeprefix("http://testserver"))
+    assert page.status_code == 200 and partner.contact().name in page.text and "Angaben senden" in page.text
+    again = client.post(f"{partner.path}/neuer-link", data={"t": partner.token, "csrf": partner.csrf()})
+    assert again.status_code == 200 and len(webhook.received) == 1  # at most one fresh link an hour
+
+
+def test_a_fresh_link_is_not_sent_for_a_tampered_or_still_valid_link(
+    world: World, client: Any, webhook: WebhookSink, tmp_path: Path
+) -> None:
+    partner = Partner(world, client, "analysis", minted=world.app.now() - dt.timedelta(days=20))
+    _reachable_at(world, partner.contact_id, webhook.url)
+    world.app.notifier = AppriseNotifier(tmp_path / "postfach")
+    csrf = partner.csrf()
+    payload, mac = partner.token.split(".")
+    forged = f"{payload}.{mac[:-1]}{'A' if mac[-1] != 'A' else 'B'}"
+    refused = client.post(f"{partner.path}/neuer-link", data={"t": forged, "csrf": csrf})
+    assert refused.status_code == 400  # the CSRF value is bound to the link
+    valid = Partner(world, client, "analysis")
+    kept = client.post(f"{valid.path}/neuer-link", data={"t": valid.token, "csrf": valid.csrf()},
+                       follow_redirects=False)
+    assert kept.status_code == 303 and "noch+g%C3%BCltig" in kept.headers["location"]
+    assert webhook.received == []
+    with world.app.uow() as uow:
+        assert uow.session.exec(select(AuditEvent).where(AuditEvent.entity == "link")).all() == []
