@@ -229,7 +229,7 @@ def stage_waive(
 
 # Command modules of the features; each has ``register(app)`` adding its commands.
 # --- command registrations ---
-COMMAND_MODULES = ("cli.notify", "cli.report", "cli.importing", "cli.templates", "cli.dashboard")
+COMMAND_MODULES = ("cli.notify", "cli.report", "cli.importing", "cli.templates", "cli.dashboard", "cli.governance")
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)
 

@@ -35,6 +35,7 @@ VOTE_LABELS = {"consent": "Zustimmung", "objection": "Einwand", "reservation": "
 
 
 class DecisionStatus(StrEnum):
+    open = "open"  # opened, votes still outstanding (taken vote by vote)
     adopted = "adopted"
     not_agreed = "not_agreed"
 
@@ -90,6 +91,26 @@ def consensus(
     if reservations:
         reason += f", mit Vorbehalt von {who(reservations)}"
     return ConsensusResult(True, proposed if proposed is not None else previous, (), reservations, (), reason)
+
+
+def decided(voters: Set[str], votes: Mapping[str, Vote | str]) -> bool:
+    """Whether a decision taken vote by vote is decided: a voter objected, or every voter voted.
+
+    One objection settles it (not adopted, whatever the others vote); without one, it waits for
+    every voter.
+    """
+    return any(Vote(vote) is Vote.objection for vote in votes.values()) or set(voters) <= set(votes)
+
+
+def pending_reason(voters: Set[str], votes: Mapping[str, Vote | str], names: Mapping[str, str] | None = None) -> str:
+    """Why a decision is still open: whose votes are outstanding (and who has reservations)."""
+    label = names or {}
+    missing = sorted(label.get(v, v) for v in set(voters) - set(votes))
+    text = f"offen: Stimme ausstehend von {', '.join(missing)}" if missing else "offen"
+    reserved = sorted(label.get(v, v) for v, vote in votes.items() if Vote(vote) is Vote.reservation)
+    if reserved:
+        text += f"; Vorbehalt von {', '.join(reserved)}"
+    return text
 
 
 class Agreement(SQLModel, table=True):

@@ -31,7 +31,7 @@ from domain.governance import (
 from domain.models import Membership, Network, Organisation
 from domain.stages import AuditEvent, StageRun, StageState
 from services.bootstrap import App
-from services.lookup import network_by_slug, organisation, stage_run, template_of
+from services.lookup import as_utc, network_by_slug, organisation, stage_run, template_of
 from services.stages import stages_under_way
 
 
@@ -55,6 +55,13 @@ class DecisionReport:
     reason: str
     responsibility: str | None
     votes: dict[str, str] = field(default_factory=dict)  # organisation name → vote
+    id: str = ""
+    kind: str = ""
+    status: str = ""  # open, adopted, not_agreed
+    previous_responsibility: str | None = None
+    proposed_responsibility: str | None = None
+    decided_at: str | None = None  # ISO datetime; None while open
+    notes: dict[str, str] = field(default_factory=dict)  # organisation name → reason given with the vote
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -132,6 +139,7 @@ def record_step(app: App, network_slug: str, stage: str, step: str, *, text: str
         session = uow.session
         network = network_by_slug(session, network_slug)
         latest = stage_run(session, network, stage)
+        _check_step(network, stage, step)
         found = session.exec(
             select(StageEvidence).where(StageEvidence.network_id == network.id, StageEvidence.stage == stage,
                                         StageEvidence.cycle == latest.cycle, StageEvidence.kind == step)
@@ -146,6 +154,24 @@ def record_step(app: App, network_slug: str, stage: str, step: str, *, text: str
         uow.commit()
     app.trigger(network_slug, stage, at)
     return cycle
+
+
+def declared_steps(network: Network, stage: str) -> list[str]:
+    """The steps the stage's ``steps_documented`` checks ask for, in order."""
+    steps: list[str] = []
+    for spec in template_of(network).stage(stage).checks:
+        if spec.check == "steps_documented":
+            steps += [str(step) for step in spec.params.get("steps", []) if step not in steps]
+    return steps
+
+
+def _check_step(network: Network, stage: str, step: str) -> None:
+    steps = declared_steps(network, stage)
+    if not steps:
+        raise InvalidInput(f"{network.slug} · {stage}: die Stufe dokumentiert keine Schritte "
+                           f"(Vorlage {network.template})")
+    if step not in steps:
+        raise InvalidInput(f"{network.slug} · {stage}: unbekannter Schritt '{step}' (bekannt: {', '.join(steps)})")
 
 
 def voters(session: Session, network: Network, at: dt.datetime) -> dict[str, str]:
@@ -222,14 +248,20 @@ def _name(session: Session, oid: str) -> str:
 
 def _report(session: Session, network: Network, decision: Decision) -> DecisionReport:
     rows = session.exec(
-        select(Organisation.name, DecisionVote.vote)
+        select(Organisation.name, DecisionVote.vote, DecisionVote.note)
         .join(DecisionVote, col(DecisionVote.organisation_id) == col(Organisation.id))
         .where(DecisionVote.decision_id == decision.id)
+        .order_by(col(Organisation.name))
     ).all()
     return DecisionReport(
         network=network.slug, stage=decision.stage, cycle=decision.cycle, title=decision.title,
         adopted=decision.status == DecisionStatus.adopted, reason=decision.reason,
-        responsibility=decision.responsibility, votes={name: vote for name, vote in rows},
+        responsibility=decision.responsibility, votes={name: vote for name, vote, _note in rows},
+        id=str(decision.id), kind=decision.kind, status=decision.status,
+        previous_responsibility=decision.previous_responsibility,
+        proposed_responsibility=decision.proposed_responsibility,
+        decided_at=None if decision.status == DecisionStatus.open else as_utc(decision.decided_at).isoformat(),
+        notes={name: note for name, _vote, note in rows if note},
     )
 
 
@@ -241,3 +273,19 @@ def decisions(app: App, network_slug: str) -> list[DecisionReport]:
             select(Decision).where(Decision.network_id == network.id).order_by(col(Decision.decided_at))
         ).all()
         return [_report(uow.session, network, row) for row in rows]
+
+
+def agreements(app: App, network_slug: str) -> list[dict[str, Any]]:
+    """The network's agreements (Kooperationsvertrag, Vereinbarung) as plain values, by title."""
+    with app.uow(read_only=True) as uow:
+        network = network_by_slug(uow.session, network_slug)
+        rows = uow.session.exec(
+            select(Agreement).where(Agreement.network_id == network.id).order_by(col(Agreement.title))
+        ).all()
+        return [
+            {"network": network.slug, "title": a.title, "parties": list(a.parties),
+             "signed_on": a.signed_on.isoformat() if a.signed_on else None,
+             "fields_of_action": list(a.fields_of_action), "responsibilities": list(a.responsibilities),
+             "recorded_by": a.recorded_by, "recorded_at": a.recorded_at.isoformat()}
+            for a in rows
+        ]
