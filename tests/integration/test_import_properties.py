@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import col, select
 
-from domain.models import Organisation, Region
+from domain.models import Membership, Organisation, Region
 from services.bootstrap import App, bootstrap
 from services.clock import BERLIN, ManualClock
 from services.importers import ImportFileError, NrwAdapter, SachsenAdapter, import_file
@@ -249,3 +249,69 @@ def test_a_dry_run_of_any_file_stores_nothing(case: tuple[list[Any], dict[int, s
         assert report.created == len(items) - len(broken)
         assert len(report.rejected) == len(broken)
         assert snapshot(app) == []
+
+
+# --- explicit mapping files ---------------------------------------------------------------------
+
+MAPPING_NETWORKS = ('[[networks]]\nslug = "kv-a"\nname = "KV A"\nregion = "sn-zwickau"\n'
+                    '[[networks]]\nslug = "kv-b"\nname = "KV B"\nregion = "sn-zwickau"\n')
+IDS = st.text(alphabet="abcxyz0123456789:-", min_size=1, max_size=10)
+# Each breaks one line for certain and names the field the report must name.
+LINE_BREAKAGES: dict[str, tuple[str, st.SearchStrategy[tuple[str, str]]]] = {
+    "unknown school": ("school", IDS.filter(lambda t: t.rpartition(":")[2] not in {str(1000 + i) for i in range(8)})
+                       .map(lambda t: (t, "kv-a"))),
+    "unknown network": ("network", IDS.filter(lambda t: t not in {"kv-a", "kv-b"}).map(lambda t: ("1000", t))),
+    "no school": ("school", st.just(("", "kv-a"))),
+    "no network": ("network", st.just(("1000", ""))),
+    "out of scope": ("school", st.just(("sachsen:1007", "kv-a"))),
+}
+
+
+@st.composite
+def mapping_files(draw: st.DrawFn) -> tuple[list[tuple[str, str]], dict[int, str]]:
+    """Lines (school, network) for schools 1000–1006, some broken; and {line number: field to name}."""
+    count = draw(st.integers(min_value=1, max_value=7))
+    lines, broken = [], {}
+    for index in range(count):
+        line_number = index + 2  # line 1 is the header
+        if draw(st.booleans()):
+            field, values = LINE_BREAKAGES[draw(st.sampled_from(sorted(LINE_BREAKAGES)))]
+            lines.append(draw(values))
+            broken[line_number] = field
+        else:
+            prefix = draw(st.sampled_from(["", "sachsen:"]))
+            lines.append((f"{prefix}{1000 + index}", draw(st.sampled_from(["kv-a", "kv-b"]))))
+    return lines, broken
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mapping_files())
+def test_every_bad_mapping_line_is_named_and_then_nothing_is_assigned(
+    case: tuple[list[tuple[str, str]], dict[int, str]],
+) -> None:
+    from services.importers.assignment import apply_rules, load_rules
+    from services.importers.explicit import apply_mapping
+
+    lines, broken = case
+    saxon = [school(i) for i in range(8)]
+    saxon[7]["inspectorate_key"] = "99"  # public, but not supervised by a LaSuB-Standort: out of scope
+    with fresh_app() as app, tempfile.TemporaryDirectory() as directory:
+        folder = Path(directory)
+        (folder / "schools.json").write_text(json.dumps(saxon), encoding="utf-8")
+        (folder / "rules.toml").write_text(MAPPING_NETWORKS, encoding="utf-8")
+        (folder / "map.csv").write_text("school;network\n" + "".join(f"{s};{n}\n" for s, n in lines), encoding="utf-8")
+        import_file(app, SachsenAdapter(), folder / "schools.json")
+        apply_rules(app, load_rules(folder / "rules.toml"))
+        before = snapshot(app)
+
+        report = apply_mapping(app, folder / "map.csv")
+
+        with app.uow() as uow:
+            assigned = uow.session.exec(select(Membership)).all()
+        after = snapshot(app)
+    assert {p.where: p.field for p in report.rejected} == {f"Zeile {n}": f for n, f in broken.items()}
+    assert all(p.reason for p in report.rejected)
+    if broken:
+        assert not report.stored and assigned == [] and after == before
+    else:
+        assert report.stored and len(assigned) == len(lines) == report.assigned
