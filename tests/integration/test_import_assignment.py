@@ -294,9 +294,30 @@ def test_a_rule_naming_another_lands_template_is_refused_and_changes_nothing(app
     import_file(app, NrwAdapter(), ARNSBERG)
     path = rules(tmp_path, ("rbn-bochum", "nw-bochum", 'kreise = ["05911"]'), template="sachsen-inklusion")
 
-    with pytest.raises(InvalidInput, match="Vorlage 'sachsen-inklusion' ist für SN.*nw-bochum.*NW"):
+    with pytest.raises(InvalidInput, match=r"Vorlage 'sachsen-inklusion' ist für SN.*nw-bochum.*NW"):
         apply_rules(app, load_rules(path))
 
     with app.uow() as uow:
         assert uow.session.exec(select(Network)).all() == []
     assert region_row(app, "nw-bochum")["assigned"] == 0
+
+
+def test_a_guest_in_a_second_network_is_not_assigned_twice_for_coverage_or_the_analysis(
+    app: App, tmp_path: Path
+) -> None:
+    from services.stages import show_stage
+
+    import_file(app, SachsenAdapter(), ZWICKAU)
+    apply_rules(app, load_rules(zwickau_by_kreis(tmp_path)))
+    with app.uow() as uow:
+        school = uow.session.exec(select(Organisation).where(Organisation.source_id == "1003")).one()
+        other = uow.session.exec(select(Network).where(Network.slug == "kv-zwickau-land")).one()
+        uow.session.add(Membership(network_id=other.id, organisation_id=school.id, role=MembershipRole.guest,
+                                   valid_from=app.now()))
+        uow.commit()
+
+    row = region_row(app, "sn-zwickau")
+    assert (row["assigned"], row["assigned_twice"], row["unassigned"]) == (189, 0, 0)
+    for network in ("kv-vogtland", "kv-zwickau-land"):
+        unmet = show_stage(app, network, "analysis")["unmet"]
+        assert not [u for u in unmet if "öffentlichen Schulen" in u or "mehreren Verbünden" in u], unmet
