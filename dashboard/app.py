@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from dashboard import api, pages, partner
+from dashboard import api, pages, partner, reports
 from dashboard.web import BadForm, Forbidden, Hidden, render
 from services.bootstrap import App
 
@@ -28,6 +28,7 @@ def create_app(app: App) -> FastAPI:
     web.state.verbund = app
     web.include_router(pages.router)
     web.include_router(partner.router)
+    web.include_router(reports.router)
     web.include_router(api.router)
 
     @web.get("/healthz", tags=["betrieb"], summary="Lebenszeichen")
@@ -39,7 +40,7 @@ def create_app(app: App) -> FastAPI:
         response: Response = await call_next(request)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
-        if request.url.path.startswith(("/eingabe", "/verbund", "/uebersicht", "/api", "/konto")):
+        if request.url.path.startswith(("/eingabe", "/verbund", "/uebersicht", "/api", "/konto", "/berichte")):
             response.headers["Cache-Control"] = "no-store"
         return response
 

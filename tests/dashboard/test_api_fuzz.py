@@ -109,7 +109,7 @@ def test_no_operation_of_the_openapi_schema_answers_5xx(fuzzed: tuple[World, Fas
         assert any(200 in codes for path, codes in seen.items() if path.startswith("/api/networks")), seen
 
 
-PAGES = ["/verbund/{slug}", "/verbund/{slug}/stufe/{stage}", "/eingabe/{slug}/{stage}?t={token}",
+PAGES = ["/verbund/{slug}", "/berichte/{token}", "/verbund/{slug}/stufe/{stage}", "/eingabe/{slug}/{stage}?t={token}",
          "/uebersicht?region={slug}&land={land}&zustand={stage}&sortierung={stage}&seite={page}"]
 segment = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="/?#%"), max_size=30)
 
