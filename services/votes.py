@@ -34,6 +34,7 @@ from domain.governance import (
 )
 from domain.models import Membership, Network, Organisation
 from services.bootstrap import App
+from services.clock import BERLIN
 from services.governance import DecisionReport, _active_run, _audit, _report, voters
 from services.lookup import network_by_slug, template_of
 
@@ -184,19 +185,23 @@ def cast_vote(
     return report
 
 
+def _local(at: dt.datetime) -> str:
+    return at.astimezone(BERLIN).isoformat(timespec="seconds")
+
+
 def _check_vote(network: Network, decision: Decision, membership: Membership, org: Organisation,
                 entitled: dict[str, str], cast: dict[str, str], at: dt.datetime) -> None:
-    if decision.status != DecisionStatus.open:
-        raise InvalidInput(f"Beschluss „{decision.title}“ ist bereits entschieden ({decision.reason}); "
-                           "weitere Stimmen werden nicht angenommen")
-    if at < decision.decided_at:
-        raise InvalidInput(f"--at: {at.isoformat()} liegt vor der Eröffnung des Beschlusses "
-                           f"„{decision.title}“ ({decision.decided_at.isoformat()})")
     template = template_of(network)
     if str(org.id) not in entitled:
         role, voting = template.role_label(membership.role), template.role_label(template.voters)
         raise InvalidInput(f"--member: {org.name} ist in {network.slug} nicht stimmberechtigt "
                            f"({role}; es stimmt: {voting})")
+    if decision.status != DecisionStatus.open:
+        raise InvalidInput(f"Beschluss „{decision.title}“ ist bereits entschieden ({decision.reason}); "
+                           "weitere Stimmen werden nicht angenommen")
+    if at < decision.decided_at:
+        raise InvalidInput(f"--at: {_local(at)} liegt vor der Eröffnung des Beschlusses "
+                           f"„{decision.title}“ ({_local(decision.decided_at)})")
     if str(org.id) in cast:
         raise InvalidInput(f"--member: {org.name} hat zu „{decision.title}“ bereits mit "
                            f"{VOTE_LABELS[cast[str(org.id)]]} gestimmt; eine abgegebene Stimme wird nicht geändert")
