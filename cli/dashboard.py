@@ -159,7 +159,7 @@ def serve(
     if demo_logins:
         try:
             for label, email, password in _demo_logins(app):
-                console.print(f"Anmeldung {label}: [bold]{email}[/] / [bold]{password}[/]")
+                console.print(f"Anmeldung {label}: [bold]{email}[/] / [bold]{password}[/]", soft_wrap=True)
         except (DomainError, IndexError) as error:
             raise _fail(f"Demo-Zugänge: erst 'verbund demo' ausführen ({error})") from error  # type: ignore[arg-type]
     stop = threading.Event()
