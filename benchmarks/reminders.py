@@ -19,7 +19,10 @@ Figures (last line):
 - ``ratio``: our time per message ÷ bare apprise's. Target ≤ 1.3.
 The sink counts what it receives; the benchmark checks every key arrived exactly once.
 
-``BENCH_CONTACTS`` changes the size (default 40000).
+``BENCH_CONTACTS`` changes the size (default 40000). The database is a fresh SQLite file by
+default; ``--postgres`` (or ``VERBUND_DATABASE_URL=postgresql+psycopg://…``) runs on PostgreSQL
+(default server 127.0.0.1:5432, user postgres): the benchmark creates a scratch database on that
+server and drops it afterwards.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -47,6 +52,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 OPENED = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 DUE = dt.date(2019, 10, 29)
 NOW = dt.datetime(2019, 10, 28, 9, 0, tzinfo=BERLIN)
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 # --- the sink (its own process) -------------------------------------------------------------------
@@ -154,6 +160,30 @@ def _build(database_url: str, channel: str) -> Any:
     return app
 
 
+@contextmanager
+def _database(folder: Path) -> Iterator[str]:
+    """A fresh SQLite file, or a scratch database on the PostgreSQL server (``--postgres`` or
+    ``VERBUND_DATABASE_URL``), dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    wanted = os.environ.get("VERBUND_DATABASE_URL") or (POSTGRES if "--postgres" in sys.argv[1:] else "")
+    if not wanted or make_url(wanted).get_backend_name() == "sqlite":
+        yield f"sqlite:///{folder / 'bench.db'}"
+        return
+    server = make_url(wanted)
+    name = f"verbund_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 # --- the measurements ---------------------------------------------------------------------------------
 
 
@@ -188,10 +218,10 @@ def _bare(messages: list[tuple[str, str, str]], threads: int) -> float:
 
 
 def main() -> None:
-    from sqlmodel import col, select
+    from sqlalchemy import select
 
-    from domain.outbox import OutboxItem, OutboxStatus
-    from services.outbox import _Delivery, compose, send_due
+    from domain.outbox import OutboxStatus
+    from services.outbox import _ITEM_COLUMNS, TABLE, _Delivery, _Item, compose, send_due
     from services.reminders import plan
 
     sink = subprocess.Popen([sys.executable, __file__, "--sink"], stdout=subprocess.PIPE, text=True)
@@ -199,9 +229,10 @@ def main() -> None:
         assert sink.stdout is not None
         port = int(sink.stdout.readline())
         channel = f"json://127.0.0.1:{port}/"
-        with tempfile.TemporaryDirectory() as folder:
+        with tempfile.TemporaryDirectory() as folder, _database(Path(folder)) as database_url:
             began = time.perf_counter()
-            app = _build(f"sqlite:///{Path(folder) / 'bench.db'}", channel)
+            app = _build(database_url, channel)
+            database = app.engine.dialect.name
             print(f"Aufbau: {CONTACTS} Ansprechpersonen in {time.perf_counter() - began:.1f} s", flush=True)
 
             began = time.perf_counter()
@@ -216,8 +247,9 @@ def main() -> None:
                   f"entschieden und gespeichert in {plan_store_s:.3f} s", flush=True)
 
             # The same messages for bare apprise: composed from the planned rows (not timed).
-            with app.uow() as uow:
-                rows = uow.session.exec(select(OutboxItem).where(col(OutboxItem.status) == OutboxStatus.pending)).all()
+            with app.engine.connect() as connection:
+                rows = [_Item(*row) for row in connection.execute(
+                    select(*_ITEM_COLUMNS).where(TABLE.c.status == OutboxStatus.pending))]
                 bare = [_bare_message(compose(_Delivery(f"bare-{row.key}", row.contact_id, "x", (channel,), [row]),
                                               NOW)) for row in rows]
             threads = app.notification_settings.send_concurrency
@@ -232,6 +264,7 @@ def main() -> None:
 
             bare_s += _bare(bare[half:], threads)
             counts = _sink_counts(port)
+            app.engine.dispose()
         if sent.sent != CONTACTS or sent.messages != CONTACTS or sent.failed or sent.retrying:
             raise SystemExit(f"gesendet {sent.sent}, Nachrichten {sent.messages}, Fehler {sent.failed}/{sent.retrying}")
         if counts["requests"] != 2 * CONTACTS or counts["distinct"] != 2 * CONTACTS or counts["repeats"]:
@@ -244,11 +277,13 @@ def main() -> None:
     print(f"contacts={CONTACTS} sweep_plan_s={sweep_plan_s:.3f} plan_store_s={plan_store_s:.3f} "
           f"deliveries_per_s={1 / ours_per_message:.0f} "
           f"bare_apprise_per_s={1 / bare_per_message:.0f} ratio={ours_per_message / bare_per_message:.3f} "
-          f"threads={threads}")
+          f"threads={threads} db={database}")
 
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--sink"]:
         serve_sink()
+    elif set(sys.argv[1:]) - {"--postgres"}:
+        raise SystemExit("Aufruf: python benchmarks/reminders.py [--postgres]")
     else:
         main()

@@ -4,9 +4,12 @@
    longer than the lease ago, i.e. lost in flight by a crashed sweep) are grouped per contact into
    the day's one message (``delivery``), marked ``claimed``, ``attempts + 1``.
 2. **Send** each message (several at once); its items' keys travel with it.
-3. **Mark** each message as soon as it is sent (its own transaction): ``sent``; or on failure
-   ``pending`` again with a backoff, or ``failed`` after the last attempt, which plans an escalation
-   to the network's coordinators.
+3. **Mark** each message as soon as it is sent: ``sent``, in small transactions that carry the
+   marks of all messages the senders delivered meanwhile (group commit, ``_Marks``);
+   or on failure ``pending`` again with a backoff, or ``failed`` after the last attempt, which plans
+   an escalation to the network's coordinators.
+A message is in flight from its send until its mark commits; a sender sends its next message only
+after the mark of its previous one has committed, so at most one message per sender is in flight.
 A crash before 3 leaves the items claimed; the next sweep after the lease sends them again under
 the same keys: nothing is lost, at most the messages in flight repeat.
 """
@@ -19,7 +22,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from sqlalchemy import Table, bindparam, or_, update
@@ -69,13 +72,32 @@ class SendReport:
     messages: int = 0
 
 
+@dataclass(slots=True)
+class _Item:
+    """The columns of an outbox row that sending needs (plain values, no ORM object)."""
+
+    id: uuid.UUID
+    key: str
+    contact_id: uuid.UUID
+    network_id: uuid.UUID
+    stage: str | None
+    subject: str
+    kind: str
+    attempts: int
+    delivery: str | None
+    context: dict[str, Any]
+
+
+_ITEM_COLUMNS = tuple(TABLE.c[column.name] for column in fields(_Item))
+
+
 @dataclass
 class _Delivery:
     delivery: str
     contact_id: uuid.UUID
     contact_name: str
     channels: tuple[str, ...]
-    items: list[OutboxItem] = field(default_factory=list)
+    items: list[_Item] = field(default_factory=list)
 
 
 def _calendars(app: App) -> dict[uuid.UUID, BusinessCalendar]:
@@ -89,16 +111,18 @@ def claim(app: App, now: dt.datetime, lease_seconds: float) -> list[_Delivery]:
     calendars = _calendars(app)
     wall = dt.datetime.now(dt.UTC)
     today = local_date(now)
+    open_networks = {network_id for network_id, calendar in calendars.items() if in_send_window(now, calendar)}
     with app.uow() as uow:
         session = uow.session
         lost = wall - dt.timedelta(seconds=lease_seconds)
-        due = session.exec(
-            select(OutboxItem).where(or_(
-                (col(OutboxItem.status) == OutboxStatus.pending) & (col(OutboxItem.send_after) <= now),
-                (col(OutboxItem.status) == OutboxStatus.claimed) & (col(OutboxItem.claimed_at) <= lost),
-            )).order_by(col(OutboxItem.contact_id), col(OutboxItem.created_at))
-        ).all()
-        due = [item for item in due if in_send_window(now, calendars[item.network_id])]
+        table = TABLE
+        rows = session.connection().execute(
+            sa_select(*_ITEM_COLUMNS).where(or_(
+                (table.c.status == OutboxStatus.pending) & (table.c.send_after <= now),
+                (table.c.status == OutboxStatus.claimed) & (table.c.claimed_at <= lost),
+            )).order_by(table.c.contact_id, table.c.created_at)
+        )
+        due = [_Item(*row) for row in rows if row.network_id in open_networks]
         contacts = {item.contact_id for item in due}
         if not contacts:
             return []
@@ -127,7 +151,6 @@ def claim(app: App, now: dt.datetime, lease_seconds: float) -> list[_Delivery]:
             bucket.items.append(item)
             claimed.append({"b_id": item.id, "b_delivery": today_id, "b_attempts": item.attempts + 1})
             item.delivery, item.attempts = today_id, item.attempts + 1
-        table = TABLE
         if claimed:
             session.connection().execute(
                 update(table).where(table.c.id == bindparam("b_id")).values(
@@ -142,7 +165,7 @@ def claim(app: App, now: dt.datetime, lease_seconds: float) -> list[_Delivery]:
     return list(deliveries.values())
 
 
-def _attachment(item: OutboxItem, now: dt.datetime) -> Attachment | None:
+def _attachment(item: _Item, now: dt.datetime) -> Attachment | None:
     if item.kind not in (OutboxKind.invitation, OutboxKind.consultation_changed):
         return None
     ctx = item.context
@@ -164,7 +187,7 @@ def compose(delivery: _Delivery, now: dt.datetime) -> OutgoingMessage:
                            channels=delivery.channels, subject=subject, body=body, attachments=attachments)
 
 
-def _escalate_failure(app: App, item: OutboxItem, now: dt.datetime, calendar: BusinessCalendar) -> None:
+def _escalate_failure(app: App, item: _Item, now: dt.datetime, calendar: BusinessCalendar) -> None:
     """Plan an escalation to the network's coordinators about a message that could not be delivered."""
     from domain.models import Membership, MembershipRole, Organisation
 
@@ -211,23 +234,16 @@ def _one_writer(app: App) -> AbstractContextManager[Any]:
     return _SQLITE_WRITER if app.engine.dialect.name == "sqlite" else nullcontext()
 
 
-def mark(app: App, delivery: _Delivery, error: DeliveryError | None, now: dt.datetime,
-         calendars: dict[uuid.UUID, BusinessCalendar], report: SendReport,
-         counting: threading.Lock | None = None) -> None:
-    counting = counting or threading.Lock()
-    ids = [item.id for item in delivery.items]
+_MARK_SENT = (update(TABLE).where(TABLE.c.id.in_(bindparam("ids", expanding=True)))
+              .values(status=OutboxStatus.sent, sent_at=bindparam("sent_at"), last_error=None))
+
+
+def _mark_failure(app: App, delivery: _Delivery, error: DeliveryError, now: dt.datetime,
+                  calendars: dict[uuid.UUID, BusinessCalendar], report: SendReport, counting: threading.Lock) -> None:
     table = TABLE
-    if error is None:
-        with _one_writer(app), app.engine.begin() as connection:
-            connection.execute(update(table).where(table.c.id.in_(ids))
-                               .values(status=OutboxStatus.sent, sent_at=now, last_error=None))
-        with counting:
-            report.sent += len(ids)
-        return
-    with app.uow() as uow:
-        connection = uow.session.connection()
-        text = str(error)[:300]
-        failed = [i for i in delivery.items if isinstance(error, InvalidChannel) or i.attempts >= MAX_ATTEMPTS]
+    text = str(error)[:300]
+    failed = [i for i in delivery.items if isinstance(error, InvalidChannel) or i.attempts >= MAX_ATTEMPTS]
+    with _one_writer(app), app.engine.begin() as connection:
         for item in delivery.items:
             if item in failed:
                 values: dict[str, Any] = {"status": OutboxStatus.failed, "last_error": text}
@@ -235,13 +251,80 @@ def mark(app: App, delivery: _Delivery, error: DeliveryError | None, now: dt.dat
                 values = {"status": OutboxStatus.pending, "last_error": text,
                           "send_after": retry_at(now, item.attempts, calendars[item.network_id])}
             connection.execute(update(table).where(table.c.id == item.id).values(**values))
-        uow.commit()
     with counting:
         report.failed += len(failed)
-        report.retrying += len(ids) - len(failed)
+        report.retrying += len(delivery.items) - len(failed)
     for item in failed:
         if not item.subject.startswith(FAILURE_PREFIX):
             _escalate_failure(app, item, now, calendars[item.network_id])
+
+
+@dataclass(slots=True)
+class _Mark:
+    ids: list[uuid.UUID]
+    done: bool = False
+
+
+class _Marks:
+    """Marks delivered messages ``sent`` in small batches (group commit).
+
+    A sender queues its message's mark after sending and settles it only right before it sends its
+    next message: whichever sender settles first commits every queued mark in one transaction, the
+    others find theirs done. So at most one message per sender is ever sent but not yet marked —
+    the messages in flight — while a transaction carries the marks of several senders.
+    """
+
+    def __init__(self, app: App, now: dt.datetime) -> None:
+        self._app = app
+        self._now = now
+        self._queued: list[_Mark] = []
+        self._queue_lock = threading.Lock()
+        self._committing = threading.Lock()
+        self._connection: Any = None
+        self._error: BaseException | None = None
+        self.sent = 0
+        self.transactions = 0
+
+    def __enter__(self) -> _Marks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._committing:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def queue(self, delivery: _Delivery) -> _Mark:
+        mark = _Mark([item.id for item in delivery.items])
+        with self._queue_lock:
+            self._queued.append(mark)
+        return mark
+
+    def settle(self, mark: _Mark) -> None:
+        """Return once ``mark`` has committed (committing the queued marks if nobody else is)."""
+        if not mark.done:
+            with self._committing:
+                if not mark.done and self._error is None:
+                    with self._queue_lock:
+                        batch, self._queued = self._queued, []
+                    try:
+                        self._commit([i for queued in batch for i in queued.ids])
+                    except BaseException as error:  # every sender stops; the items stay claimed
+                        self._error = error
+                    else:
+                        for queued in batch:
+                            queued.done = True
+        if not mark.done:
+            raise RuntimeError("Versand abgebrochen: Zustellungen konnten nicht als gesendet markiert werden "
+                               f"({type(self._error).__name__})") from self._error
+
+    def _commit(self, ids: list[uuid.UUID]) -> None:
+        if self._connection is None:
+            self._connection = self._app.engine.connect()
+        with _one_writer(self._app), self._connection.begin():
+            self._connection.execute(_MARK_SENT, {"ids": ids, "sent_at": self._now})
+        self.sent += len(ids)
+        self.transactions += 1
 
 
 def _send(app: App, message: OutgoingMessage) -> DeliveryError | None:
@@ -259,19 +342,40 @@ def send_due(app: App, now: dt.datetime) -> SendReport:
     settings = app.notification_settings
     report = SendReport()
     deliveries = claim(app, now, settings.outbox_lease_seconds)
+    if not deliveries:
+        return report
     calendars = _calendars(app)
     report.messages = len(deliveries)
     counting = threading.Lock()
+    queued = iter(deliveries)
+    taking = threading.Lock()
 
-    def deliver(delivery: _Delivery) -> None:
-        # Each sender marks its own message right after sending it: what a crash can repeat is at
-        # most the messages in flight (one per sender), never a backlog of sent but unmarked ones.
-        error = _send(app, compose(delivery, now))
-        mark(app, delivery, error, now, calendars, report, counting)
+    def sender(marks: _Marks) -> None:
+        # A sender sends its next message only once the mark of its previous one has committed: what
+        # a crash can repeat is at most one message per sender, never a backlog of unmarked ones.
+        previous: _Mark | None = None
+        while True:
+            with taking:
+                delivery = next(queued, None)
+            if delivery is None:
+                break
+            message = compose(delivery, now)
+            if previous is not None:
+                marks.settle(previous)
+                previous = None
+            error = _send(app, message)
+            if error is None:
+                previous = marks.queue(delivery)
+            else:
+                _mark_failure(app, delivery, error, now, calendars, report, counting)
+        if previous is not None:
+            marks.settle(previous)
 
-    with ThreadPoolExecutor(max_workers=settings.send_concurrency, thread_name_prefix="outbox") as pool:
-        for future in [pool.submit(deliver, delivery) for delivery in deliveries]:
+    threads = min(settings.send_concurrency, len(deliveries))
+    with _Marks(app, now) as marks, ThreadPoolExecutor(max_workers=threads, thread_name_prefix="outbox") as pool:
+        for future in [pool.submit(sender, marks) for _ in range(threads)]:
             future.result()
+    report.sent += marks.sent
     return report
 
 
