@@ -158,14 +158,16 @@ def partner_link(app: App, contact_id: uuid.UUID, network: str, stage: str, days
     return link_url(app, sign(app, contact_id, network, stage, purpose, days), network, stage)
 
 
-def message_link(app: App, contact_id: uuid.UUID, network: str, stage: str, not_before: dt.datetime) -> str:
-    """The signed link a partner message carries for its recipient: the stage's input purpose, else ``info``.
+def message_link(app: App, contact_id: uuid.UUID, network: str, stage: str, not_before: dt.datetime,
+                 *, info_only: bool = False) -> str:
+    """The signed link a partner message carries for its recipient: the stage's input purpose, else (or
+    with ``info_only``, e.g. for a published protocol) ``info``.
 
     Its validity starts at the later of the wall clock and ``not_before`` (the message's send slot), so a
     message held back for quiet hours or school holidays does not arrive with a link that is about to expire.
     """
     start = max(app.wall_time(), not_before)
-    purpose = STAGE_PURPOSE.get(stage, INFO)
+    purpose = INFO if info_only else STAGE_PURPOSE.get(stage, INFO)
     return link_url(app, sign(app, contact_id, network, stage, purpose, now=start), network, stage)
 
 

@@ -332,7 +332,7 @@ def _message_links(app: App) -> LinkSigner:
         if item.kind == OutboxKind.escalation or item.stage is None:
             return None
         return message_link(app, item.recipient.contact_id, str(item.context["network"]), item.stage,
-                            item.send_after)
+                            item.send_after, info_only=item.kind == OutboxKind.protocol_published)
 
     return signed
 

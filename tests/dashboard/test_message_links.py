@@ -149,3 +149,28 @@ def test_a_stage_without_partner_input_gets_an_information_link_that_accepts_no_
         refused = client.post(f"/eingabe/{NETWORK}/goals", data={"t": token, "csrf": csrf, "was": "analyse",
                                                                   "text-conditions": "x"})
     assert refused.status_code == 403 and "gilt nur für" in refused.text
+
+
+def test_a_circulated_draft_links_the_objection_form_and_the_published_protocol_an_information_page(
+    region_app: App, webhook: WebhookSink, clock: ManualClock
+) -> None:
+    from services.protocol import approve_protocol, circulate_protocol, draft_protocol, publish_protocol
+
+    draft_protocol(region_app, NETWORK, body="Beschlüsse der Beratung: 1. Wir kooperieren.", by="k@example.org",
+                   at=START)
+    circulate_protocol(region_app, NETWORK, objection_business_days=1, by="k@example.org", at=START)
+    sweep(region_app, START)
+    circulated = [link for m in webhook.received for link in LINK.findall(m.payload["message"]) if "/protocol?" in link]
+    later = START + dt.timedelta(days=3)
+    clock.set(later)
+    approve_protocol(region_app, NETWORK, by="po@example.org", at=later)
+    publish_protocol(region_app, NETWORK, by="k@example.org", at=later + dt.timedelta(hours=1))
+    webhook.received.clear()
+    sweep(region_app, later + dt.timedelta(hours=2))
+    published = [link for m in webhook.received for link in LINK.findall(m.payload["message"]) if "/protocol?" in link]
+    assert len(circulated) > 20 and len(published) > 20
+    with TestClient(create_app(region_app), base_url="http://testserver") as client:
+        objection = client.get(_path(circulated[0]))
+        info = client.get(_path(published[0]))
+    assert objection.status_code == 200 and "Einspruch senden" in objection.text
+    assert info.status_code == 200 and "Wir kooperieren." in info.text and "Einspruch senden" not in info.text
