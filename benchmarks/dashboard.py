@@ -1,7 +1,8 @@
 """Dashboard under load: 400 networks, 40,000 organisations, 20 clients with 1 s think time.
 
-Builds a synthetic nationwide database (SQLite file in a temporary folder) with bulk inserts and
-serves it exactly as production does: ``verbund serve --port P`` in its own process (same uvicorn
+Builds a synthetic nationwide database (SQLite file in a temporary folder) with bulk inserts: 20
+regions in three Länder, 400 networks of 100 member organisations each (70 % public schools), one
+contact per organisation with three messages each (120,000 outbox items), and serves it exactly as production does: ``verbund serve --port P`` in its own process (same uvicorn
 settings, same composition root, embedded mode), on a free loopback port. 20 concurrent clients
 (each logged in as a Land process owner or the ministry; the logins happen before the measured
 window) request region and Land overview pages (at most 100 networks a page) and network pages
@@ -31,7 +32,8 @@ from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from domain.models import Membership, Network, Organisation, Region
+from domain.models import Contact, Membership, Network, Organisation, Region
+from domain.outbox import OutboxItem
 from domain.stages import StageRun
 from services.bootstrap import bootstrap
 from services.settings import Settings
@@ -42,13 +44,15 @@ NETWORKS, ORGANISATIONS, CLIENTS, THINK, DURATION = 400, 40_000, 20, 1.0, 30.0
 LANDS = {"SN": 8, "NW": 8, "HE": 4}  # regions per Land: 20 regions, 20 networks each
 STAGES = ["analysis", "potentials", "goals", "consultation", "protocol"]
 PASSWORD = "benchmark-passwort-12345"
+# every member organisation has one contact, who has had these messages (kind, status)
+MESSAGES = [("stage_opened", "sent"), ("reminder", "sent"), ("overdue", "failed")]
 
 
 def build(url: str) -> tuple[list[str], list[str]]:
     app = bootstrap(Settings(database_url=url))
     now = dt.datetime.now(dt.UTC)
     rnd = random.Random(5)
-    regions, networks, orgs, members, runs = [], [], [], [], []
+    regions, networks, orgs, members, runs, contacts, outbox = [], [], [], [], [], [], []
     for land, count in LANDS.items():
         for index in range(count):
             regions.append({"id": uuid.uuid4(), "slug": f"{land.lower()}-region-{index:02d}",
@@ -75,9 +79,18 @@ def build(url: str) -> tuple[list[str], list[str]]:
                              "in_scope": True})
                 members.append({"id": uuid.uuid4(), "network_id": nid, "organisation_id": oid, "role": "member",
                                  "valid_from": now, "exclusive": False})
+                cid = uuid.uuid4()
+                contacts.append({"id": cid, "organisation_id": oid, "name": f"Kontakt {slug} {o}",
+                                 "email": f"k{o}@{slug}.example", "channels": [f"local://k{o}-{slug}"], "active": True})
+                for m, (kind_, status) in enumerate(MESSAGES):
+                    day = (now - dt.timedelta(days=30 - 10 * m)).date()
+                    outbox.append({"id": uuid.uuid4(), "key": f"{cid.hex}-{m}", "contact_id": cid, "network_id": nid,
+                                   "stage": STAGES[0], "subject": f"{nid}:{STAGES[0]}:1", "kind": kind_, "due": day,
+                                   "send_after": now, "status": status, "attempts": 1, "created_at": now,
+                                   "sent_at": now if status == "sent" else None, "context": {}})
     with app.engine.begin() as connection:
         for table, rows in ((Region, regions), (Network, networks), (Organisation, orgs), (Membership, members),
-                            (StageRun, runs)):
+                            (StageRun, runs), (Contact, contacts), (OutboxItem, outbox)):
             connection.execute(insert(table.__table__), rows)  # type: ignore[union-attr]
     add_user(app, email="land@bench.example", role="process_owner", password=PASSWORD, region="SN")
     add_user(app, email="ministerium@bench.example", role="ministry", password=PASSWORD)
@@ -112,12 +125,33 @@ def serve(url: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
     raise SystemExit("verbund serve antwortet nicht auf /healthz")
 
 
+def check_page(kind: str, path: str, html: str) -> None:
+    """The pages really show what the load asks for (not an error or an empty page)."""
+    links = html.count('href="/verbund/kv-')  # network links, stage cells link to the network's stages
+    if kind == "network":
+        shown = html.count("Schule kv-")
+        assert shown >= ORGANISATIONS // NETWORKS, (path, shown)
+    else:  # each network's row links to it and to each of its stages
+        networks = 100 if path.endswith("seite=1") else NETWORKS // sum(LANDS.values()) if kind == "region" else 1
+        assert links >= networks * (1 + len(STAGES)), (path, links)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="verbund-bench-"))
     url = f"sqlite:///{folder / 'bench.db'}"
     started = time.perf_counter()
     regions, networks = build(url)
-    print(f"Datenbank aufgebaut: {len(networks)} Verbünde, {ORGANISATIONS} Organisationen "
+    print(f"Datenbank aufgebaut: {len(networks)} Verbünde, {ORGANISATIONS} Organisationen, "
+          f"{ORGANISATIONS * len(MESSAGES)} Nachrichten "
           f"({time.perf_counter() - started:.1f} s)", flush=True)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -125,10 +159,17 @@ def main() -> None:
     server = serve(url, port, folder)
     base = f"http://127.0.0.1:{port}"
     pages: list[float] = []
+    by_kind: dict[str, list[float]] = {"region": [], "land": [], "network": []}
     health: list[float] = []
     lock = threading.Lock()
     stop_at: list[float] = []  # set once, when the last client has signed in
-    ready = threading.Barrier(CLIENTS, action=lambda: stop_at.append(time.monotonic() + DURATION))
+    cpu_at_start: list[float] = []
+
+    def start_window() -> None:
+        cpu_at_start.append(cpu_seconds(server.pid))
+        stop_at.append(time.monotonic() + DURATION)
+
+    ready = threading.Barrier(CLIENTS, action=start_window)
     sn_regions = [r for r in regions if r.startswith("sn-")]
 
     def client_loop(number: int) -> None:
@@ -141,19 +182,21 @@ def main() -> None:
             while time.monotonic() < stop_at[0]:
                 choice = rnd.random()
                 if choice < 0.3:
-                    path = f"/uebersicht?region={rnd.choice(sn_regions)}"
+                    kind, path = "region", f"/uebersicht?region={rnd.choice(sn_regions)}"
                 elif choice < 0.5:
-                    path = f"/uebersicht?land=SN&seite={rnd.randint(1, 2)}"
+                    kind, path = "land", f"/uebersicht?land=SN&seite={rnd.randint(1, 2)}"
                 else:
-                    path = f"/verbund/{rnd.choice([n for n in networks if n.startswith('kv-sn-')])}"
+                    kind, path = "network", f"/verbund/{rnd.choice([n for n in networks if n.startswith('kv-sn-')])}"
                 t0 = time.perf_counter()
                 response = client.get(path)
                 elapsed = (time.perf_counter() - t0) * 1000
                 assert response.status_code == 200, (path, response.status_code)
+                check_page(kind, path, response.text)
                 t1 = time.perf_counter()
                 client.get("/healthz")
                 with lock:
                     pages.append(elapsed)
+                    by_kind[kind].append(elapsed)
                     health.append((time.perf_counter() - t1) * 1000)
                 time.sleep(THINK)
 
@@ -163,6 +206,7 @@ def main() -> None:
             thread.start()
         for thread in threads:
             thread.join()
+        server_cpu = cpu_seconds(server.pid) - cpu_at_start[0]
     finally:
         server.terminate()
         try:
@@ -176,7 +220,10 @@ def main() -> None:
 
     print(f"p50_ms={statistics.median(pages):.1f} p95_ms={pct(pages, 95):.1f} requests={len(pages)} "
           f"baseline_healthz_p50_ms={statistics.median(health):.1f} baseline_healthz_p95_ms={pct(health, 95):.1f} "
-          f"networks={NETWORKS} organisations={ORGANISATIONS} clients={CLIENTS}")
+          f"networks={NETWORKS} organisations={ORGANISATIONS} clients={CLIENTS} "
+          f"server_cpu_ms_per_page={1000 * server_cpu / len(pages):.1f} cpus={os.cpu_count()} "
+          f"load_1m={os.getloadavg()[0]:.1f} " + " ".join(f"p95_{kind}_ms={pct(values, 95):.1f}"
+                                                        for kind, values in by_kind.items() if values))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
 from domain.business_days import BERLIN, BusinessCalendar, local_date
@@ -59,6 +59,9 @@ ESCALATE_TO_PROCESS_OWNER_AFTER = 10
 
 class OutboxItem(SQLModel, table=True):
     """One intended message item for one contact; items merged into one message share ``delivery``."""
+
+    # messages sent / failed per network on the dashboard's overview, from the index alone (issue 5)
+    __table_args__ = (Index("ix_outboxitem_network_status", "network_id", "status"),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     key: str = Field(unique=True, index=True)

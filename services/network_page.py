@@ -113,11 +113,14 @@ def _protocol(session: Session, network: Network, names: dict[uuid.UUID, str]) -
 
 
 def _messages(session: Session, network: Network) -> list[dict[str, Any]]:
-    rows = session.exec(select(OutboxItem, Contact.name).join(Contact, col(Contact.id) == col(OutboxItem.contact_id))
+    """The network's latest 200 messages (columns only: an item's context can be large)."""
+    rows = session.exec(select(OutboxItem.kind, OutboxItem.stage, Contact.name,  # type: ignore[call-overload]
+                               OutboxItem.status, OutboxItem.attempts, OutboxItem.due, OutboxItem.sent_at)
+                        .join(Contact, col(Contact.id) == col(OutboxItem.contact_id))
                         .where(OutboxItem.network_id == network.id)
                         .order_by(col(OutboxItem.created_at).desc()).limit(200)).all()
-    return [{"kind": item.kind, "stage": item.stage, "contact": name, "status": item.status,
-             "attempts": item.attempts, "due": _iso(item.due), "sent_at": _iso(item.sent_at)} for item, name in rows]
+    return [{"kind": kind, "stage": stage, "contact": name, "status": status, "attempts": attempts, "due": _iso(due),
+             "sent_at": _iso(sent_at)} for kind, stage, name, status, attempts, due, sent_at in rows]
 
 
 def network_page(app: App, slug: str, prefect_ui: str | None = None) -> dict[str, Any]:

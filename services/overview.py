@@ -7,11 +7,10 @@ principal may read, so a filter cannot widen what is shown.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, case, exists, func, or_
+from sqlalchemy import Row, case, func, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -48,10 +47,13 @@ def scope_filter(principal: Principal) -> ColumnElement[bool] | None:
 
 
 def _networks(session: Session, principal: Principal, query: OverviewQuery) -> list[Row[Any]]:
-    """The readable networks as plain rows (``id slug name template region_id region region_name land``)."""
-    statement = select(Network.id, Network.slug, Network.name, Network.template,  # type: ignore[call-overload]
-                       col(Region.id).label("region_id"), col(Region.slug).label("region"),
-                       col(Region.name).label("region_name"), col(Region.state).label("land")) \
+    """The readable networks as plain rows (``slug name template region region_name land``).
+
+    Keyed by slugs throughout: the page needs no ids, and hundreds of UUIDs parsed per request cost
+    more than the queries."""
+    statement = select(Network.slug, Network.name, Network.template,  # type: ignore[call-overload]
+                       col(Region.slug).label("region"), col(Region.name).label("region_name"),
+                       col(Region.state).label("land")) \
         .join(Region, col(Region.id) == col(Network.region_id))
     condition = scope_filter(principal)
     if condition is not None:
@@ -63,52 +65,58 @@ def _networks(session: Session, principal: Principal, query: OverviewQuery) -> l
     return list(session.exec(statement.order_by(col(Region.slug), col(Network.slug))).all())
 
 
-def _runs(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """Per network and stage its latest run, as a row (``network_id stage state due completed_at``)."""
-    found: dict[uuid.UUID, dict[str, Any]] = {}
-    if not ids:
+def _runs(session: Session, slugs: list[str]) -> dict[str, dict[str, Any]]:
+    """Per network slug and stage its latest run, as a row (``network stage state due completed_at``)."""
+    found: dict[str, dict[str, Any]] = {}
+    if not slugs:
         return found
-    rows = session.exec(select(StageRun.network_id, StageRun.stage, StageRun.state,  # type: ignore[call-overload]
+    rows = session.exec(select(Network.slug, StageRun.stage, StageRun.state,  # type: ignore[call-overload]
                                StageRun.due, StageRun.completed_at)
-                        .where(col(StageRun.network_id).in_(ids))
+                        .join(Network, col(Network.id) == col(StageRun.network_id))
+                        .where(col(Network.slug).in_(slugs))
                         .order_by(col(StageRun.position), col(StageRun.cycle)))
     for run in rows:
         found.setdefault(run[0], {})[run[1]] = run  # the latest cycle wins
     return found
 
 
-def _messages(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
-    found: dict[uuid.UUID, dict[str, int]] = {}
-    if not ids:
+def _messages(session: Session, slugs: list[str]) -> dict[str, dict[str, int]]:
+    """Messages sent / failed per network, counted in ``ix_outboxitem_network_status`` alone."""
+    found: dict[str, dict[str, int]] = {}
+    if not slugs:
         return found
+    ids = dict(session.exec(select(Network.id, Network.slug).where(col(Network.slug).in_(slugs))).all())
     rows = session.exec(select(OutboxItem.network_id, OutboxItem.status, func.count())
-                        .where(col(OutboxItem.network_id).in_(ids), col(OutboxItem.status).in_(["sent", "failed"]))
+                        .where(col(OutboxItem.network_id).in_(list(ids)),
+                               col(OutboxItem.status).in_(["sent", "failed"]))
                         .group_by(col(OutboxItem.network_id), col(OutboxItem.status)))
     for network_id, status, count in rows:
-        found.setdefault(network_id, {})[status] = count
+        found.setdefault(ids[network_id], {})[status] = count
     return found
 
 
-def coverage(session: Session, region_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
-    """Public schools in scope per region, and how many are members of a network now.
+def coverage(session: Session, regions: list[str]) -> dict[str, dict[str, int]]:
+    """Public schools in scope per region (by slug), and how many are members of a network now.
 
     One pass over ``ix_organisation_coverage`` with an index-only probe of ``ix_membership_open``
     per school (no region-wide list of members is built).
     """
-    if not region_ids:
-        return {}
-    member_now = exists().where(col(Membership.organisation_id) == col(Organisation.id),
-                                col(Membership.valid_to).is_(None))
-    rows = session.exec(select(Organisation.region_id, func.count(),
-                               func.coalesce(func.sum(case((member_now, 1), else_=0)), 0))
-                        .where(col(Organisation.region_id).in_(region_ids),
-                               col(Organisation.kind) == OrganisationKind.public_school,
-                               col(Organisation.in_scope) == True,  # noqa: E712 - SQL, lets the index match
-                               col(Organisation.closed_at).is_(None))
-                        .group_by(col(Organisation.region_id))).all()
-    found = {rid: (total, assigned) for rid, total, assigned in rows}
-    return {rid: {"schools_in_scope": found.get(rid, (0, 0))[0], "assigned": int(found.get(rid, (0, 0))[1])}
-            for rid in region_ids}
+    ids = dict(session.exec(select(Region.id, Region.slug).where(col(Region.slug).in_(regions))).all()) \
+        if regions else {}
+    found: dict[str, tuple[int, int]] = {}
+    if ids:
+        member_now = select(Membership.organisation_id).where(
+            col(Membership.organisation_id) == col(Organisation.id), col(Membership.valid_to).is_(None)).exists()
+        rows = session.exec(select(Organisation.region_id, func.count(),
+                                   func.coalesce(func.sum(case((member_now, 1), else_=0)), 0))
+                            .where(col(Organisation.region_id).in_(list(ids)),
+                                   col(Organisation.kind) == OrganisationKind.public_school,
+                                   col(Organisation.in_scope) == True,  # noqa: E712 - SQL, lets the index match
+                                   col(Organisation.closed_at).is_(None))
+                            .group_by(col(Organisation.region_id))).all()
+        found = {ids[rid]: (total, int(assigned)) for rid, total, assigned in rows if rid is not None}
+    return {slug: {"schools_in_scope": found.get(slug, (0, 0))[0], "assigned": found.get(slug, (0, 0))[1]}
+            for slug in regions}
 
 
 def _stage_cell(run: Row[Any] | None, name: str, today: dt.date) -> dict[str, Any]:
@@ -151,26 +159,26 @@ def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuer
     with app.uow(read_only=True) as uow:
         session = uow.session
         pairs = _networks(session, principal, query)
-        runs = _runs(session, [n.id for n in pairs]) if (query.state or query.sort in ("progress", "overdue")) \
-            else {}
+        every_run = bool(query.state) or query.sort in ("progress", "overdue")  # else only the page's runs
+        runs = _runs(session, [n.slug for n in pairs]) if every_run else {}
         columns = _columns({n.template for n in pairs})
-        rows: list[dict[str, Any]] = [{"id": n.id, "slug": n.slug, "name": n.name, "region": n.region, "land": n.land,
-                 "template": n.template, "stages": [_stage_cell(runs.get(n.id, {}).get(c), c, today) for c in columns]}
-                for n in pairs]
+        rows: list[dict[str, Any]] = [{"slug": n.slug, "name": n.name, "region": n.region, "land": n.land,
+                 "template": n.template, "stages": [_stage_cell(runs.get(n.slug, {}).get(c), c, today) for c in columns]
+                 if every_run else []} for n in pairs]
         rows = sorted((row for row in rows if _keep(row, query.state)), key=_sort_key(query.sort))
         total, pages = len(rows), max(1, -(-len(rows) // PER_PAGE))
         page = min(max(1, query.page), pages)
         shown = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
-        ids = [row["id"] for row in shown]
-        if not runs:
-            page_runs = _runs(session, ids)
+        slugs = [row["slug"] for row in shown]
+        if not every_run:
+            page_runs = _runs(session, slugs)
             for row in shown:
-                row["stages"] = [_stage_cell(page_runs.get(row["id"], {}).get(c), c, today) for c in columns]
-        messages = _messages(session, ids)
-        regions = {n.region_id: n for n in pairs}
+                row["stages"] = [_stage_cell(page_runs.get(row["slug"], {}).get(c), c, today) for c in columns]
+        messages = _messages(session, slugs)
+        regions = {n.region: n for n in pairs}
         cover = coverage(session, list(regions)) if principal.role != UserRole.coordinator else {}
     for row in shown:
-        counts = messages.get(row.pop("id"), {})
+        counts = messages.get(row["slug"], {})
         row["messages"] = {"sent": counts.get("sent", 0), "failed": counts.get("failed", 0)}
     return {
         "stages": columns,
@@ -178,7 +186,7 @@ def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuer
         "total": total,
         "page": page,
         "pages": pages,
-        "regions": [{"slug": r.region, "name": r.region_name, "land": r.land, **cover.get(r.region_id, {})}
+        "regions": [{"slug": r.region, "name": r.region_name, "land": r.land, **cover.get(r.region, {})}
                     for r in sorted(regions.values(), key=lambda r: r.region)],
         "today": today.isoformat(),
     }

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from domain.models import Contact, Organisation
+from domain.outbox import OutboxItem
 from domain.work import AnalysisEntry
 from services.bootstrap import App
 from services.lookup import network_by_slug
@@ -141,3 +142,22 @@ def test_read_only_pages_do_not_wait_for_a_writer_holding_the_sqlite_write_lock(
 def test_a_read_only_unit_of_work_refuses_to_commit(app: App) -> None:
     with app.uow(read_only=True) as uow, pytest.raises(RuntimeError, match="read-only"):
         uow.commit()
+
+
+def test_the_overview_counts_each_networks_sent_and_failed_messages(app: App) -> None:
+    _network(app, "sn-nord", "kv-a")
+    _network(app, "sn-nord", "kv-b")
+    org = _school(app, "sn-nord", "a")
+    with app.uow() as uow:
+        contact = Contact(organisation_id=org, name="Frau A", channels=["local://a"])
+        uow.session.add(contact)
+        uow.session.flush()
+        for number, (slug, status) in enumerate([("kv-a", "sent"), ("kv-a", "sent"), ("kv-a", "failed"),
+                                                 ("kv-a", "pending"), ("kv-b", "failed")]):
+            uow.session.add(OutboxItem(key=f"k{number}", contact_id=contact.id,
+                                       network_id=network_by_slug(uow.session, slug).id, subject="s",
+                                       kind="reminder", due=app.now().date(), send_after=app.now(), status=status,
+                                       created_at=app.now()))
+        uow.commit()
+    rows = {n["slug"]: n["messages"] for n in overview(app, MINISTRY, OverviewQuery())["networks"]}
+    assert rows == {"kv-a": {"sent": 2, "failed": 1}, "kv-b": {"sent": 0, "failed": 1}}
