@@ -30,6 +30,12 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def later(env: dict[str, str]) -> dict[str, str]:
+    """An hour after VERBUND_NOW: each command starts its clock at VERBUND_NOW, so a query command that
+    starts quicker than the one that assigned would look at a moment before the assignment."""
+    return {**env, "VERBUND_NOW": "2021-03-01T10:00"}
+
+
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([VERBUND, *args], env=env, capture_output=True, text=True, timeout=300, check=False)
 
@@ -85,7 +91,7 @@ def test_assign_rules_cover_the_region_and_coverage_shows_it(tmp_path: Path) -> 
 
     assert report["assigned"] == 189 and report["conflicts"] == []
     assert moved["changed"] is True and moved["ended"] == 1
-    zwickau = next(r for r in _json(env, "coverage", "--json")["regions"]  # type: ignore[attr-defined]
+    zwickau = next(r for r in _json(later(env), "coverage", "--json")["regions"]  # type: ignore[attr-defined]
                    if r["slug"] == "sn-zwickau")
     assert (zwickau["assigned"], zwickau["unassigned"]) == (189, 0)
     foci = _json(env, "foci", "--network", "kv-vogtland", "--json")
@@ -144,7 +150,7 @@ def test_assign_mapping_names_bad_lines_fails_and_then_assigns_the_corrected_fil
         {"where": "Zeile 3", "field": "network",
          "reason": "Verbund 'kv-nirgendwo' gibt es nicht (anlegen: verbund assign rules)"}]
     assert (dry["assigned"], dry["stored"], good["assigned"], good["stored"]) == (2, False, 2, True)
-    zwickau = next(r for r in _json(env, "coverage", "--json")["regions"]  # type: ignore[attr-defined]
+    zwickau = next(r for r in _json(later(env), "coverage", "--json")["regions"]  # type: ignore[attr-defined]
                    if r["slug"] == "sn-zwickau")
     assert (zwickau["assigned"], zwickau["unassigned"]) == (2, 0)
 
