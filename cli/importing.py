@@ -167,8 +167,7 @@ def assign_mapping(
     dry_run: DryRunOption = False, json_output: JsonOption = False,
     by: Annotated[str, typer.Option("--by", help="Wer zuordnet (für das Protokoll).")] = "system",
 ) -> None:
-    """Schulen nach einer Zuordnungsdatei Verbünden zuordnen (ganz oder gar nicht; jede fehlerhafte Zeile
-    wird genannt)."""
+    """Schulen nach einer Zuordnungsdatei (CSV: school;network) Verbünden zuordnen, ganz oder gar nicht."""
     from cli.main import _app
     from services.importers.explicit import apply_mapping
 
