@@ -6,7 +6,8 @@ with business days of the template's Land. Highlights:
 
 - ``nrw-bildungsnetzwerk``: Kooperationsvertrag, Lenkungskreis, Handlungsfelder by consensus (one
   proposal meets an objection, is not adopted and stays with the previous responsibility), the
-  work plan, and **two** annual Regionale Bildungskonferenzen (cycle 1 and cycle 2, a year apart).
+  work plan, and **two** annual Regionale Bildungskonferenzen (cycle 1 and cycle 2, a year apart),
+  each followed by its Bericht der Bezirkskoordination.
 - ``hessen-kooperationsverbund``: the four work areas end in a different order per Verbund.
 - ``kommunale-koordinierung``: the agreement names who implements and who checks quality; a
   proposed transfer of a responsibility meets an objection and stays with the partner.
@@ -173,6 +174,10 @@ def _nrw_steps(say: Callable[[str], None]) -> list[Step]:
         # a year after the first conference opened: the sweep opens the second occurrence
         Step(30, None, "Bildungskonferenz 2: ein Jahr später", _reopen("bildungskonferenz"), months=12),
         *conference("Bildungskonferenz 2", 30),
+        # the report follows every conference: the second opens when the second conference is done
+        Step(55, "bezirksbericht", "Bericht 2 an das Ministerium",
+             _step("bezirksbericht", "report", "Bericht der Bezirkskoordination (2. Jahr)")),
+        Step(56, "bezirksbericht", "Bericht 2: Abnahme", _sign_off("bezirksbericht")),
     ]
 
 

@@ -81,9 +81,25 @@ def _done_once(session: Session, network: Network, stage: str) -> bool:
     return any(run.is_done for run in stage_runs(session, network.id) if run.stage == stage)
 
 
-def _predecessor_done(session: Session, network: Network, template: ProcessTemplate, stage: str) -> bool:
-    """Whether every prerequisite of the stage is done (a recurring one: at least once)."""
-    return all(_done_once(session, network, before.name) for before in template.prerequisites(stage))
+def _follows(template: ProcessTemplate, stage: str) -> list[str]:
+    """The recurring prerequisites a recurring stage follows cycle by cycle (NRW: the report after
+    each Bildungskonferenz): its occurrence N needs their occurrence N done."""
+    if not template.stage(stage).recurring:
+        return []
+    return [before.name for before in template.prerequisites(stage) if before.recurring]
+
+
+def _predecessor_done(
+    session: Session, network: Network, template: ProcessTemplate, stage: str, cycle: int = 1
+) -> bool:
+    """Whether every prerequisite of the stage is done (a recurring one: at least once; one that the
+    stage follows: its occurrence ``cycle``)."""
+    followed = _follows(template, stage)
+    done = {(run.stage, run.cycle) for run in stage_runs(session, network.id) if run.is_done}
+    return all(
+        any(name == before.name and (before.name not in followed or number >= cycle) for name, number in done)
+        for before in template.prerequisites(stage)
+    )
 
 
 def stages_under_way(session: Session, network: Network) -> list[str]:
@@ -128,8 +144,11 @@ def _next_cycle(session: Session, run: StageRun) -> StageRun:
 
 
 def _pending_successors(session: Session, network: Network, template: ProcessTemplate, stage: str) -> list[str]:
+    """Successors not done yet, and those following ``stage`` cycle by cycle that are behind it."""
     latest = {run.stage: run for run in stage_runs(session, network.id)}
-    return [s.name for s in template.successors(stage) if s.name not in latest or not latest[s.name].is_done]
+    cycle = latest[stage].cycle if stage in latest else 1
+    return [s.name for s in template.successors(stage) if s.name not in latest or not latest[s.name].is_done
+            or (stage in _follows(template, s.name) and latest[s.name].cycle < cycle)]
 
 
 def _apply(session: Session, run: StageRun, event: AuditEvent, log: list[str]) -> None:
@@ -153,11 +172,13 @@ def reconcile_in(session: Session, app: App, network: Network, stage_name: str, 
     while not outcome:
         state = StageState(run.state)
         opens = next_cycle_opens(stage, run)
-        if opens is not None and local_date(at) >= opens:
+        caught_up = run.is_done and bool(_follows(template, stage_name)) and _predecessor_done(
+            session, network, template, stage_name, run.cycle + 1)  # what it follows is a cycle ahead
+        if (opens is not None and local_date(at) >= opens) or caught_up:
             run = _next_cycle(session, run)
             continue
         if state is StageState.pending:
-            if not _predecessor_done(session, network, template, stage_name):
+            if not _predecessor_done(session, network, template, stage_name, run.cycle):
                 outcome = Outcome.waiting_for_previous
                 continue
             due = BusinessCalendar(region.state).add_business_days(local_date(at), stage.due_business_days)
@@ -290,7 +311,7 @@ def advance_stage(
         log: list[str] = []
         if state is StageState.pending:
             due = BusinessCalendar(region.state).add_business_days(local_date(at), stage.due_business_days)
-            done = _predecessor_done(session, network, template, stage_name)
+            done = _predecessor_done(session, network, template, stage_name, run.cycle)
             event = run.transition(StageState.open, at=at, recorded_at=recorded, actor=actor,
                                    predecessors_done=done, due=due)
         elif state in (StageState.open, StageState.ready):
