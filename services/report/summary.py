@@ -1,11 +1,48 @@
-"""The plain-language summary paragraph and the changes between two dates, in German."""
+"""The plain-language summary paragraph and the changes between two dates, in German.
+
+Template-aware: the summary names each process template's stages and how far its networks are;
+the Förderschwerpunkte are stated only where networks of a template that is about them exist
+(``SPECIAL_NEEDS_TEMPLATES``, the Saxon Kooperationsverbünde Inklusion), the consultations and
+protocols only where a template's stages check them (``consultation_held_with_quorum``,
+``protocol_published``).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
 
+from domain.errors import TemplateError
+from domain.process import ProcessTemplate, load_template
 from domain.stages import STATE_LABELS
-from services.report.model import FINISHED, NOT_STARTED, AreaFigures, Change, Figures
+from services.report.model import FINISHED, NOT_STARTED, AreaFigures, Change, Figures, NetworkRow
+
+# Templates whose report states the Förderschwerpunkte (inclusion: every focus represented by schools).
+SPECIAL_NEEDS_TEMPLATES = frozenset({"sachsen-inklusion"})
+MEETING_CHECKS = frozenset({"consultation_held_with_quorum", "consultation_invited_ahead", "protocol_published"})
+STAGE_GROUPS = (("beendet", ("completed", "waived")), ("in Arbeit", ("open", "ready")), ("ausstehend", ("pending",)))
+
+
+def _template(key: str) -> ProcessTemplate | None:
+    try:
+        return load_template(key)
+    except TemplateError:  # a network of a template no longer shipped: named by its key only
+        return None
+
+
+def special_needs_apply(templates: Iterable[str]) -> bool:
+    """Whether the Förderschwerpunkte belong in a report on networks of these templates."""
+    return any(key in SPECIAL_NEEDS_TEMPLATES for key in templates)
+
+
+def meetings_apply(templates: Iterable[str]) -> bool:
+    """Whether consultations and protocols belong in the report (a template's stages check them)."""
+    for key in templates:
+        template = _template(key)
+        if template is None or any(spec.check in MEETING_CHECKS for st in template.stages for spec in st.checks):
+            return True
+    return False
 
 
 def german_date(day: dt.date | None) -> str:
@@ -43,11 +80,16 @@ def summarise(figures: Figures, previous: Figures | None = None) -> str:
         + (f"; {plural(total.waived, 'Stufe wurde', 'Stufen wurden')} erlassen" if total.waived else "")
         + f". {_overdue(total.overdue)}"
     )
-    parts.append(
-        f"{plural(total.consultations_held, 'konstituierende Beratung hat', 'konstituierende Beratungen haben')} "
-        f"stattgefunden, {plural(total.protocols_published, 'Protokoll wurde', 'Protokolle wurden')} veröffentlicht."
-    )
-    parts.append(_needs_sentence(total))
+    templates = sorted({row.template for row in figures.networks})
+    if meetings_apply(templates):
+        parts.append(
+            f"{plural(total.consultations_held, 'konstituierende Beratung hat', 'konstituierende Beratungen haben')} "
+            f"stattgefunden, {plural(total.protocols_published, 'Protokoll wurde', 'Protokolle wurden')} "
+            "veröffentlicht."
+        )
+    if special_needs_apply(templates):
+        parts.append(_needs_sentence(total))
+    parts += [_template_sentence(key, [row for row in figures.networks if row.template == key]) for key in templates]
     parts.append(_messages_sentence(total))
     if previous is not None:
         parts.append(_since_sentence(total, previous))
@@ -66,6 +108,32 @@ def _stages_sentence(total: AreaFigures, labels: dict[str, str]) -> str:
     if not_started:
         text += f"; {plural(not_started, 'Verbund hat', 'Verbünde haben')} noch nicht begonnen"
     return text + "."
+
+
+def _template_sentence(key: str, rows: list[NetworkRow]) -> str:
+    """The template's stages in its order, each with how many of its networks ended, work on, await it."""
+    template = _template(key)
+    titles = {cell.stage: cell.title for row in rows for cell in row.stages}
+    order = [stage.name for stage in template.stages] if template else list(titles)
+    latest: dict[str, list[tuple[str, int]]] = {}
+    for row in rows:
+        cells = {cell.stage: cell for cell in row.stages}  # the latest occurrence of each stage
+        for name in order:
+            cell = cells.get(name)
+            latest.setdefault(name, []).append((cell.state, cell.cycle) if cell else ("pending", 1))
+    described = []
+    for name in order:
+        states = Counter(state for state, _cycle in latest.get(name, []))
+        counts = ", ".join(f"{german_number(sum(states[s] for s in group))} {label}"
+                           for label, group in STAGE_GROUPS if sum(states[s] for s in group))
+        stage = template.stage(name) if template else None
+        title = stage.title if stage else titles.get(name, name)
+        if stage is not None and stage.recurs_every_months:
+            title += " (jährlich)" if stage.recurs_every_months == 12 else f" (alle {stage.recurs_every_months} Monate)"
+        cycle = max((number for _state, number in latest.get(name, [])), default=1)
+        described.append(f"{title}: {counts}" + (f", zuletzt Durchlauf {cycle}" if cycle > 1 else ""))
+    name = template.name if template else key
+    return f"{name} ({plural(len(rows), 'Verbund', 'Verbünde')}), Stufen: {'; '.join(described)}."
 
 
 def _coverage_sentence(total: AreaFigures) -> str:
@@ -118,10 +186,12 @@ def changes(previous: Figures, current: Figures) -> tuple[Change, ...]:
     """Figures of regions and stage states of networks that differ between the two dates."""
     found: list[Change] = []
     before_regions = {area.key: area for area in previous.regions}
+    templates = {row.template for row in current.networks} | {row.template for row in previous.networks}
     for area in current.regions:
         old = before_regions.get(area.key)
         if old is not None:
-            found.extend(Change(area.key, what, str(a), str(b)) for what, a, b in _area_pairs(old, area) if a != b)
+            found.extend(Change(area.key, what, str(a), str(b)) for what, a, b in _area_pairs(old, area, templates)
+                         if a != b)
     before_networks = {row.slug: row for row in previous.networks}
     for row in current.networks:
         old_row = before_networks.get(row.slug)
@@ -137,17 +207,19 @@ def changes(previous: Figures, current: Figures) -> tuple[Change, ...]:
     return tuple(found)
 
 
-def _area_pairs(old: AreaFigures, new: AreaFigures) -> list[tuple[str, object, object]]:
+def _area_pairs(old: AreaFigures, new: AreaFigures, templates: set[str]) -> list[tuple[str, object, object]]:
     pairs: list[tuple[str, object, object]] = [
         ("Verbünde", old.networks, new.networks),
         ("Stufen fristgerecht abgeschlossen", old.on_time, new.on_time),
         ("Stufen verspätet abgeschlossen", old.late, new.late),
         ("Stufen überfällig", old.overdue, new.overdue),
         ("Schulen zugeordnet", old.schools_assigned, new.schools_assigned),
-        ("Beratungen durchgeführt", old.consultations_held, new.consultations_held),
-        ("Protokolle veröffentlicht", old.protocols_published, new.protocols_published),
-        ("Förderschwerpunkte vertreten", len(old.special_needs), len(new.special_needs)),
     ]
+    if meetings_apply(templates):
+        pairs.append(("Beratungen durchgeführt", old.consultations_held, new.consultations_held))
+        pairs.append(("Protokolle veröffentlicht", old.protocols_published, new.protocols_published))
+    if special_needs_apply(templates):
+        pairs.append(("Förderschwerpunkte vertreten", len(old.special_needs), len(new.special_needs)))
     if old.messages is not None and new.messages is not None:
         pairs.append(("Nachrichten versandt", old.messages.sent, new.messages.sent))
         pairs.append(("Nachrichten fehlgeschlagen", old.messages.failed, new.messages.failed))

@@ -17,6 +17,7 @@ from services.report.model import (
     NetworkRow,
     Report,
 )
+from services.report.summary import meetings_apply, special_needs_apply
 
 # A network table has three columns per stage, named "<stage title><suffix>" (the PDF merges them).
 STATE_SUFFIX, DUE_SUFFIX, DONE_SUFFIX = ": Zustand", ": fällig", ": beendet"
@@ -47,13 +48,15 @@ class Table:
 def report_tables(report: Report) -> list[Table]:
     figures = report.figures
     lands = [*figures.lands, figures.total]
+    templates = sorted({row.template for row in figures.networks})
+    saxon_only = _saxon_only_columns(templates)  # issue 8: no Förderschwerpunkte for NRW networks
     tables = [
         _stage_table("laender-stufen", "Länder: Verbünde nach erreichter Stufe", figures, lands),
-        _activity_table("laender-abdeckung", "Länder: Abdeckung und Aktivität", lands),
+        _without(_activity_table("laender-abdeckung", "Länder: Abdeckung und Aktivität", lands), saxon_only),
         _stage_table("regionen-stufen", "Regionen: Verbünde nach erreichter Stufe", figures, list(figures.regions)),
-        _activity_table("regionen-abdeckung", "Regionen: Abdeckung und Aktivität", list(figures.regions)),
+        _without(_activity_table("regionen-abdeckung", "Regionen: Abdeckung und Aktivität", list(figures.regions)),
+                 saxon_only),
     ]
-    templates = sorted({row.template for row in figures.networks})
     for index, template in enumerate(templates, start=1):
         rows = [row for row in figures.networks if row.template == template]
         key = "verbuende" if len(templates) == 1 else f"verbuende-{index}"
@@ -97,6 +100,22 @@ def _activity_table(key: str, title: str, areas: list[AreaFigures]) -> Table:
         for a in areas
     )
     return Table(key, title, headers, rows)
+
+
+def _saxon_only_columns(templates: list[str]) -> set[str]:
+    """Activity columns that do not apply to networks of these templates (``services.report.summary``)."""
+    hidden = set()
+    if templates and not meetings_apply(templates):
+        hidden |= {"Beratungen durchgeführt", "Protokolle veröffentlicht"}
+    if templates and not special_needs_apply(templates):
+        hidden |= {"Förderschwerpunkte (von 7)", "fehlende Förderschwerpunkte"}
+    return hidden
+
+
+def _without(table: Table, headers: set[str]) -> Table:
+    keep = [index for index, header in enumerate(table.headers) if header not in headers]
+    return Table(table.key, table.title, tuple(table.headers[i] for i in keep),
+                 tuple(tuple(row[i] for i in keep) for row in table.rows))
 
 
 def _network_table(key: str, title: str, rows: list[NetworkRow]) -> Table:
