@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import secrets
 import sys
@@ -167,6 +168,10 @@ def serve(
         threading.Thread(target=_sweep_forever, args=(stop,), name="reminder-sweep", daemon=True).start()
         console.print(f"Täglicher Erinnerungslauf um {SWEEP_HOUR:02d}:00 Uhr (Europe/Berlin) ist eingeplant.")
     console.print(f"Dashboard: [bold]http://{host}:{port}[/] (Beenden mit Strg+C)")
+    # Start-up leaves ~300,000 long-lived objects (Prefect, SQLAlchemy, pydantic); frozen, the
+    # collector's full passes take milliseconds instead of stalling every request for ~200 ms.
+    gc.collect()
+    gc.freeze()
     try:
         uvicorn.run(create_app(app), host=host, port=port, log_level="warning")
     finally:
