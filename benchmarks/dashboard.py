@@ -2,13 +2,15 @@
 
 Builds a synthetic nationwide database (SQLite file in a temporary folder) with bulk inserts: 20
 regions in three Länder, 400 networks of 100 member organisations each (70 % public schools), one
-contact per organisation with three messages each (120,000 outbox items), and serves it exactly as production does: ``verbund serve --port P`` in its own process (same uvicorn
-settings, same composition root, embedded mode), on a free loopback port. 20 concurrent clients
-(each logged in as a Land process owner or the ministry; the logins happen before the measured
-window) request region and Land overview pages (at most 100 networks a page) and network pages
-(100 members each), with 1 s think time, for ``DURATION`` seconds; each client starts at a random
-offset within the first think time, as people do not click in step. Baseline in the same run:
-``/healthz`` under the same load. Last line: ``p50_ms p95_ms requests ...``.
+contact per organisation with three messages each (120,000 outbox items). Serves it exactly as
+production does: ``verbund serve --port P`` in its own process (same uvicorn settings, same
+composition root, embedded mode), on a free loopback port. 20 concurrent clients (each logged in as
+a Land process owner or the ministry; the logins happen before the measured window) request region
+and Land overview pages (at most 100 networks a page) and network pages (100 members each), with
+1 s think time, for ``DURATION`` seconds; each client starts at a random offset within the first
+think time, as people do not click in step; every page's content is checked. Baseline in the same
+run: ``/healthz`` under the same load. Last line: ``p50_ms p95_ms requests ...`` plus p95 per page
+kind, the server's CPU time per page (with its ``/healthz``) and the machine's load.
 """
 
 from __future__ import annotations
