@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, case, func, or_
+from sqlalchemy import Row, case, func, literal_column, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -21,11 +22,13 @@ from domain.process import load_template
 from domain.stages import StageRun
 from services.bootstrap import App
 from services.clock import local_date
+from services.importers.coverage import active_membership, open_organisation
 from services.users import Principal
 
 PER_PAGE = 100
 SORTS = ("slug", "region", "progress", "overdue")
 STATE_FILTERS = ("pending", "open", "ready", "completed", "waived", "overdue")
+COVERAGE_KEYS = ("schools_in_scope", "assigned", "unassigned", "assigned_twice")  # as ``verbund coverage --json``
 
 
 @dataclass(frozen=True)
@@ -95,28 +98,43 @@ def _messages(session: Session, slugs: list[str]) -> dict[str, dict[str, int]]:
     return found
 
 
-def coverage(session: Session, regions: list[str]) -> dict[str, dict[str, int]]:
-    """Public schools in scope per region (by slug), and how many are members of a network now.
+def coverage(session: Session, regions: list[str], at: dt.datetime) -> dict[str, dict[str, int]]:
+    """Coverage of public schools per region (by slug) at ``at``, by the project's one definition
+    (``services.importers.coverage``, as ``verbund coverage --json``): open public schools in scope,
+    assigned exactly once, unassigned, assigned to more than one network by active non-guest memberships.
 
-    One pass over ``ix_organisation_coverage`` with an index-only probe of ``ix_membership_open``
-    per school (no region-wide list of members is built).
+    One grouped query over ``ix_organisation_coverage``: per school a correlated count of its active
+    memberships on ``ix_membership_open`` (its networks are counted distinctly only when it has two or
+    more), grouped by region and that number of networks; no per-region loop, no list of members.
     """
     ids = dict(session.exec(select(Region.id, Region.slug).where(col(Region.slug).in_(regions))).all()) \
         if regions else {}
-    found: dict[str, tuple[int, int]] = {}
-    if ids:
-        member_now = select(Membership.organisation_id).where(
-            col(Membership.organisation_id) == col(Organisation.id), col(Membership.valid_to).is_(None)).exists()
-        rows = session.exec(select(Organisation.region_id, func.count(),
-                                   func.coalesce(func.sum(case((member_now, 1), else_=0)), 0))
-                            .where(col(Organisation.region_id).in_(list(ids)),
-                                   col(Organisation.kind) == OrganisationKind.public_school,
-                                   col(Organisation.in_scope) == True,  # noqa: E712 - SQL, lets the index match
-                                   col(Organisation.closed_at).is_(None))
-                            .group_by(col(Organisation.region_id))).all()
-        found = {ids[rid]: (total, int(assigned)) for rid, total, assigned in rows if rid is not None}
-    return {slug: {"schools_in_scope": found.get(slug, (0, 0))[0], "assigned": found.get(slug, (0, 0))[1]}
-            for slug in regions}
+    found: dict[str, dict[str, int]] = {slug: dict.fromkeys(COVERAGE_KEYS, 0) for slug in regions}
+    if not ids:
+        return found
+
+    def of_school() -> ColumnElement[bool]:  # the school's active non-guest memberships (the definition's)
+        condition: ColumnElement[bool] = (col(Membership.organisation_id) == col(Organisation.id)) \
+            & active_membership(at)
+        return condition
+
+    networks = select(func.count(func.distinct(col(Membership.network_id)))).where(of_school()) \
+        .correlate(Organisation).scalar_subquery()
+    # 0 or 1 membership: that many networks; two or more: one network or several (counted distinctly)
+    times = select(case((func.count() < 2, func.count()), (networks > 1, 2), else_=1)).where(of_school()) \
+        .correlate(Organisation).scalar_subquery()
+    rows = session.execute(
+        sa_select(col(Organisation.region_id), times.label("times"), func.count())
+        .where(col(Organisation.region_id).in_(list(ids)),
+               col(Organisation.kind) == OrganisationKind.public_school,
+               col(Organisation.in_scope) == True,  # noqa: E712 - SQL, lets the index match
+               open_organisation(at))
+        .group_by(col(Organisation.region_id), literal_column("times"))).all()
+    for region_id, times_, count in rows:
+        bucket = found[ids[region_id]]
+        bucket["schools_in_scope"] += count
+        bucket[{0: "unassigned", 1: "assigned"}.get(int(times_), "assigned_twice")] += count
+    return found
 
 
 def _stage_cell(run: Row[Any] | None, name: str, today: dt.date) -> dict[str, Any]:
@@ -155,7 +173,8 @@ def _sort_key(sort: str) -> Any:
 
 
 def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuery()) -> dict[str, Any]:
-    today = local_date(app.now())
+    at = app.now()
+    today = local_date(at)
     with app.uow(read_only=True) as uow:
         session = uow.session
         pairs = _networks(session, principal, query)
@@ -176,7 +195,7 @@ def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuer
                 row["stages"] = [_stage_cell(page_runs.get(row["slug"], {}).get(c), c, today) for c in columns]
         messages = _messages(session, slugs)
         regions = {n.region: n for n in pairs}
-        cover = coverage(session, list(regions)) if principal.role != UserRole.coordinator else {}
+        cover = coverage(session, list(regions), at) if principal.role != UserRole.coordinator else {}
     for row in shown:
         counts = messages.get(row["slug"], {})
         row["messages"] = {"sent": counts.get("sent", 0), "failed": counts.get("failed", 0)}

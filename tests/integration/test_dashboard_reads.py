@@ -4,6 +4,7 @@ pages read from plain columns, and read-only units of work that never wait for S
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import time
 import uuid
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from domain.models import Contact, Organisation
+from domain.models import Contact, Membership, Organisation
 from domain.outbox import OutboxItem
 from domain.work import AnalysisEntry
 from services.bootstrap import App, bootstrap
@@ -62,12 +63,16 @@ def _network(app: App, region: str, slug: str) -> None:
         uow.commit()
 
 
-def _coverage(app: App) -> dict[str, tuple[int, int]]:
+COVERAGE = ("schools_in_scope", "assigned", "unassigned", "assigned_twice")
+
+
+def _coverage(app: App) -> dict[str, tuple[int, ...]]:
+    """Per region: (in scope, assigned exactly once, unassigned, assigned twice or more)."""
     regions = overview(app, MINISTRY, OverviewQuery())["regions"]
-    return {r["slug"]: (r["schools_in_scope"], r["assigned"]) for r in regions}
+    return {r["slug"]: tuple(r[key] for key in COVERAGE) for r in regions}
 
 
-def test_coverage_counts_current_memberships_of_public_schools_in_scope_once_per_school(app: App) -> None:
+def test_coverage_counts_public_schools_in_scope_assigned_exactly_once(app: App) -> None:
     _network(app, "sn-nord", "kv-nord-a")
     _network(app, "sn-nord", "kv-nord-b")
     _network(app, "sn-sued", "kv-sued")
@@ -84,16 +89,16 @@ def test_coverage_counts_current_memberships_of_public_schools_in_scope_once_per
     add_member_by_slug(app, "kv-nord-b", twice)
     add_member_by_slug(app, "kv-sued", south)
     end_membership(app, "kv-nord-a", str(left), by="test")
-    # in scope: a, b, c, d (e closed, f out of scope, g private); assigned now: a, b (c left, d never)
-    assert _coverage(app) == {"sn-nord": (4, 2), "sn-sued": (1, 1)}
+    # in scope: a, b, c, d (e closed, f out of scope, g private); once: a; twice: b; unassigned: c (left), d
+    assert _coverage(app) == {"sn-nord": (4, 1, 2, 1), "sn-sued": (1, 1, 0, 0)}
     add_member_by_slug(app, "kv-nord-b", left)
-    assert _coverage(app)["sn-nord"] == (4, 3), "an action is visible on the next read, nothing is cached"
+    assert _coverage(app)["sn-nord"] == (4, 2, 1, 1), "an action is visible on the next read, nothing is cached"
 
 
 def test_a_region_without_public_schools_shows_zero_coverage(app: App) -> None:
     _network(app, "sn-leer", "kv-leer")
     _school(app, "sn-leer", "kita", kind="daycare")
-    assert _coverage(app) == {"sn-leer": (0, 0)}
+    assert _coverage(app) == {"sn-leer": (0, 0, 0, 0)}
 
 
 def test_the_network_page_lists_current_members_with_contacts_and_names_former_ones(app: App) -> None:
@@ -176,3 +181,50 @@ def test_the_overview_counts_each_networks_sent_and_failed_messages(app: App) ->
         uow.commit()
     rows = {n["slug"]: n["messages"] for n in overview(app, MINISTRY, OverviewQuery())["networks"]}
     assert rows == {"kv-a": {"sent": 2, "failed": 1}, "kv-b": {"sent": 0, "failed": 1}}
+
+
+def test_the_overviews_coverage_equals_verbund_coverage_json(app: App, clock: ManualClock) -> None:
+    """One definition: guests, double memberships, two memberships in one network, a membership that
+    starts later, closed, out-of-scope and private schools count on the dashboard as in ``verbund coverage``."""
+    from typer.testing import CliRunner
+
+    from cli.main import app as cli
+
+    for region, slug in (("sn-nord", "kv-nord-a"), ("sn-nord", "kv-nord-b"), ("sn-sued", "kv-sued")):
+        _network(app, region, slug)
+    s = {key: _school(app, "sn-nord", key) for key in ("once", "twice", "left", "never", "guest", "guest-member",
+                                                       "same-network", "later")}
+    closed = _school(app, "sn-nord", "closed", closed_at=app.now() - dt.timedelta(days=30))
+    out = _school(app, "sn-nord", "out", in_scope=False, out_of_scope_reason="Test")
+    private = _school(app, "sn-nord", "private", kind="private_school")
+    south, south_guest = _school(app, "sn-sued", "south"), _school(app, "sn-sued", "south-guest")
+    for org in (s["once"], s["twice"], s["left"], s["same-network"], closed, out, private):
+        add_member_by_slug(app, "kv-nord-a", org)
+    add_member_by_slug(app, "kv-nord-b", s["twice"])
+    add_member_by_slug(app, "kv-nord-a", s["guest"], role="guest")
+    add_member_by_slug(app, "kv-nord-a", s["guest-member"])
+    add_member_by_slug(app, "kv-nord-b", s["guest-member"], role="guest")
+    add_member_by_slug(app, "kv-sued", south)
+    add_member_by_slug(app, "kv-nord-a", south_guest, role="guest")
+    with app.uow() as uow:  # a second active membership in the same network (another role): still one network
+        network = network_by_slug(uow.session, "kv-nord-a")
+        uow.session.add(Membership(network_id=network.id, organisation_id=s["same-network"], role="coordinator",
+                                   valid_from=app.now() - dt.timedelta(days=1)))
+        org = uow.session.get(Organisation, s["later"])
+        assert org is not None
+        add_member(uow.session, network, org, "member", app.now() + dt.timedelta(days=3), "test")
+        uow.commit()
+    clock.advance(dt.timedelta(hours=1))
+    end_membership(app, "kv-nord-a", str(s["left"]), by="test")
+    clock.advance(dt.timedelta(hours=1))
+
+    shown = _coverage(app)
+    result = CliRunner().invoke(cli, ["coverage", "--json"], env={
+        "VERBUND_DATABASE_URL": app.settings.database_url, "VERBUND_NOW": app.now().isoformat()})
+    assert result.exit_code == 0, result.output
+    official = {r["slug"]: tuple(r[key] for key in COVERAGE) for r in json.loads(result.stdout)["regions"]}
+    assert shown == official
+    # once, guest-member, same-network assigned; twice twice; left, never, guest, later unassigned
+    assert shown == {"sn-nord": (8, 3, 4, 1), "sn-sued": (2, 1, 1, 0)}
+    page = overview(app, MINISTRY, OverviewQuery(region="sn-nord"))
+    assert [r["assigned_twice"] for r in page["regions"]] == [1]
