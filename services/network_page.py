@@ -8,8 +8,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from domain.errors import TemplateError
+from domain.governance import VOTE_LABELS, Agreement, Decision, DecisionStatus, DecisionVote, StageEvidence
 from domain.models import KIND_LABELS, Contact, Membership, Network, Organisation
 from domain.outbox import OutboxItem
+from domain.process import ProcessTemplate
 from domain.stages import AuditEvent
 from domain.work import (
     AREA_LABELS,
@@ -26,6 +29,7 @@ from domain.work import (
 )
 from services.bootstrap import App
 from services.clock import local_date
+from services.governance import declared_steps, voters
 from services.lookup import network_by_slug, region_of, stage_runs, template_of
 
 
@@ -112,6 +116,72 @@ def _protocol(session: Session, network: Network, names: dict[uuid.UUID, str]) -
                             "resolution": o.resolution} for o in objections]}
 
 
+DECISION_STATUS_LABELS: dict[str, str] = {DecisionStatus.open: "offen", DecisionStatus.adopted: "beschlossen",
+                                           DecisionStatus.not_agreed: "nicht beschlossen"}
+
+
+def _stage_title(template: ProcessTemplate, stage: str) -> str:
+    try:
+        return template.stage(stage).title
+    except TemplateError:  # a stage the template no longer has: named as stored
+        return stage
+
+
+def _governance(session: Session, network: Network, template: ProcessTemplate, at: dt.datetime,
+                latest_cycles: dict[str, int]) -> dict[str, Any]:
+    """Agreements, consensus decisions (each voter's vote and reason, the responsibility that applies)
+    and documented steps (with the declared steps still missing in each stage's latest occurrence)."""
+    agreements = [{"title": a.title, "parties": list(a.parties), "signed_on": _iso(a.signed_on),
+                   "fields_of_action": list(a.fields_of_action), "responsibilities": list(a.responsibilities),
+                   "recorded_by": a.recorded_by, "recorded_at": _iso(a.recorded_at)}
+                  for a in session.exec(select(Agreement).where(Agreement.network_id == network.id)
+                                        .order_by(col(Agreement.title)))]
+    rows = session.exec(select(Decision).where(Decision.network_id == network.id)
+                        .order_by(col(Decision.decided_at), col(Decision.title))).all()
+    votes: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    if rows:
+        for decision_id, name, vote, note in session.exec(
+                select(DecisionVote.decision_id, Organisation.name, DecisionVote.vote,
+                       DecisionVote.note)
+                .join(Organisation, col(Organisation.id) == col(DecisionVote.organisation_id))
+                .where(col(DecisionVote.decision_id).in_([d.id for d in rows]))
+                .order_by(col(Organisation.name))):
+            votes.setdefault(decision_id, []).append({"organisation": name, "vote": vote,
+                                                      "vote_label": VOTE_LABELS.get(vote, vote), "note": note})
+    entitled = sorted(voters(session, network, at).values()) if any(
+        d.status == DecisionStatus.open for d in rows) else []
+    decisions = []
+    for d in rows:
+        cast = votes.get(d.id, [])
+        voted = {v["organisation"] for v in cast}
+        decisions.append({
+            "title": d.title, "text": d.text, "kind": d.kind, "stage": d.stage,
+            "stage_title": _stage_title(template, d.stage), "cycle": d.cycle, "status": d.status,
+            "status_label": DECISION_STATUS_LABELS.get(d.status, d.status), "reason": d.reason,
+            "previous_responsibility": d.previous_responsibility,
+            "proposed_responsibility": d.proposed_responsibility, "responsibility": d.responsibility,
+            "kept": d.status != DecisionStatus.adopted,  # the previous responsibility applies (open or not agreed)
+            "decided_at": None if d.status == DecisionStatus.open else _iso(d.decided_at), "votes": cast,
+            "outstanding": [name for name in entitled if name not in voted] if d.status == DecisionStatus.open
+            else []})
+    steps = [{"stage": e.stage, "stage_title": _stage_title(template, e.stage), "cycle": e.cycle, "kind": e.kind,
+              "text": e.text, "by": e.recorded_by, "at": _iso(e.recorded_at)}
+             for e in session.exec(select(StageEvidence).where(StageEvidence.network_id == network.id)
+                                   .order_by(col(StageEvidence.recorded_at), col(StageEvidence.stage)))]
+    documented = {(e["stage"], e["cycle"], e["kind"]) for e in steps}
+    missing = []
+    for stage in template.stage_names:
+        cycle = latest_cycles.get(stage)
+        if cycle is None:
+            continue
+        open_steps = [step for step in declared_steps(network, stage) if (stage, cycle, step) not in documented]
+        if open_steps:
+            missing.append({"stage": stage, "stage_title": _stage_title(template, stage), "cycle": cycle,
+                            "steps": open_steps})
+    return {"agreements": agreements, "decisions": decisions, "steps": steps, "missing_steps": missing,
+            "voting_role": template.role_label(template.voters) if template.voters else None}
+
+
 def _messages(session: Session, network: Network) -> list[dict[str, Any]]:
     """The network's latest 200 messages (columns only: an item's context can be large)."""
     rows = session.exec(select(OutboxItem.kind, OutboxItem.stage, Contact.name,  # type: ignore[call-overload]
@@ -141,7 +211,9 @@ def network_page(app: App, slug: str, prefect_ui: str | None = None) -> dict[str
                                                      "action": e.action, "from": e.from_state, "to": e.to_state,
                                                      "reason": e.reason})
         stages = []
+        latest_cycles: dict[str, int] = {}
         for run in stage_runs(session, network.id):
+            latest_cycles[run.stage] = max(run.cycle, latest_cycles.get(run.stage, 0))
             spec = template.stage(run.stage)
             overdue = run.state in ("open", "ready") and run.due is not None and run.due < today
             stages.append({"name": run.stage, "title": spec.title, "cycle": run.cycle, "state": run.state,
@@ -158,7 +230,8 @@ def network_page(app: App, slug: str, prefect_ui: str | None = None) -> dict[str
                 "recommendations": [{"title": r.title, "status": r.status, "due": _iso(r.due)} for r in
                                     session.exec(select(Recommendation).where(Recommendation.network_id == network.id)
                                                  .order_by(col(Recommendation.title)))],
-                "messages": _messages(session, network)}
+                "messages": _messages(session, network),
+                "governance": _governance(session, network, template, at, latest_cycles)}
     return page
 
 

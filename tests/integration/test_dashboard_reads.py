@@ -210,9 +210,9 @@ def test_the_overviews_coverage_equals_verbund_coverage_json(app: App, clock: Ma
         network = network_by_slug(uow.session, "kv-nord-a")
         uow.session.add(Membership(network_id=network.id, organisation_id=s["same-network"], role="coordinator",
                                    valid_from=app.now() - dt.timedelta(days=1)))
-        org = uow.session.get(Organisation, s["later"])
-        assert org is not None
-        add_member(uow.session, network, org, "member", app.now() + dt.timedelta(days=3), "test")
+        later = uow.session.get(Organisation, s["later"])
+        assert later is not None
+        add_member(uow.session, network, later, "member", app.now() + dt.timedelta(days=3), "test")
         uow.commit()
     clock.advance(dt.timedelta(hours=1))
     end_membership(app, "kv-nord-a", str(s["left"]), by="test")
