@@ -409,13 +409,18 @@ def send_due(app: App, now: dt.datetime) -> SendReport:
     threads = min(settings.send_concurrency, len(deliveries))
     # The claimed deliveries live until the end: keep the cyclic collector's full walks (triggered by
     # what sending allocates) from visiting them again and again.
-    gc.freeze()
+    # A process that froze its heap itself (``verbund serve`` at start) keeps its freeze: unfreezing
+    # would hand its start-up objects back to the collector.
+    freezing = gc.get_freeze_count() == 0
+    if freezing:
+        gc.freeze()
     try:
         with _Marks(app, now) as marks, ThreadPoolExecutor(max_workers=threads, thread_name_prefix="outbox") as pool:
             for future in [pool.submit(sender, marks) for _ in range(threads)]:
                 future.result()
     finally:
-        gc.unfreeze()
+        if freezing:
+            gc.unfreeze()
     report.sent += marks.sent
     return report
 
