@@ -20,7 +20,7 @@ errors = Console(stderr=True)
 log = logging.getLogger("verbund.serve")
 user_app = typer.Typer(help="Benutzer des Dashboards anlegen und Passwörter setzen.", no_args_is_help=True)
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Passwort aus der Standardeingabe lesen.")]
-SWEEP_HOUR = 7  # the daily reminder sweep, Europe/Berlin; the sweep itself keeps business days and quiet hours
+SWEEP_HOUR = 8  # the daily reminder sweep, Europe/Berlin, as the deployment's cron: the first hour messages may go out
 
 
 def _password(stdin: bool) -> str:
@@ -95,7 +95,7 @@ def user_stand_in(
 
 
 def _sweep_forever(stop: threading.Event) -> None:
-    """The daily reminder sweep at 07:00 Europe/Berlin, in this process (embedded mode)."""
+    """The daily reminder sweep at 08:00 Europe/Berlin, in this process (embedded mode)."""
     from services.clock import BERLIN
 
     while not stop.is_set():

@@ -38,7 +38,8 @@ app = typer.Typer(
 stage_app = typer.Typer(help="Eine Stufe eines Verbunds anzeigen, weiterschalten oder erlassen.", no_args_is_help=True)
 app.add_typer(stage_app, name="stage")
 
-console = Console()
+# Piped or logged output (make run, CI) gets room for whole names instead of rich's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 160)
 errors = Console(stderr=True)
 
 AtOption = Annotated[

@@ -35,3 +35,18 @@ def test_stage_deployments_carry_their_stage_tag_and_the_schedules_are_berlin_we
     crons = {spec.flow_name: spec.cron for spec in SPECS if spec.cron}
     assert crons["reminder-sweep"] == "0 8 * * 1-5"
     assert "build-report" in crons
+
+
+def test_both_daily_sweeps_start_inside_the_send_window_so_they_can_send() -> None:
+    import datetime as dt
+
+    from cli.dashboard import SWEEP_HOUR
+    from domain.business_days import BusinessCalendar
+    from domain.outbox import in_send_window
+    from services.clock import BERLIN
+
+    calendar = BusinessCalendar("SN")
+    monday = dt.date(2026, 11, 23)
+    cron_hour = int(next(spec.cron for spec in SPECS if spec.flow_name == "reminder-sweep").split()[1])
+    for hour in (SWEEP_HOUR, cron_hour):
+        assert in_send_window(dt.datetime.combine(monday, dt.time(hour), tzinfo=BERLIN), calendar), hour
