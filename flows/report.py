@@ -1,10 +1,11 @@
 """The report flow: writes the ministry's build-out report and publishes its summary.
 
 ``build-report`` (run name ``report · <as_of>``) renders the report for the end of ``as_of``
-(default: today in domain time) into ``output`` (default: ``berichte/`` in the user data
-directory) and publishes the summary as a markdown artifact ``report-summary-<region|alle>``.
-Deployable on a schedule (``deployments/specs.py``); ``output`` may contain ``{as_of}`` and
-``{format}`` so that scheduled runs do not overwrite each other.
+(default: today in domain time) into ``output`` (default: the dashboard's report folder,
+``VERBUND_REPORT_DIR`` or ``berichte/`` beside the SQLite file, named ``stand-<as_of>-<alle|region>.<format>``
+so the dashboard lists it) and publishes the summary as a markdown artifact ``report-summary-<region|alle>``.
+Deployable on a schedule (``deployments/specs.py``); ``output`` may contain ``{as_of}``,
+``{format}`` and ``{scope}`` so that scheduled runs do not overwrite each other.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_data_dir
 from prefect import flow, task
 from prefect.artifacts import acreate_markdown_artifact
 from prefect.client.schemas.objects import State
@@ -22,13 +22,17 @@ from prefect.states import Completed
 from flows.runtime import get_app
 from services.clock import local_date
 from services.report import check_format, parse_day, summary_markdown, write_report
+from services.report_files import report_folder
 
-DEFAULT_OUTPUT = "stand-{as_of}.{format}"
+DEFAULT_OUTPUT = "stand-{as_of}-{scope}.{format}"
 
 
-def output_path(output: str | None, as_of: str, fmt: str) -> Path:
-    template = output or str(Path(user_data_dir("verbund", appauthor=False)) / "berichte" / DEFAULT_OUTPUT)
-    path = Path(template.replace("{as_of}", as_of).replace("{format}", fmt)).expanduser()
+def output_path(output: str | None, as_of: str, fmt: str, region: str | None = None) -> Path:
+    """``output`` with ``{as_of}``/``{format}``/``{scope}`` filled in; by default the dashboard's report
+    folder under the name it lists (``stand-<as_of>-<alle|region>.<format>``)."""
+    template = output or str(report_folder(get_app()) / DEFAULT_OUTPUT)
+    filled = template.replace("{as_of}", as_of).replace("{format}", fmt).replace("{scope}", region or "alle")
+    path = Path(filled).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -56,7 +60,7 @@ async def build_report(
     """Write the report for the end of ``as_of`` (YYYY-MM-DD) and publish its summary."""
     day = as_of or local_date(get_app().now()).isoformat()
     fmt = check_format(format)
-    path = output_path(output, day, fmt)
+    path = output_path(output, day, fmt, region)
     result = await write(day, fmt, str(path), region, compare_to)
     key = f"report-summary-{region or 'alle'}"
     await acreate_markdown_artifact(

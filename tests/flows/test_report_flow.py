@@ -70,3 +70,18 @@ def test_the_report_flow_refuses_an_unknown_format_before_writing_anything(flow_
     assert state is not None and state.is_failed()
     assert "--format: 'docx' unbekannt" in str(state.message)
     assert not folder.exists()
+
+
+def test_a_scheduled_report_without_output_lands_where_the_dashboard_lists_reports(
+    flow_app: App, tmp_path: Path, monkeypatch: Any
+) -> None:
+    from services.report_files import FILE_NAME, report_folder
+
+    monkeypatch.setenv("VERBUND_REPORT_DIR", str(tmp_path / "ablage"))
+    region = build_sample_region(flow_app, at=START).region
+    for scope in (region, None):
+        state = run_coro_as_sync(_report_state(as_of="2019-09-30", format="csv", region=scope))
+        assert state is not None and state.is_completed(), state
+    written = sorted(path.name for path in report_folder(flow_app).iterdir())
+    assert written == sorted([f"stand-2019-09-30-{region}.csv", "stand-2019-09-30-alle.csv"])
+    assert all(FILE_NAME.match(name) for name in written)
