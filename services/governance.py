@@ -202,10 +202,7 @@ def decide(
         session = uow.session
         network = network_by_slug(session, network_slug)
         latest = stage_run(session, network, stage)
-        existing = session.exec(
-            select(Decision).where(Decision.network_id == network.id, Decision.stage == stage,
-                                   Decision.cycle == latest.cycle, Decision.title == title)
-        ).first()
+        existing = decision_titled(session, network, stage, latest.cycle, title)
         if existing is not None:
             return _report(session, network, existing)
         run = _active_run(session, network, stage)
@@ -265,14 +262,26 @@ def _report(session: Session, network: Network, decision: Decision) -> DecisionR
     )
 
 
+def network_decisions(session: Session, network: Network) -> list[Decision]:
+    """Every decision of the network, in the order taken."""
+    return list(session.exec(
+        select(Decision).where(Decision.network_id == network.id).order_by(col(Decision.decided_at))
+    ).all())
+
+
+def decision_titled(session: Session, network: Network, stage: str, cycle: int, title: str) -> Decision | None:
+    """The decision of that title in one occurrence of the stage (titles are unique there)."""
+    return session.exec(
+        select(Decision).where(Decision.network_id == network.id, Decision.stage == stage,
+                               Decision.cycle == cycle, Decision.title == title)
+    ).first()
+
+
 def decisions(app: App, network_slug: str) -> list[DecisionReport]:
     """Every decision of the network, in the order taken."""
     with app.uow() as uow:
         network = network_by_slug(uow.session, network_slug)
-        rows = uow.session.exec(
-            select(Decision).where(Decision.network_id == network.id).order_by(col(Decision.decided_at))
-        ).all()
-        return [_report(uow.session, network, row) for row in rows]
+        return [_report(uow.session, network, row) for row in network_decisions(uow.session, network)]
 
 
 def agreements(app: App, network_slug: str) -> list[dict[str, Any]]:

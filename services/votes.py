@@ -35,7 +35,15 @@ from domain.governance import (
 from domain.models import Membership, Network, Organisation
 from services.bootstrap import App
 from services.clock import BERLIN
-from services.governance import DecisionReport, _active_run, _audit, _report, voters
+from services.governance import (
+    DecisionReport,
+    _active_run,
+    _audit,
+    _report,
+    decision_titled,
+    network_decisions,
+    voters,
+)
 from services.lookup import network_by_slug, template_of
 
 LISTED = 12  # names listed in an error before "…"
@@ -88,9 +96,7 @@ def member_ids(app: App, network_slug: str, refs: list[str], *, at: dt.datetime 
 
 def find_decision(session: Session, network: Network, ref: str) -> Decision:
     """The network's decision named by id (or an id prefix of ≥ 8 characters) or by its title."""
-    rows = session.exec(
-        select(Decision).where(Decision.network_id == network.id).order_by(col(Decision.decided_at))
-    ).all()
+    rows = network_decisions(session, network)
     key = ref.strip()
     found = [d for d in rows if d.title == key]
     if re.fullmatch(r"[0-9a-fA-F-]{8,36}", key):
@@ -129,10 +135,7 @@ def open_decision(
         session = uow.session
         network = network_by_slug(session, network_slug)
         run = _active_run(session, network, stage)
-        existing = session.exec(
-            select(Decision).where(Decision.network_id == network.id, Decision.stage == stage,
-                                   Decision.cycle == run.cycle, Decision.title == title)
-        ).first()
+        existing = decision_titled(session, network, stage, run.cycle, title)
         if existing is not None:
             return _report(session, network, existing)
         entitled = voters(session, network, at)
