@@ -30,7 +30,7 @@ with warnings.catch_warnings():
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-from conftest import World, build_world, login  # noqa: E402
+from dashboard_world import World, build_world, login  # noqa: E402
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 ROLES = ["anonymous", "ministry", "po_region", "po_land", "po_other", "coordinator", "coordinator_other"]

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, World, login
+from dashboard_world import PASSWORD, World, login
 
 from dashboard.actions import ACTIONS
 from services.links import sign

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, World, build_world
+from dashboard_world import PASSWORD, World, build_world
 
 from dashboard import create_app
 from services.bootstrap import App, bootstrap

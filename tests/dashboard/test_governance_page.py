@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from html import unescape
 
 import pytest
-from conftest import PASSWORD, login
+from dashboard_world import PASSWORD, login
 from tests_governance import NRW, day, open_handlungsfelder
 
 with warnings.catch_warnings():  # starlette 1.x asks for httpx2 at import; the client works with httpx

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World
+from dashboard_world import World
 from sqlmodel import col, select
 
 from domain.access import ChannelOptOut, ContactDeputy

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import World, login
+from dashboard_world import World, login
 
 from services.report_files import report_folder
 

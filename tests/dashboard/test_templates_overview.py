@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
-from conftest import PASSWORD, login
+from dashboard_world import PASSWORD, login
 
 with warnings.catch_warnings():  # starlette 1.x asks for httpx2 at import; the client works with httpx
     warnings.simplefilter("ignore")

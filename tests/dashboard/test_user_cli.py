@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import World
+from dashboard_world import World
 
 from services.users import login, session_principal
 
