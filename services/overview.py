@@ -16,13 +16,13 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from domain.access import UserRole
-from domain.models import Membership, Network, Organisation, OrganisationKind, Region
+from domain.models import Membership, Network, Organisation, Region
 from domain.outbox import OutboxItem
 from domain.process import load_template
 from domain.stages import StageRun
 from services.bootstrap import App
 from services.clock import local_date
-from services.importers.coverage import active_membership, open_organisation
+from services.importers.coverage import active_membership, school_in_scope
 from services.users import Principal
 
 PER_PAGE = 100
@@ -125,10 +125,7 @@ def coverage(session: Session, regions: list[str], at: dt.datetime) -> dict[str,
         .correlate(Organisation).scalar_subquery()
     rows = session.execute(
         sa_select(col(Organisation.region_id), times.label("times"), func.count())
-        .where(col(Organisation.region_id).in_(list(ids)),
-               col(Organisation.kind) == OrganisationKind.public_school,
-               col(Organisation.in_scope) == True,  # noqa: E712 - SQL, lets the index match
-               open_organisation(at))
+        .where(col(Organisation.region_id).in_(list(ids)), school_in_scope(at))
         .group_by(col(Organisation.region_id), literal_column("times"))).all()
     for region_id, times_, count in rows:
         bucket = found[ids[region_id]]

@@ -38,11 +38,19 @@ def open_organisation(at: dt.datetime):  # type: ignore[no-untyped-def]
     return or_(col(Organisation.closed_at).is_(None), col(Organisation.closed_at) > at)
 
 
+def school_in_scope(at: dt.datetime):  # type: ignore[no-untyped-def]
+    """An open public school in scope at ``at``: what coverage counts (``== True`` lets the index match)."""
+    return (
+        (col(Organisation.kind) == OrganisationKind.public_school)
+        & (col(Organisation.in_scope) == True)  # noqa: E712 - SQL
+        & open_organisation(at)
+    )
+
+
 def schools_in_scope(session: Session, at: dt.datetime, region_id: uuid.UUID | None = None) -> list[Any]:
     query = sa_select(col(Organisation.id), col(Organisation.region_id), col(Organisation.name),
                       col(Organisation.source_id), col(Organisation.latitude), col(Organisation.longitude)).where(
-        col(Organisation.kind) == OrganisationKind.public_school, col(Organisation.in_scope).is_(True),
-        open_organisation(at))
+        school_in_scope(at))
     if region_id is not None:
         query = query.where(col(Organisation.region_id) == region_id)
     return list(session.execute(query).all())
