@@ -70,6 +70,9 @@ async def region_buildout(
         await aupdate_progress_artifact(progress_id, 100.0 * len(rows) / max(len(networks), 1))
 
     await asyncio.gather(*(one(network) for network in networks))
+    # The networks' updates above run concurrently and may reach the server out of order: the last
+    # word is this one, after all of them.
+    await aupdate_progress_artifact(progress_id, 100.0 * len(rows) / max(len(networks), 1))
     rows.sort(key=lambda row: row["Verbund"])
     await acreate_table_artifact(rows, key=f"region-status-{region}", description=f"Stand je Verbund in {region}")
     failed = [row["Verbund"] for row in rows if row["Lauf"] != "ok"]
