@@ -40,16 +40,16 @@ N ?= 2
 deploy workers: export PREFECT_API_URL ?= http://127.0.0.1:$(PORT)/api
 
 server: install ## start the Prefect server in the background (state in .verbund-stack/)
-	$(BIN)/python -m deployments.stack server --port $(PORT)
+	$(BIN)/python -m verbund.deployments.stack server --port $(PORT)
 
 deploy: install ## create the work pool, the mail rate limit and every deployment
-	$(BIN)/python -m deployments.stack deploy
+	$(BIN)/python -m verbund.deployments.stack deploy
 
 workers: install ## start N process workers on the pool (N=2)
-	$(BIN)/python -m deployments.stack workers --count $(N) --port $(PORT)
+	$(BIN)/python -m verbund.deployments.stack workers --count $(N) --port $(PORT)
 
 stop: ## stop the workers and the server this stack started
-	$(BIN)/python -m deployments.stack stop
+	$(BIN)/python -m verbund.deployments.stack stop
 
 scaleout-bench: install ## benchmarks/scaleout.py (needs PostgreSQL)
 	$(BIN)/python benchmarks/scaleout.py

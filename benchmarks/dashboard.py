@@ -32,14 +32,12 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from domain.models import Contact, Membership, Network, Organisation, Region
-from domain.outbox import OutboxItem
-from domain.stages import StageRun
-from services.bootstrap import bootstrap
-from services.settings import Settings
-from services.users import add_user
+from verbund.domain.models import Contact, Membership, Network, Organisation, Region
+from verbund.domain.outbox import OutboxItem
+from verbund.domain.stages import StageRun
+from verbund.services.bootstrap import bootstrap
+from verbund.services.settings import Settings
+from verbund.services.users import add_user
 
 ROOT = Path(__file__).resolve().parents[1]
 NETWORKS, ORGANISATIONS, CLIENTS, THINK, DURATION = 400, 40_000, 20, 1.0, 30.0

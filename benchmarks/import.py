@@ -23,7 +23,6 @@ import datetime as dt
 import io
 import os
 import random
-import sys
 import tempfile
 import time
 import uuid
@@ -31,17 +30,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from sqlalchemy import create_engine, insert, make_url, select
 
-from domain.models import Organisation, Region
-from domain.schools import nrw_kreise
-from services.bootstrap import bootstrap
-from services.clock import BERLIN, ManualClock
-from services.importers import NrwAdapter, import_file
-from services.ports import RecordingTrigger
-from services.settings import Settings
+from verbund.domain.models import Organisation, Region
+from verbund.domain.schools import nrw_kreise
+from verbund.services.bootstrap import bootstrap
+from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.importers import NrwAdapter, import_file
+from verbund.services.ports import RecordingTrigger
+from verbund.services.settings import Settings
 
 ORGANISATION = Organisation.__table__  # type: ignore[attr-defined]
 REGION = Region.__table__  # type: ignore[attr-defined]

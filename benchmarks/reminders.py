@@ -44,8 +44,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 CONTACTS = int(os.environ.get("BENCH_CONTACTS", "40000"))
 PER_NETWORK = 100
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -112,14 +110,14 @@ def _build(database_url: str, channel: str) -> Any:
     from sqlalchemy import insert, update
     from sqlmodel import col
 
-    from domain.models import Contact, Membership, Network, Organisation, Region
-    from domain.outbox import OutboxItem, OutboxStatus
-    from domain.stages import StageRun
-    from notifications import AppriseNotifier
-    from services.bootstrap import bootstrap
-    from services.notification_settings import NotificationSettings
-    from services.reminders import plan
-    from services.settings import Settings
+    from verbund.domain.models import Contact, Membership, Network, Organisation, Region
+    from verbund.domain.outbox import OutboxItem, OutboxStatus
+    from verbund.domain.stages import StageRun
+    from verbund.notifications import AppriseNotifier
+    from verbund.services.bootstrap import bootstrap
+    from verbund.services.notification_settings import NotificationSettings
+    from verbund.services.reminders import plan
+    from verbund.services.settings import Settings
 
     app = bootstrap(Settings(database_url=database_url), notifier=AppriseNotifier(Path(tempfile.gettempdir())))
     app.notification_settings = NotificationSettings()
@@ -220,9 +218,9 @@ def _bare(messages: list[tuple[str, str, str]], threads: int) -> float:
 def main() -> None:
     from sqlalchemy import select
 
-    from domain.outbox import OutboxStatus
-    from services.outbox import _ITEM_COLUMNS, TABLE, _Delivery, _Item, compose, send_due
-    from services.reminders import plan
+    from verbund.domain.outbox import OutboxStatus
+    from verbund.services.outbox import _ITEM_COLUMNS, TABLE, _Delivery, _Item, compose, send_due
+    from verbund.services.reminders import plan
 
     sink = subprocess.Popen([sys.executable, __file__, "--sink"], stdout=subprocess.PIPE, text=True)
     try:

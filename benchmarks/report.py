@@ -22,7 +22,6 @@ import datetime as dt
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -31,20 +30,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from domain.models import Contact, Membership, Network, Organisation, Region
-from domain.outbox import OutboxItem
-from domain.process import load_template
-from domain.stages import AuditEvent, StageRun
-from domain.work import Consultation, Protocol
-from services.bootstrap import bootstrap
-from services.clock import BERLIN
-from services.report import build_report, write_report
-from services.settings import Settings
+from verbund.domain.models import Contact, Membership, Network, Organisation, Region
+from verbund.domain.outbox import OutboxItem
+from verbund.domain.process import load_template
+from verbund.domain.stages import AuditEvent, StageRun
+from verbund.domain.work import Consultation, Protocol
+from verbund.services.bootstrap import bootstrap
+from verbund.services.clock import BERLIN
+from verbund.services.report import build_report, write_report
+from verbund.services.settings import Settings
 
 LANDS = ("BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH")
 REGIONS_PER_LAND = 10

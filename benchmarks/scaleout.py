@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+
 
 import psycopg  # noqa: E402
 
@@ -51,11 +51,11 @@ def _free_port() -> int:
 
 def _region(app: Any) -> tuple[list[str], Any]:
     """64 networks, each with two schools of its own and the four required partner kinds."""
-    from cli import demo
-    from domain.business_days import BusinessCalendar
-    from domain.models import MembershipRole
-    from services.clock import BERLIN
-    from services.setup import OrganisationSpec, add_member, create_network, upsert_organisation, upsert_region
+    from verbund.cli import demo
+    from verbund.domain.business_days import BusinessCalendar
+    from verbund.domain.models import MembershipRole
+    from verbund.services.clock import BERLIN
+    from verbund.services.setup import OrganisationSpec, add_member, create_network, upsert_organisation, upsert_region
 
     start = demo.DEMO_START
     with app.uow() as uow:
@@ -118,9 +118,9 @@ def _run_shards(deployment: str, parameters: list[dict[str, Any]]) -> float:
 
 
 def main() -> None:
-    from deployments import stack
-    from deployments.deploy import deploy_one
-    from deployments.specs import DeploymentSpec
+    from verbund.deployments import stack
+    from verbund.deployments.deploy import deploy_one
+    from verbund.deployments.specs import DeploymentSpec
 
     tag = uuid.uuid4().hex[:8]
     domain_db, prefect_db = f"verbund_bench_{tag}", f"prefect_bench_{tag}"
@@ -141,20 +141,20 @@ def main() -> None:
     try:
         url = stack.start_server(_free_port(), env)
         env["PREFECT_API_URL"] = url
-        subprocess.run([sys.executable, "-m", "deployments.stack", "deploy"], cwd=ROOT, env=env, check=True,
+        subprocess.run([sys.executable, "-m", "verbund.deployments.stack", "deploy"], cwd=ROOT, env=env, check=True,
                        capture_output=True)
         from prefect.settings import PREFECT_API_URL, temporary_settings
 
         server = temporary_settings({PREFECT_API_URL: url})
         server.__enter__()
         for name in ("bare_region",):
-            deploy_one(DeploymentSpec(f"benchmarks/scaleout_flows.py:{name}", "bare"), "verbund")
+            deploy_one(DeploymentSpec(f"benchmarks/scaleout_flows.py:{name}", "bare"), "verbund", source=ROOT)
         stack.start_workers(2, url, env, limit=1)
 
-        from services.bootstrap import bootstrap
-        from services.ports import NoTrigger
-        from services.settings import Settings
-        from services.stages import advance_stage
+        from verbund.services.bootstrap import bootstrap
+        from verbund.services.ports import NoTrigger
+        from verbund.services.settings import Settings
+        from verbund.services.stages import advance_stage
 
         app = bootstrap(Settings(database_url=env["VERBUND_DATABASE_URL"]), trigger=NoTrigger())
         networks, day = _region(app)
@@ -170,7 +170,7 @@ def main() -> None:
         for network in networks:
             advance_stage(app, network, "protocol", by="po@example.org", at=day(61))
         total_s = time.perf_counter() - t0
-        from services.queries import status
+        from verbund.services.queries import status
 
         states = [s["state"] for n in status(app, region=REGION)["networks"] for s in n["stages"]]
         assert states.count("completed") == 5 * len(networks), "not every stage completed"

@@ -12,7 +12,7 @@ from prefect.client.schemas.objects import State
 from prefect.context import TagsContext
 from prefect.states import Completed
 
-from flows.stage import TASK_OPTIONS
+from verbund.flows.stage import TASK_OPTIONS
 
 STAGES = ["analysis", "potentials", "goals", "consultation", "protocol"]
 

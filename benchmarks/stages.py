@@ -15,14 +15,11 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from cli.embedded import configure_embedded_prefect
+from verbund.cli.embedded import configure_embedded_prefect
 
 configure_embedded_prefect()
 
@@ -34,7 +31,7 @@ RUNS = int(os.environ.get("BENCH_RUNS", "40"))
 WARMUP = 5
 
 
-from flows.stage import TASK_OPTIONS, stage_flow  # noqa: E402
+from verbund.flows.stage import TASK_OPTIONS, stage_flow  # noqa: E402
 
 
 @task(**TASK_OPTIONS)
@@ -53,15 +50,15 @@ def _networks(count: int, database_url: str) -> list[str]:
 
     from sqlmodel import select
 
-    from domain.models import Organisation
-    from flows.runtime import use_app
-    from flows.trigger import EmbeddedTrigger
-    from services.bootstrap import bootstrap
-    from services.clock import BERLIN
-    from services.lookup import region_by_slug
-    from services.sample import build_sample_region
-    from services.settings import Settings
-    from services.setup import add_member, create_network
+    from verbund.domain.models import Organisation
+    from verbund.flows.runtime import use_app
+    from verbund.flows.trigger import EmbeddedTrigger
+    from verbund.services.bootstrap import bootstrap
+    from verbund.services.clock import BERLIN
+    from verbund.services.lookup import region_by_slug
+    from verbund.services.sample import build_sample_region
+    from verbund.services.settings import Settings
+    from verbund.services.setup import add_member, create_network
 
     app = bootstrap(Settings(database_url=database_url), trigger=EmbeddedTrigger())
     use_app(app)
@@ -82,7 +79,7 @@ def _networks(count: int, database_url: str) -> list[str]:
 
 
 async def _measure(networks: list[str]) -> tuple[list[float], list[float]]:
-    from flows.analysis import analysis
+    from verbund.flows.analysis import analysis
 
     at = "2019-09-02T09:00:00+02:00"
     real_ms: list[float] = []

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from domain.errors import DomainError
+from verbund.domain.errors import DomainError
 
 console = Console()
 errors = Console(stderr=True)
@@ -48,8 +48,8 @@ def user_add(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Benutzer anlegen (oder einem bestehenden einen weiteren Bereich geben)."""
-    from cli.main import _app
-    from services.users import add_user
+    from verbund.cli.main import _app
+    from verbund.services.users import add_user
 
     try:
         created = add_user(_app(), email=email, role=role, password=_password(password_stdin), name=name,
@@ -65,8 +65,8 @@ def user_set_password(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Passwort setzen; alle Sitzungen der Person enden."""
-    from cli.main import _app
-    from services.users import set_password
+    from verbund.cli.main import _app
+    from verbund.services.users import set_password
 
     try:
         set_password(_app(), email=email, password=_password(password_stdin))
@@ -82,9 +82,9 @@ def user_stand_in(
     until: Annotated[str, typer.Option("--until", help="Letzter Tag der Vertretung (JJJJ-MM-TT).")],
 ) -> None:
     """Eine Vertretung für die Abwesenheit einer Koordination eintragen."""
-    from cli.main import _app
-    from services.clock import BERLIN
-    from services.users import set_stand_in
+    from verbund.cli.main import _app
+    from verbund.services.clock import BERLIN
+    from verbund.services.users import set_stand_in
 
     try:
         end = dt.datetime.combine(dt.date.fromisoformat(until) + dt.timedelta(days=1), dt.time(), tzinfo=BERLIN)
@@ -96,7 +96,7 @@ def user_stand_in(
 
 def _sweep_forever(stop: threading.Event) -> None:
     """The daily reminder sweep at 08:00 Europe/Berlin, in this process (embedded mode)."""
-    from services.clock import BERLIN
+    from verbund.services.clock import BERLIN
 
     while not stop.is_set():
         now = dt.datetime.now(BERLIN)
@@ -113,7 +113,7 @@ def run_sweep_once() -> None:
     try:
         from prefect.utilities.asyncutils import run_coro_as_sync
 
-        from flows.reminders import reminder_sweep
+        from verbund.flows.reminders import reminder_sweep
 
         run_coro_as_sync(reminder_sweep())
     except Exception as error:
@@ -122,10 +122,10 @@ def run_sweep_once() -> None:
 
 def _demo_logins(app: object) -> list[tuple[str, str, str]]:
     """Users for the demo region with fresh passwords: (label, email, password)."""
-    from services.bootstrap import App
-    from services.sample import REGION_SLUG
-    from services.setup import region_networks
-    from services.users import add_user, set_password
+    from verbund.services.bootstrap import App
+    from verbund.services.sample import REGION_SLUG
+    from verbund.services.setup import region_networks
+    from verbund.services.users import add_user, set_password
 
     assert isinstance(app, App)
     network = region_networks(app, REGION_SLUG)[0]
@@ -152,9 +152,9 @@ def serve(
     """Das Dashboard bereitstellen (http://HOST:PORT), bis es unterbrochen wird."""
     import uvicorn
 
-    from cli.main import _app
-    from dashboard import create_app
-    from flows.trigger import execution_mode
+    from verbund.cli.main import _app
+    from verbund.dashboard import create_app
+    from verbund.flows.trigger import execution_mode
 
     app = _app()
     if demo_logins:

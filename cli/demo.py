@@ -16,18 +16,25 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlmodel import select
 
-from domain.business_days import BusinessCalendar
-from domain.models import Membership, MembershipRole, Network, Organisation
-from domain.work import AnalysisCategory, Consultation, Protocol
-from flows.buildout import region_buildout
-from services import consultation as meeting
-from services import protocol as minutes
-from services.bootstrap import App
-from services.clock import BERLIN, ManualClock
-from services.queries import network_overview, status
-from services.sample import TEMPLATE, build_sample_region
-from services.stages import advance_stage
-from services.work import AnalysisInput, GoalInput, PotentialInput, record_analysis, record_goals, record_potentials
+from verbund.domain.business_days import BusinessCalendar
+from verbund.domain.models import Membership, MembershipRole, Network, Organisation
+from verbund.domain.work import AnalysisCategory, Consultation, Protocol
+from verbund.flows.buildout import region_buildout
+from verbund.services import consultation as meeting
+from verbund.services import protocol as minutes
+from verbund.services.bootstrap import App
+from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.queries import network_overview, status
+from verbund.services.sample import TEMPLATE, build_sample_region
+from verbund.services.stages import advance_stage
+from verbund.services.work import (
+    AnalysisInput,
+    GoalInput,
+    PotentialInput,
+    record_analysis,
+    record_goals,
+    record_potentials,
+)
 
 DEMO_START = dt.datetime(2019, 9, 2, 8, 0, tzinfo=BERLIN)
 PROCESS_OWNER = "prozessverantwortung@lasub-muldenland.example.org"
@@ -150,7 +157,7 @@ def _move(app: App, network: str, at: dt.datetime) -> None:
 
 def _sweep(app: App, at: dt.datetime) -> None:
     """Send through the outbox at the simulated time (a service call, no extra flow runs)."""
-    from services.outbox import sweep
+    from verbund.services.outbox import sweep
 
     sweep(app, at)
 # --- end notifications ---
@@ -244,7 +251,7 @@ def run_demo(
     console = console or Console()
     start = (start or DEMO_START).astimezone(BERLIN)
     if template != TEMPLATE:
-        from cli.demo_templates import run_template_demo
+        from verbund.cli.demo_templates import run_template_demo
 
         return run_template_demo(app, template, start=start, console=console)
     clock = ManualClock(start)

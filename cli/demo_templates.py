@@ -26,20 +26,20 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlmodel import select
 
-from domain.business_days import BusinessCalendar
-from domain.models import Membership, Network, Organisation
-from domain.process import load_template
-from flows.buildout import network_buildout
-from services.bootstrap import App
-from services.clock import BERLIN, ManualClock
-from services.governance import Responsibility, decide, record_agreement, record_step, voters
-from services.lookup import network_by_slug
-from services.queries import network_overview, status
-from services.sample_templates import build_template_sample
-from services.stages import add_months, advance_stage
+from verbund.domain.business_days import BusinessCalendar
+from verbund.domain.models import Membership, Network, Organisation
+from verbund.domain.process import load_template
+from verbund.flows.buildout import network_buildout
+from verbund.services.bootstrap import App
+from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.governance import Responsibility, decide, record_agreement, record_step, voters
+from verbund.services.lookup import network_by_slug
+from verbund.services.queries import network_overview, status
+from verbund.services.sample_templates import build_template_sample
+from verbund.services.stages import add_months, advance_stage
 
 if TYPE_CHECKING:
-    from cli.demo import DemoResult
+    from verbund.cli.demo import DemoResult
 
 PROCESS_OWNER = "prozessverantwortung@bezirksregierung-musterberg.example.org"
 COORDINATOR = "koordination@bildungsbuero.example.org"
@@ -259,7 +259,7 @@ STEPS: dict[str, Callable[[Callable[[str], None]], list[Step]]] = {
 
 def run_template_demo(app: App, template: str, *, start: dt.datetime, console: Console) -> DemoResult:
     """Load ``template``'s sample networks and drive them through every stage. Idempotent."""
-    from cli.demo import DemoResult
+    from verbund.cli.demo import DemoResult
 
     process = load_template(template)
     start = start.astimezone(BERLIN)
@@ -304,6 +304,6 @@ def run_template_demo(app: App, template: str, *, start: dt.datetime, console: C
 
 def _sweep(app: App, at: dt.datetime) -> None:
     """Send through the outbox at the simulated time, as the Saxon demo does."""
-    from services.outbox import sweep
+    from verbund.services.outbox import sweep
 
     sweep(app, at)

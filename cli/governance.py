@@ -18,13 +18,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from domain.errors import DomainError
-from domain.governance import VOTE_LABELS
-from domain.stages import SYSTEM_ACTOR
+from verbund.domain.errors import DomainError
+from verbund.domain.governance import VOTE_LABELS
+from verbund.domain.stages import SYSTEM_ACTOR
 
 if TYPE_CHECKING:
-    from services.bootstrap import App
-    from services.governance import DecisionReport
+    from verbund.services.bootstrap import App
+    from verbund.services.governance import DecisionReport
 
 console = Console()
 errors = Console(stderr=True)
@@ -51,13 +51,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _app() -> App:
-    from cli.main import _app as configured
+    from verbund.cli.main import _app as configured
 
     return configured()
 
 
 def _at(value: str | None) -> dt.datetime | None:
-    from services.clock import parse_instant
+    from verbund.services.clock import parse_instant
 
     return parse_instant(value, "--at") if value else None
 
@@ -105,7 +105,7 @@ def decision_open(
     json_output: JsonOption = False,
 ) -> None:
     """Einen Konsensbeschluss in der offenen Stufe eröffnen; danach stimmt jedes stimmberechtigte Mitglied ab."""
-    from services.votes import open_decision
+    from verbund.services.votes import open_decision
 
     try:
         report = open_decision(_app(), network, stage, title=title, kind=kind, proposed=responsibility,
@@ -129,7 +129,7 @@ def decision_vote(
     json_output: JsonOption = False,
 ) -> None:
     """Die Stimme eines Mitglieds erfassen; ein Einwand oder die letzte ausstehende Stimme entscheidet."""
-    from services.votes import cast_vote
+    from verbund.services.votes import cast_vote
 
     try:
         report = cast_vote(_app(), network, decision, member=member, vote=vote, reason=reason, by=by, at=_at(at))
@@ -145,7 +145,7 @@ def decision_show(
     json_output: JsonOption = False,
 ) -> None:
     """Einen Beschluss mit Stand, Begründung, Zuständigkeit und allen Stimmen anzeigen."""
-    from services.votes import show_decision
+    from verbund.services.votes import show_decision
 
     try:
         report = show_decision(_app(), network, decision)
@@ -157,7 +157,7 @@ def decision_show(
 @decision_app.command("list")
 def decision_list(network: str, json_output: JsonOption = False) -> None:
     """Alle Beschlüsse eines Verbunds in der Reihenfolge, in der sie gefasst wurden."""
-    from services.governance import decisions
+    from verbund.services.governance import decisions
 
     try:
         reports = decisions(_app(), network)
@@ -176,7 +176,7 @@ def decision_list(network: str, json_output: JsonOption = False) -> None:
 
 
 def _responsibility(value: str) -> Any:
-    from services.governance import Responsibility
+    from verbund.services.governance import Responsibility
 
     parts = [part.strip() for part in value.split("|")]
     if len(parts) != 3 or not all(parts):
@@ -202,8 +202,8 @@ def agreement_record(
     json_output: JsonOption = False,
 ) -> None:
     """Einen Kooperationsvertrag bzw. eine Vereinbarung erfassen oder ändern."""
-    from services.governance import agreements, record_agreement
-    from services.votes import member_ids
+    from verbund.services.governance import agreements, record_agreement
+    from verbund.services.votes import member_ids
 
     try:
         signed = _signed_on(signed_on)
@@ -224,7 +224,7 @@ def agreement_record(
 
 
 def _signed_on(value: str | None) -> dt.date | None:
-    from domain.errors import InvalidInput
+    from verbund.domain.errors import InvalidInput
 
     if value is None:
         return None
@@ -237,7 +237,7 @@ def _signed_on(value: str | None) -> dt.date | None:
 @agreement_app.command("list")
 def agreement_list(network: str, json_output: JsonOption = False) -> None:
     """Alle Vereinbarungen eines Verbunds mit Parteien, Unterzeichnung, Handlungsfeldern und Zuständigkeiten."""
-    from services.governance import agreements
+    from verbund.services.governance import agreements
 
     try:
         rows = agreements(_app(), network)
@@ -267,7 +267,7 @@ def step_record(
     json_output: JsonOption = False,
 ) -> None:
     """Einen Schritt der offenen Stufe als dokumentiert erfassen (gilt für den laufenden Durchlauf)."""
-    from services.governance import record_step
+    from verbund.services.governance import record_step
 
     try:
         cycle = record_step(_app(), network, stage, step, text=text, by=by, at=_at(at))

@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from domain.errors import DomainError
-from services.bootstrap import App, bootstrap
-from services.importers import Adapter, ImportReport, Problem
-from services.importers.apply import Progress as ProgressCallback
-from services.settings import Settings
+from verbund.domain.errors import DomainError
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.importers import Adapter, ImportReport, Problem
+from verbund.services.importers.apply import Progress as ProgressCallback
+from verbund.services.settings import Settings
 
 console = Console()
 errors = Console(stderr=True)
@@ -68,7 +68,7 @@ def _progress(force: bool) -> Iterator[ProgressCallback | None]:
 
 def _run_import(adapter: Adapter, path: Path, dry_run: bool, json_output: bool, keep_missing: bool,
                 progress_bar: bool = False) -> None:
-    from services.importers import import_file
+    from verbund.services.importers import import_file
 
     try:
         app = _plain_app()
@@ -106,7 +106,7 @@ def _print_problems(rejected: list[Problem], notes: list[Problem]) -> None:
 def import_sachsen(file: FileArgument, dry_run: DryRunOption = False, json_output: JsonOption = False,
                    keep_missing: KeepMissingOption = False, progress: ProgressOption = False) -> None:
     """Sächsische Schuldatenbank (JSON der API /api/v1/schools)."""
-    from services.importers import SachsenAdapter
+    from verbund.services.importers import SachsenAdapter
 
     _run_import(SachsenAdapter(), file, dry_run, json_output, keep_missing, progress)
 
@@ -115,7 +115,7 @@ def import_sachsen(file: FileArgument, dry_run: DryRunOption = False, json_outpu
 def import_nrw(file: FileArgument, dry_run: DryRunOption = False, json_output: JsonOption = False,
                keep_missing: KeepMissingOption = False, progress: ProgressOption = False) -> None:
     """Schuldaten des Schulministeriums NRW (schuldaten.csv)."""
-    from services.importers import NrwAdapter
+    from verbund.services.importers import NrwAdapter
 
     _run_import(NrwAdapter(), file, dry_run, json_output, keep_missing, progress)
 
@@ -128,7 +128,7 @@ def import_csv(
     progress: ProgressOption = False,
 ) -> None:
     """Beliebige CSV-Datei mit einer Spaltenzuordnung in TOML (Format: docs/import.md)."""
-    from services.importers import MappedCsvAdapter, load_mapping
+    from verbund.services.importers import MappedCsvAdapter, load_mapping
 
     try:
         adapter = MappedCsvAdapter(load_mapping(mapping))
@@ -144,8 +144,8 @@ def assign_rules(
     by: Annotated[str, typer.Option("--by", help="Wer zuordnet (für das Protokoll).")] = "system",
 ) -> None:
     """Nicht zugeordnete Schulen nach Regeln zuordnen (Schulliste vor Gemeinde vor Kreis)."""
-    from cli.main import _app
-    from services.importers.assignment import apply_rules, load_rules
+    from verbund.cli.main import _app
+    from verbund.services.importers.assignment import apply_rules, load_rules
 
     try:
         report = apply_rules(_app(), load_rules(file), dry_run=dry_run, by=by)
@@ -168,8 +168,8 @@ def assign_mapping(
     by: Annotated[str, typer.Option("--by", help="Wer zuordnet (für das Protokoll).")] = "system",
 ) -> None:
     """Schulen nach einer Zuordnungsdatei (CSV: school;network) Verbünden zuordnen, ganz oder gar nicht."""
-    from cli.main import _app
-    from services.importers.explicit import apply_mapping
+    from verbund.cli.main import _app
+    from verbund.services.importers.explicit import apply_mapping
 
     try:
         report = apply_mapping(_app(), file, dry_run=dry_run, by=by)
@@ -197,8 +197,8 @@ def assign_school(
     json_output: JsonOption = False,
 ) -> None:
     """Eine Schule manuell einem Verbund zuordnen (bleibt bei erneuten Importen und Regelläufen)."""
-    from cli.main import _app
-    from services.importers.assignment import assign_school as assign
+    from verbund.cli.main import _app
+    from verbund.services.importers.assignment import assign_school as assign
 
     try:
         result = assign(_app(), school, network, by=by, reason=reason)
@@ -215,7 +215,7 @@ def assign_suggest(
     region: Annotated[str | None, typer.Option(help="Nur diese Region.")] = None, json_output: JsonOption = False,
 ) -> None:
     """Vorschläge für nicht zugeordnete Schulen: der Verbund mit der nächstgelegenen Mitgliedsschule."""
-    from services.importers.assignment import suggestions
+    from verbund.services.importers.assignment import suggestions
 
     try:
         data = suggestions(_plain_app(), region)
@@ -235,7 +235,7 @@ def assign_suggest(
 
 def coverage(json_output: JsonOption = False) -> None:
     """Abdeckung je Region und Land: Schulen im Geltungsbereich, zugeordnet, nicht zugeordnet, doppelt."""
-    from services.importers.coverage import coverage_report
+    from verbund.services.importers.coverage import coverage_report
 
     data = coverage_report(_plain_app())
     if json_output:
@@ -255,7 +255,7 @@ def coverage(json_output: JsonOption = False) -> None:
 def foci(network: Annotated[str | None, typer.Option(help="Nur dieser Verbund.")] = None,
          json_output: JsonOption = False) -> None:
     """Förderschwerpunkte je Verbund: Angebot (Förderschule / inklusiv) und größte Entfernung dorthin."""
-    from services.importers.coverage import foci_matrix
+    from verbund.services.importers.coverage import foci_matrix
 
     try:
         data = foci_matrix(_plain_app(), network)

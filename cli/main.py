@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Annotated, Any
 
-from cli.embedded import EMBEDDED_NOTE, configure_embedded_prefect
+from verbund.cli.embedded import EMBEDDED_NOTE, configure_embedded_prefect
 
 configure_embedded_prefect()
 
@@ -20,11 +20,11 @@ import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from domain.errors import DomainError  # noqa: E402
-from domain.stages import STATE_LABELS  # noqa: E402
-from services.bootstrap import App, bootstrap  # noqa: E402
-from services.clock import parse_instant  # noqa: E402
-from services.settings import Settings  # noqa: E402
+from verbund.domain.errors import DomainError  # noqa: E402
+from verbund.domain.stages import STATE_LABELS  # noqa: E402
+from verbund.services.bootstrap import App, bootstrap  # noqa: E402
+from verbund.services.clock import parse_instant  # noqa: E402
+from verbund.services.settings import Settings  # noqa: E402
 
 app = typer.Typer(
     name="verbund",
@@ -51,8 +51,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
 
 def _app(*, in_process: bool = False) -> App:
     """The app with the configured trigger; ``in_process`` forces stage flows to run here (demo)."""
-    from flows.runtime import use_app
-    from flows.trigger import EmbeddedTrigger, make_trigger
+    from verbund.flows.runtime import use_app
+    from verbund.flows.trigger import EmbeddedTrigger, make_trigger
 
     settings = Settings()
     built = bootstrap(settings, trigger=EmbeddedTrigger() if in_process else make_trigger(settings))
@@ -90,7 +90,7 @@ def status(
     region: Annotated[str | None, typer.Option(help="Nur diese Region.")] = None,
 ) -> None:
     """Alle Verbünde mit dem Zustand jeder Stufe."""
-    from services.queries import status as status_query
+    from verbund.services.queries import status as status_query
 
     data = status_query(_app(), region=region)
     if json_output:
@@ -132,7 +132,7 @@ def demo(
     = "sachsen-inklusion",
 ) -> None:
     """Beispielregion laden und alle Verbünde mit simulierten Eingaben durch alle Stufen führen."""
-    from cli.demo import DEMO_START, run_demo
+    from verbund.cli.demo import DEMO_START, run_demo
 
     settings = Settings()
     built = _app(in_process=True)  # the demo drives its simulated clock step by step
@@ -179,7 +179,7 @@ def _print_stage(data: dict[str, Any]) -> None:
 @stage_app.command("show")
 def stage_show(network: str, stage: str, json_output: JsonOption = False, at: AtOption = None) -> None:
     """Zustand, Fälligkeit, offene Kriterien und Verlauf einer Stufe."""
-    from services.stages import show_stage
+    from verbund.services.stages import show_stage
 
     try:
         data = show_stage(_app(), network, stage, _at(at))
@@ -195,7 +195,7 @@ def stage_advance(
     json_output: JsonOption = False,
 ) -> None:
     """Den einen nächsten erlaubten Übergang machen oder sagen, warum keiner möglich ist."""
-    from services.stages import advance_stage
+    from verbund.services.stages import advance_stage
 
     try:
         report = advance_stage(_app(), network, stage, by=by, at=_at(at))
@@ -216,7 +216,7 @@ def stage_waive(
     json_output: JsonOption = False,
 ) -> None:
     """Eine Stufe mit Begründung erlassen (nur Prozessverantwortliche)."""
-    from services.stages import waive_stage
+    from verbund.services.stages import waive_stage
 
     try:
         report = waive_stage(_app(), network, stage, reason=reason, by=by, at=_at(at))
@@ -230,7 +230,9 @@ def stage_waive(
 
 # Command modules of the features; each has ``register(app)`` adding its commands.
 # --- command registrations ---
-COMMAND_MODULES = ("cli.notify", "cli.report", "cli.importing", "cli.templates", "cli.dashboard", "cli.governance")
+COMMAND_MODULES = tuple(
+    f"verbund.cli.{name}" for name in ("notify", "report", "importing", "templates", "dashboard", "governance")
+)
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)
 

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from domain.errors import DomainError
-from domain.outbox import OutboxStatus
+from verbund.domain.errors import DomainError
+from verbund.domain.outbox import OutboxStatus
 
 console = Console()
 errors = Console(stderr=True)
@@ -30,9 +30,9 @@ def remind(
     """Ein Erinnerungslauf jetzt (VERBUND_NOW gilt): fällige Nachrichten planen und senden."""
     from prefect.utilities.asyncutils import run_coro_as_sync
 
-    from cli.main import _app
-    from flows.reminders import reminder_sweep
-    from services.outbox import sweep
+    from verbund.cli.main import _app
+    from verbund.flows.reminders import reminder_sweep
+    from verbund.services.outbox import sweep
 
     app = _app()
     try:
@@ -59,8 +59,8 @@ def outbox(
     status: Annotated[str | None, typer.Option("--status", help="Nur dieser Status.")] = None,
 ) -> None:
     """Postausgang: geplante, gesendete, fehlgeschlagene und unterdrückte Nachrichten."""
-    from cli.main import _app
-    from services.outbox import outbox_messages
+    from verbund.cli.main import _app
+    from verbund.services.outbox import outbox_messages
 
     if status is not None and status not in OutboxStatus.__members__:
         errors.print(f"[bold red]Fehler:[/] --status: unbekannter Status '{status}' "

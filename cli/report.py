@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from domain.errors import DomainError
+from verbund.domain.errors import DomainError
 
 errors = Console(stderr=True)
 console = Console()
@@ -28,9 +28,9 @@ def report(
     ] = None,
 ) -> None:
     """Bericht „Stand des Aufbaus der Kooperationsverbünde“ zum Stichtag (aus dem Ereignisverlauf)."""
-    from services.bootstrap import bootstrap
-    from services.report import check_format, parse_day, write_report
-    from services.settings import Settings
+    from verbund.services.bootstrap import bootstrap
+    from verbund.services.report import check_format, parse_day, write_report
+    from verbund.services.settings import Settings
 
     try:
         day = parse_day(as_of, "--as-of")

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from domain.errors import DomainError
+from verbund.domain.errors import DomainError
 
 console = Console()
 errors = Console(stderr=True)
@@ -35,8 +35,8 @@ def _fail(error: Exception) -> typer.Exit:
 
 def describe(key: str) -> dict[str, Any]:
     """Everything a template declares, as plain values."""
-    from domain.criteria import DESCRIPTIONS
-    from domain.process import load_template
+    from verbund.domain.criteria import DESCRIPTIONS
+    from verbund.domain.process import load_template
 
     template = load_template(key)
     return {
@@ -72,7 +72,7 @@ def describe(key: str) -> dict[str, Any]:
 @templates_app.command("list")
 def list_templates(json_output: JsonOption = False) -> None:
     """Alle Prozessvorlagen mit ihren Stufen."""
-    from domain.process import all_templates
+    from verbund.domain.process import all_templates
 
     try:
         templates = all_templates()
@@ -136,7 +136,7 @@ def show(key: str, json_output: JsonOption = False) -> None:
 @templates_app.command("check")
 def check(path: Path) -> None:
     """Eine Vorlagendatei prüfen (Fehler mit Datei, Zeile und Problem)."""
-    from domain.process import load_template_file
+    from verbund.domain.process import load_template_file
 
     try:
         template = load_template_file(path)

@@ -11,14 +11,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from domain.errors import InvalidInput
-from services import consultation, protocol, stages, work
-from services.bootstrap import App
-from services.clock import BERLIN
-from services.links import partner_link
-from services.network_page import end_membership
-from services.setup import add_member_by_slug
-from services.users import Principal
+from verbund.domain.errors import InvalidInput
+from verbund.services import consultation, protocol, stages, work
+from verbund.services.bootstrap import App
+from verbund.services.clock import BERLIN
+from verbund.services.links import partner_link
+from verbund.services.network_page import end_membership
+from verbund.services.setup import add_member_by_slug
+from verbund.services.users import Principal
 
 Handler = Callable[[App, str, dict[str, str], Principal], str]
 
@@ -147,7 +147,7 @@ def recommendations(app: App, slug: str, data: dict[str, str], who: Principal) -
 
 
 def link(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
-    from services.partners import check_contact_in_network
+    from verbund.services.partners import check_contact_in_network
 
     contact = check_contact_in_network(app, slug, _required(data, "contact_id", "Ansprechperson"))
     return "Link: " + partner_link(app, contact, slug, _required(data, "stage", "Stufe"))

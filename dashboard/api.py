@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
-from dashboard.pages import prefect_ui
-from dashboard.web import app_of, call, principal
-from domain.errors import NotFound, TemplateError
-from services.network_page import network_page, network_scope
-from services.overview import OverviewQuery, overview
-from services.stages import show_stage
-from services.users import Principal
+from verbund.dashboard.pages import prefect_ui
+from verbund.dashboard.web import app_of, call, principal
+from verbund.domain.errors import NotFound, TemplateError
+from verbund.services.network_page import network_page, network_scope
+from verbund.services.overview import OverviewQuery, overview
+from verbund.services.stages import show_stage
+from verbund.services.users import Principal
 
 router = APIRouter(prefix="/api", tags=["api"])
 

@@ -7,9 +7,9 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from dashboard import api, pages, partner, reports
-from dashboard.web import BadForm, Forbidden, Hidden, render
-from services.bootstrap import App
+from verbund.dashboard import api, pages, partner, reports
+from verbund.dashboard.web import BadForm, Forbidden, Hidden, render
+from verbund.services.bootstrap import App
 
 log = logging.getLogger("verbund.dashboard")
 SECURITY_HEADERS = {

@@ -8,8 +8,8 @@ import os
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dashboard.actions import ACTIONS
-from dashboard.web import (
+from verbund.dashboard.actions import ACTIONS
+from verbund.dashboard.web import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
     Forbidden,
@@ -23,12 +23,12 @@ from dashboard.web import (
     principal,
     render,
 )
-from domain.errors import DomainError, NotFound, TemplateError
-from services import users
-from services.network_page import find_organisations, network_page, network_scope
-from services.overview import SORTS, STATE_FILTERS, OverviewQuery, overview
-from services.stages import show_stage
-from services.users import Principal
+from verbund.domain.errors import DomainError, NotFound, TemplateError
+from verbund.services import users
+from verbund.services.network_page import find_organisations, network_page, network_scope
+from verbund.services.overview import SORTS, STATE_FILTERS, OverviewQuery, overview
+from verbund.services.stages import show_stage
+from verbund.services.users import Principal
 
 router = APIRouter()
 

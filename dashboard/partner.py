@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from dashboard.web import BadForm, app_of, back, call, check_csrf, form, partner_csrf, render
-from domain.errors import DomainError
-from domain.work import AREA_LABELS, CATEGORY_LABELS
-from services import partners
-from services.links import LinkExpired, LinkInvalid, LinkScope, verify
+from verbund.dashboard.web import BadForm, app_of, back, call, check_csrf, form, partner_csrf, render
+from verbund.domain.errors import DomainError
+from verbund.domain.work import AREA_LABELS, CATEGORY_LABELS
+from verbund.services import partners
+from verbund.services.links import LinkExpired, LinkInvalid, LinkScope, verify
 
 router = APIRouter()
 
@@ -65,7 +65,7 @@ async def partner_submit(request: Request, network: str, stage: str) -> Response
 
 
 def _dispatch(app: object, scope: LinkScope, data: dict[str, str]) -> str:
-    from services.bootstrap import App
+    from verbund.services.bootstrap import App
 
     assert isinstance(app, App)
     what = data.get("was", "")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
-from dashboard.pages import signed_in
-from dashboard.web import Forbidden, Hidden, app_of, back, call, check_csrf, form, render
-from domain.business_days import local_date
-from domain.errors import DomainError
-from services.report_files import (
+from verbund.dashboard.pages import signed_in
+from verbund.dashboard.web import Forbidden, Hidden, app_of, back, call, check_csrf, form, render
+from verbund.domain.business_days import local_date
+from verbund.domain.errors import DomainError
+from verbund.services.report_files import (
     EVERYTHING,
     FORMAT_LABELS,
     ReportNotAllowed,

@@ -15,11 +15,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from domain.access import ROLE_LABELS
-from domain.stages import STATE_LABELS
-from services.bootstrap import App
-from services.links import signing_key
-from services.users import Principal, session_principal
+from verbund.domain.access import ROLE_LABELS
+from verbund.domain.stages import STATE_LABELS
+from verbund.services.bootstrap import App
+from verbund.services.links import signing_key
+from verbund.services.users import Principal, session_principal
 
 SESSION_COOKIE = "verbund_session"
 LOGIN_COOKIE = "verbund_login"

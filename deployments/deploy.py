@@ -1,8 +1,8 @@
 """Create the work pool, the mail rate limit and the deployments on a Prefect server.
 
-``python -m deployments.deploy [--pool verbund]`` with ``PREFECT_API_URL`` pointing at the server.
-Flows are loaded from this checkout (``Flow.from_source`` on the project directory), so process
-workers started from the same checkout and virtualenv run them without building images.
+``python -m verbund.deployments.deploy [--pool verbund]`` with ``PREFECT_API_URL`` pointing at the server.
+Deployments name their flows by module path (``verbund.flows.analysis:analysis``), so process workers in
+a virtualenv where verbund is installed run them without building images or pulling code.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from prefect import Flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, WorkPoolCreate
 from prefect.exceptions import ObjectNotFound
+from prefect.flows import load_flow_from_entrypoint
 from prefect.schedules import Cron
+from prefect.types.entrypoint import EntrypointType
 
-from deployments.specs import MAIL_RATE_LIMIT, POOL, SPECS, TIMEZONE, DeploymentSpec
-
-PROJECT = Path(__file__).resolve().parents[1]
+from verbund.deployments.specs import MAIL_RATE_LIMIT, POOL, SPECS, TIMEZONE, DeploymentSpec
 
 
 async def ensure_pool(pool: str = POOL, concurrency: int | None = None) -> None:
@@ -42,8 +42,16 @@ async def ensure_mail_limit(per_second: float = 5.0) -> None:
             )
 
 
-def deploy_one(spec: DeploymentSpec, pool: str, project: Path = PROJECT) -> str:
-    flow: Flow[..., object] = Flow.from_source(source=str(project), entrypoint=spec.entrypoint)  # type: ignore[assignment]
+def deploy_one(spec: DeploymentSpec, pool: str, source: Path | None = None) -> str:
+    """Deploy one flow: by module path from the installed package, or by file path from ``source``
+    (a checkout folder; the scale-out benchmark's bare flows are not part of the package)."""
+    flow: Flow[..., object]
+    if source is None:
+        flow = load_flow_from_entrypoint(spec.entrypoint)
+        entrypoint_type = EntrypointType.MODULE_PATH
+    else:
+        flow = Flow.from_source(source=str(source), entrypoint=spec.entrypoint)  # type: ignore[assignment]
+        entrypoint_type = EntrypointType.FILE_PATH
     schedules = [Cron(spec.cron, timezone=TIMEZONE)] if spec.cron else None
     deployment_id = flow.deploy(
         name="verbund",
@@ -53,6 +61,7 @@ def deploy_one(spec: DeploymentSpec, pool: str, project: Path = PROJECT) -> str:
         tags=list(spec.tags),
         schedules=schedules,
         concurrency_limit=spec.concurrency_limit,
+        entrypoint_type=entrypoint_type,
         build=False,
         push=False,
         print_next_steps=False,
@@ -61,16 +70,13 @@ def deploy_one(spec: DeploymentSpec, pool: str, project: Path = PROJECT) -> str:
     return str(deployment_id)
 
 
-def deploy_all(pool: str = POOL, project: Path = PROJECT) -> list[str]:
-    """Deploy every flow this checkout has; returns ``flow/deployment`` names."""
+def deploy_all(pool: str = POOL) -> list[str]:
+    """Deploy every flow of the installed package; returns ``flow/deployment`` names."""
     asyncio.run(ensure_pool(pool))
     asyncio.run(ensure_mail_limit())
     deployed = []
     for spec in SPECS:
-        if not (project / spec.file).exists():
-            print(f"übersprungen (noch nicht vorhanden): {spec.entrypoint}")
-            continue
-        deploy_one(spec, pool, project)
+        deploy_one(spec, pool)
         deployed.append(f"{spec.flow_name}/verbund")
         print(f"bereitgestellt: {spec.flow_name}/verbund  ←  {spec.entrypoint}")
     return deployed

@@ -1,6 +1,6 @@
 """What is deployed: one deployment per stage flow, the build-outs, the reminder sweep, the report.
 
-Deployments name flows by entrypoint (``flows/analysis.py:analysis``); the process work pool
+Deployments name flows by entrypoint (``verbund.flows.analysis:analysis``); the process work pool
 ``verbund`` runs them. Flows that a feature has not shipped yet are skipped, not faked.
 """
 
@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from verbund.flows.naming import DEPLOYMENT, MAIL_RATE_LIMIT, deployment_name
+
+__all__ = ["DEPLOYMENT", "MAIL_RATE_LIMIT", "POOL", "SPECS", "TIMEZONE", "DeploymentSpec", "deployment_name"]
+
 POOL = "verbund"
-DEPLOYMENT = "verbund"
 TIMEZONE = "Europe/Berlin"
-MAIL_RATE_LIMIT = "mail"  # global concurrency limit used as a rate limit for outgoing mail
 
 
 @dataclass(frozen=True)
@@ -26,7 +28,7 @@ class DeploymentSpec:
     flow: str | None = None  # the flow's name when it is not the entrypoint's attribute with - for _
 
     @property
-    def file(self) -> str:
+    def module(self) -> str:
         return self.entrypoint.split(":", 1)[0]
 
     @property
@@ -39,7 +41,7 @@ STAGES = ("analysis", "potentials", "goals", "consultation", "protocol")
 
 def _template_stages() -> tuple[str, ...]:
     """The stages of every bundled template that are not Saxon (each gets its own deployment)."""
-    from domain.process import all_templates
+    from verbund.domain.process import all_templates
 
     names = dict.fromkeys(stage.name for template in all_templates() for stage in template.stages)
     return tuple(name for name in names if name not in STAGES)
@@ -55,29 +57,29 @@ def _stage_spec(stage: str, entrypoint: str) -> DeploymentSpec:
     )
 
 SPECS: tuple[DeploymentSpec, ...] = (
-    *(_stage_spec(stage, f"flows/{stage}.py:{stage}") for stage in STAGES),
-    *(_stage_spec(stage, f"flows/template_stages.py:{stage.replace('-', '_')}") for stage in _template_stages()),
+    *(_stage_spec(stage, f"verbund.flows.{stage}:{stage}") for stage in STAGES),
+    *(_stage_spec(stage, f"verbund.flows.template_stages:{stage.replace('-', '_')}") for stage in _template_stages()),
     DeploymentSpec(
-        entrypoint="flows/buildout.py:network_buildout",
+        entrypoint="verbund.flows.buildout:network_buildout",
         description="Einen Verbund durch seine Stufen führen, so weit die Fakten reichen.",
         concurrency_limit=20,
         tags=("verbund",),
     ),
     DeploymentSpec(
-        entrypoint="flows/buildout.py:region_buildout",
+        entrypoint="verbund.flows.buildout:region_buildout",
         description="Alle Verbünde einer Region abgleichen (Stufen als Subflows im selben Prozess).",
         concurrency_limit=4,
         tags=("verbund",),
     ),
     DeploymentSpec(
-        entrypoint="flows/reminders.py:reminder_sweep",
+        entrypoint="verbund.flows.reminders:reminder_sweep",
         description="Tägliche Erinnerungsrunde (werktags 08:00; Feiertage überspringt die Runde selbst).",
         cron="0 8 * * 1-5",
         concurrency_limit=1,
         tags=("verbund", "reminders"),
     ),
     DeploymentSpec(
-        entrypoint="flows/report.py:build_report",
+        entrypoint="verbund.flows.report:build_report",
         description="Bericht zum Stand des Aufbaus der Kooperationsverbünde (monatlich am 1., 06:00, Stand des Tages).",
         cron="0 6 1 * *",
         concurrency_limit=2,
@@ -85,7 +87,3 @@ SPECS: tuple[DeploymentSpec, ...] = (
     ),
 )
 
-
-def deployment_name(flow_name: str) -> str:
-    """``<flow>/<deployment>``, as ``run_deployment`` takes it."""
-    return f"{flow_name}/{DEPLOYMENT}"

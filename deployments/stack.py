@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from deployments.specs import POOL
+from verbund.deployments.specs import POOL
 
 BIN = Path(sys.executable).parent
 
@@ -130,7 +130,7 @@ def main() -> None:
         url = start_server(args.port)
         print(f"Prefect-Server bereit: {url}  (export PREFECT_API_URL={url})")
     elif args.command == "deploy":
-        from deployments.deploy import deploy_all
+        from verbund.deployments.deploy import deploy_all
 
         deploy_all()
     elif args.command == "workers":

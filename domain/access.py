@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from domain.columns import UTCDateTime, new_id
+from verbund.domain.columns import UTCDateTime, new_id
 
 
 class UserRole(StrEnum):

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.business_days import BusinessCalendar, local_date
-from domain.models import KIND_LABELS
-from domain.process import StageTemplate
-from domain.work import AREA_LABELS, CATEGORY_LABELS
+from verbund.domain.business_days import BusinessCalendar, local_date
+from verbund.domain.models import KIND_LABELS
+from verbund.domain.process import StageTemplate
+from verbund.domain.work import AREA_LABELS, CATEGORY_LABELS
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from domain.columns import JSONList, UTCDateTime, new_id
+from verbund.domain.columns import JSONList, UTCDateTime, new_id
 
 
 class Vote(StrEnum):

@@ -14,7 +14,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from domain.columns import JSONList, UTCDateTime, new_id
+from verbund.domain.columns import JSONList, UTCDateTime, new_id
 
 
 class OrganisationKind(StrEnum):

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import Column, Index
 from sqlmodel import Field, SQLModel
 
-from domain.business_days import BERLIN, BusinessCalendar, local_date
-from domain.columns import JSONList, UTCDateTime, new_id
+from verbund.domain.business_days import BERLIN, BusinessCalendar, local_date
+from verbund.domain.columns import JSONList, UTCDateTime, new_id
 
 
 class OutboxKind(StrEnum):
@@ -128,7 +128,7 @@ def parse_school_holidays(text: str, state: str, where: str = "schulferien.csv")
 @lru_cache(maxsize=16)
 def school_holidays(state: str) -> SchoolHolidays:
     """The shipped school holidays of a Land (empty for a Land without data)."""
-    text = resources.files("domain").joinpath("data", "schulferien.csv").read_text(encoding="utf-8")
+    text = resources.files("verbund.domain").joinpath("data", "schulferien.csv").read_text(encoding="utf-8")
     return parse_school_holidays(text, state)
 
 

@@ -26,9 +26,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from domain.business_days import LAENDER
-from domain.errors import TemplateError
-from domain.models import KIND_LABELS, MembershipRole
+from verbund.domain.business_days import LAENDER
+from verbund.domain.errors import TemplateError
+from verbund.domain.models import KIND_LABELS, MembershipRole
 
 DEFAULT_TEMPLATE = "sachsen-inklusion"
 
@@ -162,7 +162,7 @@ TOP_KEYS = frozenset({"key", "name", "state", "description", "stages", "roles", 
 
 
 def _parse_check(raw_check: Any, where: str, index: int, check_index: int) -> CheckSpec:
-    from domain.criteria import CHECKS, PARAMS
+    from verbund.domain.criteria import CHECKS, PARAMS
 
     if not isinstance(raw_check, dict):
         raise _fail(f"{where}: muss eine Tabelle ([[stages.checks]]) sein, ist {raw_check!r}", index, check_index)
@@ -382,7 +382,7 @@ def load_template_file(path: Path) -> ProcessTemplate:
 @lru_cache(maxsize=16)
 def load_template(key: str) -> ProcessTemplate:
     """The bundled template ``key`` (e.g. ``sachsen-inklusion``)."""
-    resource = resources.files("domain").joinpath("templates", f"{key}.toml")
+    resource = resources.files("verbund.domain").joinpath("templates", f"{key}.toml")
     if not resource.is_file():
         raise TemplateError(f"unbekannte Prozessvorlage '{key}' (bekannt: {', '.join(template_keys())})")
     template = _parse_text(resource.read_text(encoding="utf-8"), f"{key}.toml")
@@ -392,7 +392,7 @@ def load_template(key: str) -> ProcessTemplate:
 
 
 def template_keys() -> list[str]:
-    folder = resources.files("domain").joinpath("templates")
+    folder = resources.files("verbund.domain").joinpath("templates")
     return sorted(p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
 
 

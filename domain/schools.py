@@ -19,8 +19,8 @@ from importlib import resources
 
 from sqlalchemy import Index, text
 
-from domain.models import Membership
-from domain.slugs import slugify
+from verbund.domain.models import Membership
+from verbund.domain.slugs import slugify
 
 # The seven Förderschwerpunkte (Saxony § 4c SächsSchulG; KMK), in the report's order.
 FOCI: tuple[str, ...] = (
@@ -182,7 +182,7 @@ def nrw_foci(short_name: str) -> list[str]:
 @cache
 def nrw_kreise() -> dict[str, tuple[str, str]]:
     """AGS of the 53 Kreise and kreisfreie Städte of NRW → (name, type) (``domain/data/nrw_kreise.csv``)."""
-    data = resources.files("domain").joinpath("data", "nrw_kreise.csv").read_text(encoding="utf-8")
+    data = resources.files("verbund.domain").joinpath("data", "nrw_kreise.csv").read_text(encoding="utf-8")
     return {row["ags_kreis"]: (row["name"], row["typ"]) for row in csv.DictReader(io.StringIO(data))}
 
 

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from domain.columns import JSONList, UTCDateTime, new_id
-from domain.errors import IllegalTransition
+from verbund.domain.columns import JSONList, UTCDateTime, new_id
+from verbund.domain.errors import IllegalTransition
 
 
 class StageState(StrEnum):

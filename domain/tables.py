@@ -1,12 +1,20 @@
 """Every table of the domain, imported in one place (for migrations and metadata)."""
 
-from domain.access import AppSecret, ChannelOptOut, ContactDeputy, DashboardUser, StandIn, UserScope, UserSession
-from domain.governance import Agreement, Decision, DecisionVote, StageEvidence
-from domain.models import Contact, Membership, Network, Organisation, Region
-from domain.outbox import OutboxItem
-from domain.schools import ONE_ASSIGNMENT_PER_SCHOOL
-from domain.stages import AuditEvent, StageRun
-from domain.work import (
+from verbund.domain.access import (
+    AppSecret,
+    ChannelOptOut,
+    ContactDeputy,
+    DashboardUser,
+    StandIn,
+    UserScope,
+    UserSession,
+)
+from verbund.domain.governance import Agreement, Decision, DecisionVote, StageEvidence
+from verbund.domain.models import Contact, Membership, Network, Organisation, Region
+from verbund.domain.outbox import OutboxItem
+from verbund.domain.schools import ONE_ASSIGNMENT_PER_SCHOOL
+from verbund.domain.stages import AuditEvent, StageRun
+from verbund.domain.work import (
     AnalysisEntry,
     Attendance,
     Consultation,

@@ -1,5 +1,5 @@
-"""The 'analysis' stage flow (deployment entrypoint `flows/analysis.py:analysis`)."""
+"""The 'analysis' stage flow (deployment entrypoint `verbund.flows.analysis:analysis`)."""
 
-from flows.stage import stage_flow
+from verbund.flows.stage import stage_flow
 
 analysis = stage_flow("analysis")

@@ -14,10 +14,10 @@ from prefect.artifacts import acreate_progress_artifact, acreate_table_artifact,
 from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
-from flows.runtime import get_app
-from flows.stage import run_stage
-from services.queries import network_overview
-from services.setup import region_networks
+from verbund.flows.runtime import get_app
+from verbund.flows.stage import run_stage
+from verbund.services.queries import network_overview
+from verbund.services.setup import region_networks
 
 
 @flow(name="network-buildout", flow_run_name="build-out · {network}", log_prints=True)

@@ -1,5 +1,5 @@
-"""The 'consultation' stage flow (deployment entrypoint `flows/consultation.py:consultation`)."""
+"""The 'consultation' stage flow (deployment entrypoint `verbund.flows.consultation:consultation`)."""
 
-from flows.stage import stage_flow
+from verbund.flows.stage import stage_flow
 
 consultation = stage_flow("consultation")

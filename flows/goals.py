@@ -1,5 +1,5 @@
-"""The 'goals' stage flow (deployment entrypoint `flows/goals.py:goals`)."""
+"""The 'goals' stage flow (deployment entrypoint `verbund.flows.goals:goals`)."""
 
-from flows.stage import stage_flow
+from verbund.flows.stage import stage_flow
 
 goals = stage_flow("goals")

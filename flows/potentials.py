@@ -1,5 +1,5 @@
-"""The 'potentials' stage flow (deployment entrypoint `flows/potentials.py:potentials`)."""
+"""The 'potentials' stage flow (deployment entrypoint `verbund.flows.potentials:potentials`)."""
 
-from flows.stage import stage_flow
+from verbund.flows.stage import stage_flow
 
 potentials = stage_flow("potentials")

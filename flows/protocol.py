@@ -1,5 +1,5 @@
-"""The 'protocol' stage flow (deployment entrypoint `flows/protocol.py:protocol`)."""
+"""The 'protocol' stage flow (deployment entrypoint `verbund.flows.protocol:protocol`)."""
 
-from flows.stage import stage_flow
+from verbund.flows.stage import stage_flow
 
 protocol = stage_flow("protocol")

@@ -1,6 +1,6 @@
 """Template stage name → its flow (run name ``<stage> · <network>``, tags as in ``flows.stage``).
 
-The Saxon stages have a module each (deployment entrypoints ``flows/analysis.py:analysis`` …).
+The Saxon stages have a module each (deployment entrypoints ``verbund.flows.analysis:analysis`` …).
 Every other template's stages get a flow of their own name from ``stage_flow``, made once and
 kept here, so a stage flow is found by the template's stage name whatever the template. A name no
 bundled template declares is refused (``TemplateError`` naming it and the known stages).
@@ -12,14 +12,14 @@ from typing import Any
 
 from prefect import Flow
 
-from domain.errors import TemplateError
-from domain.process import all_templates
-from flows.analysis import analysis
-from flows.consultation import consultation
-from flows.goals import goals
-from flows.potentials import potentials
-from flows.protocol import protocol
-from flows.stage import stage_flow
+from verbund.domain.errors import TemplateError
+from verbund.domain.process import all_templates
+from verbund.flows.analysis import analysis
+from verbund.flows.consultation import consultation
+from verbund.flows.goals import goals
+from verbund.flows.potentials import potentials
+from verbund.flows.protocol import protocol
+from verbund.flows.stage import stage_flow
 
 STAGE_FLOWS: dict[str, Flow[..., Any]] = {
     "analysis": analysis,

@@ -1,6 +1,6 @@
 """The reminder sweep flow: plan what is due from the domain state and send it (claim, send, mark).
 
-Deployed as ``flows/reminders.py:reminder_sweep`` (cron 08:00 Mon–Fri Europe/Berlin; on a server all
+Deployed as ``verbund.flows.reminders:reminder_sweep`` (cron 08:00 Mon–Fri Europe/Berlin; on a server all
 workers' mail shares the global rate limit ``mail``);
 ``verbund remind`` runs it once at "now".
 """
@@ -14,12 +14,12 @@ from prefect import flow, task
 from prefect.concurrency.sync import rate_limit
 from sqlalchemy.exc import OperationalError
 
-from deployments.specs import MAIL_RATE_LIMIT
-from flows.runtime import get_app, instant
-from flows.trigger import execution_mode
-from notifications import Notifier, OutgoingMessage
-from services.bootstrap import App
-from services.outbox import sweep
+from verbund.flows.naming import MAIL_RATE_LIMIT
+from verbund.flows.runtime import get_app, instant
+from verbund.flows.trigger import execution_mode
+from verbund.notifications import Notifier, OutgoingMessage
+from verbund.services.bootstrap import App
+from verbund.services.outbox import sweep
 
 
 class RateLimitedNotifier:

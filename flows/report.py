@@ -19,10 +19,10 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
-from flows.runtime import get_app
-from services.clock import local_date
-from services.report import check_format, parse_day, summary_markdown, write_report
-from services.report_files import report_folder
+from verbund.flows.runtime import get_app
+from verbund.services.clock import local_date
+from verbund.services.report import check_format, parse_day, summary_markdown, write_report
+from verbund.services.report_files import report_folder
 
 DEFAULT_OUTPUT = "stand-{as_of}-{scope}.{format}"
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from services.bootstrap import App, bootstrap
-from services.clock import parse_instant
-from services.db import require_current_schema
-from services.settings import Settings
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.clock import parse_instant
+from verbund.services.db import require_current_schema
+from verbund.services.settings import Settings
 
 _lock = threading.Lock()
 _app: App | None = None
@@ -29,7 +29,7 @@ def get_app() -> App:
     global _app
     with _lock:
         if _app is None:
-            from flows.trigger import make_trigger
+            from verbund.flows.trigger import make_trigger
 
             settings = Settings()
             # A worker's flow-run process does not migrate: that is the operator's step

@@ -17,9 +17,9 @@ from prefect.context import TagsContext
 from prefect.states import Completed
 from sqlalchemy.exc import OperationalError
 
-from flows.runtime import get_app, instant
-from services.queries import network_overview
-from services.stages import Outcome, reconcile_stage
+from verbund.flows.runtime import get_app, instant
+from verbund.services.queries import network_overview
+from verbund.services.stages import Outcome, reconcile_stage
 
 DONE_OUTCOMES = frozenset({Outcome.completed, Outcome.waived})
 
@@ -67,7 +67,7 @@ def stage_tags(network: str, stage: str, region: str) -> set[str]:
 async def call_stage_flow(network: str, stage: str, region: str, at: str | None) -> State[Any]:
     """Run the stage's flow with exactly its own tags (a nested run must not inherit the caller's
     ``stage:`` tag, as ``prefect.tags`` would add it)."""
-    from flows.registry import flow_for
+    from verbund.flows.registry import flow_for
 
     with TagsContext(current_tags=stage_tags(network, stage, region)):
         state: State[Any] = await flow_for(stage)(network=network, at=at, return_state=True)  # type: ignore[misc]

@@ -19,15 +19,15 @@ from dataclasses import dataclass, field
 
 from prefect.utilities.asyncutils import run_coro_as_sync
 
-from services.ports import StageTrigger
-from services.settings import Settings
+from verbund.services.ports import StageTrigger
+from verbund.services.settings import Settings
 
 log = logging.getLogger("verbund.trigger")
 
 
 def _region_of(network: str) -> str:
-    from flows.runtime import get_app
-    from services.queries import network_overview
+    from verbund.flows.runtime import get_app
+    from verbund.services.queries import network_overview
 
     region: str = network_overview(get_app(), network)["region"]
     return region
@@ -40,7 +40,7 @@ class EmbeddedTrigger:
     failures: list[str] = field(default_factory=list)
 
     def __call__(self, network: str, stage: str, at: dt.datetime) -> None:
-        from flows.stage import run_stage
+        from verbund.flows.stage import run_stage
 
         try:
             run_coro_as_sync(run_stage(network, stage, _region_of(network), at.isoformat()))
@@ -60,8 +60,8 @@ class DeploymentTrigger:
     def __call__(self, network: str, stage: str, at: dt.datetime) -> None:
         from prefect.deployments import run_deployment
 
-        from deployments.specs import deployment_name
-        from flows.stage import stage_tags
+        from verbund.flows.naming import deployment_name
+        from verbund.flows.stage import stage_tags
 
         name = deployment_name(stage)
         key = f"{network}:{stage}:{at.isoformat()}"

@@ -4,12 +4,12 @@
 Imports nothing of verbund: callers hand over plain values (``OutgoingMessage``).
 """
 
-from notifications.apprise_notifier import AppriseNotifier, redact, validate_channel
-from notifications.fake import FakeNotifier
-from notifications.ics import consultation_ics
-from notifications.local_mailbox import read_mailbox
-from notifications.message import Attachment, DeliveryError, InvalidChannel, Notifier, OutgoingMessage
-from notifications.render import digest, german_date, german_time, render
+from verbund.notifications.apprise_notifier import AppriseNotifier, redact, validate_channel
+from verbund.notifications.fake import FakeNotifier
+from verbund.notifications.ics import consultation_ics
+from verbund.notifications.local_mailbox import read_mailbox
+from verbund.notifications.message import Attachment, DeliveryError, InvalidChannel, Notifier, OutgoingMessage
+from verbund.notifications.render import digest, german_date, german_time, render
 
 __all__ = [
     "AppriseNotifier",

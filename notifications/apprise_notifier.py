@@ -20,8 +20,8 @@ from urllib.parse import quote, urlsplit
 import apprise
 from apprise.attachment.memory import AttachMemory
 
-from notifications import local_mailbox
-from notifications.message import Attachment, DeliveryError, InvalidChannel, OutgoingMessage
+from verbund.notifications import local_mailbox
+from verbund.notifications.message import Attachment, DeliveryError, InvalidChannel, OutgoingMessage
 
 HEADER_SCHEMES = frozenset({"json", "jsons", "xml", "xmls", "form", "forms", "mailto", "mailtos"})
 _message_ids = threading.local()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from notifications.message import DeliveryError, OutgoingMessage
+from verbund.notifications.message import DeliveryError, OutgoingMessage
 
 
 @dataclass

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from services.clock import Clock, SystemClock, parse_instant
-from services.db import make_engine, migrate
-from services.notification_settings import NotificationSettings, default_mailbox_dir
-from services.ports import NoTrigger, StageTrigger
-from services.settings import Settings
-from services.uow import UnitOfWork
+from verbund.services.clock import Clock, SystemClock, parse_instant
+from verbund.services.db import make_engine, migrate
+from verbund.services.notification_settings import NotificationSettings, default_mailbox_dir
+from verbund.services.ports import NoTrigger, StageTrigger
+from verbund.services.settings import Settings
+from verbund.services.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from notifications import Notifier
+    from verbund.notifications import Notifier
 
 
 @dataclass
@@ -47,7 +47,7 @@ class App:
     def notifications(self) -> Notifier:
         """The notifier; by default apprise with the ``local://`` mailbox (nothing connects before a send)."""
         if self.notifier is None:
-            from notifications import AppriseNotifier
+            from verbund.notifications import AppriseNotifier
 
             folder = default_mailbox_dir(self.settings.database_url, self.notification_settings.mailbox_dir)
             self.notifier = AppriseNotifier(folder)

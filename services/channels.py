@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import uuid
 
-from domain.errors import InvalidInput, NotFound
-from domain.models import Contact
-from services.bootstrap import App
+from verbund.domain.errors import InvalidInput, NotFound
+from verbund.domain.models import Contact
+from verbund.services.bootstrap import App
 
 
 def check_channels(contact_name: str, channels: list[str]) -> list[str]:
     """The channels, stripped; raises ``InvalidInput`` naming the contact and the scheme (no secrets)."""
-    from notifications import validate_channel
+    from verbund.notifications import validate_channel
 
     cleaned = []
     for index, url in enumerate(channels, start=1):

@@ -6,8 +6,8 @@ import datetime as dt
 import time
 from typing import Protocol
 
-from domain.business_days import BERLIN, local_date
-from domain.errors import InvalidInput
+from verbund.domain.business_days import BERLIN, local_date
+from verbund.domain.errors import InvalidInput
 
 
 class Clock(Protocol):

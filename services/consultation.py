@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from domain.errors import InvalidInput
-from domain.models import Network
-from domain.work import Attendance, Consultation, ConsultationStatus, Goal
-from services.bootstrap import App
-from services.lookup import network_by_slug, organisation
-from services.work import audit
+from verbund.domain.errors import InvalidInput
+from verbund.domain.models import Network
+from verbund.domain.work import Attendance, Consultation, ConsultationStatus, Goal
+from verbund.services.bootstrap import App
+from verbund.services.lookup import network_by_slug, organisation
+from verbund.services.work import audit
 
 STAGE = "consultation"
 

@@ -84,7 +84,7 @@ def require_current_schema(engine: Engine) -> None:
     migrate; ``verbund init`` does, once per upgrade)."""
     from alembic.script import ScriptDirectory
 
-    from domain.errors import DomainError
+    from verbund.domain.errors import DomainError
 
     expected = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
     from alembic.runtime.migration import MigrationContext

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from domain.criteria import (
+from verbund.domain.criteria import (
     AgreementFact,
     ConsultationFact,
     CoverageFact,
@@ -21,10 +21,10 @@ from domain.criteria import (
     ProtocolFact,
     RoleFact,
 )
-from domain.governance import Agreement, Decision, DecisionStatus, StageEvidence
-from domain.models import Membership as M  # noqa: N817  (short alias keeps the queries readable)
-from domain.models import MembershipRole, Network, Organisation
-from domain.work import (
+from verbund.domain.governance import Agreement, Decision, DecisionStatus, StageEvidence
+from verbund.domain.models import Membership as M  # noqa: N817  (short alias keeps the queries readable)
+from verbund.domain.models import MembershipRole, Network, Organisation
+from verbund.domain.work import (
     AnalysisEntry,
     Attendance,
     Consultation,
@@ -35,7 +35,7 @@ from domain.work import (
     ProtocolObjection,
     Recommendation,
 )
-from services.importers.coverage import region_coverage
+from verbund.services.importers.coverage import region_coverage
 
 
 def _active(at: dt.datetime):  # type: ignore[no-untyped-def]

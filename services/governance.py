@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from domain.errors import DomainError, InvalidInput
-from domain.governance import (
+from verbund.domain.errors import DomainError, InvalidInput
+from verbund.domain.governance import (
     Agreement,
     Decision,
     DecisionStatus,
@@ -28,11 +28,11 @@ from domain.governance import (
     Vote,
     consensus,
 )
-from domain.models import Membership, Network, Organisation
-from domain.stages import AuditEvent, StageRun, StageState
-from services.bootstrap import App
-from services.lookup import as_utc, network_by_slug, organisation, stage_run, template_of
-from services.stages import stages_under_way
+from verbund.domain.models import Membership, Network, Organisation
+from verbund.domain.stages import AuditEvent, StageRun, StageState
+from verbund.services.bootstrap import App
+from verbund.services.lookup import as_utc, network_by_slug, organisation, stage_run, template_of
+from verbund.services.stages import stages_under_way
 
 
 @dataclass

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from domain.access import AppSecret
-from domain.errors import DomainError
-from services.bootstrap import App
+from verbund.domain.access import AppSecret
+from verbund.domain.errors import DomainError
+from verbund.services.bootstrap import App
 
 PURPOSE_STAGE = {"analysis": "analysis", "potentials": "potentials", "rsvp": "consultation", "objection": "protocol"}
 INFO = "info"  # no input: the stage's state, deputy and channels; valid for every stage

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
-from domain.errors import NotFound
-from domain.models import Network, Organisation, Region
-from domain.process import ProcessTemplate, load_template
-from domain.stages import StageRun
+from verbund.domain.errors import NotFound
+from verbund.domain.models import Network, Organisation, Region
+from verbund.domain.process import ProcessTemplate, load_template
+from verbund.domain.stages import StageRun
 
 
 def network_by_slug(session: Session, slug: str) -> Network:

@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from domain.errors import TemplateError
-from domain.governance import VOTE_LABELS, Agreement, Decision, DecisionStatus, DecisionVote, StageEvidence
-from domain.models import KIND_LABELS, Contact, Membership, Network, Organisation
-from domain.outbox import OutboxItem
-from domain.process import ProcessTemplate
-from domain.stages import AuditEvent
-from domain.work import (
+from verbund.domain.errors import TemplateError
+from verbund.domain.governance import VOTE_LABELS, Agreement, Decision, DecisionStatus, DecisionVote, StageEvidence
+from verbund.domain.models import KIND_LABELS, Contact, Membership, Network, Organisation
+from verbund.domain.outbox import OutboxItem
+from verbund.domain.process import ProcessTemplate
+from verbund.domain.stages import AuditEvent
+from verbund.domain.work import (
     AREA_LABELS,
     CATEGORY_LABELS,
     AnalysisEntry,
@@ -27,10 +27,10 @@ from domain.work import (
     ProtocolObjection,
     Recommendation,
 )
-from services.bootstrap import App
-from services.clock import local_date
-from services.governance import declared_steps, voters
-from services.lookup import network_by_slug, region_of, stage_runs, template_of
+from verbund.services.bootstrap import App
+from verbund.services.clock import local_date
+from verbund.services.governance import declared_steps, voters
+from verbund.services.lookup import network_by_slug, region_of, stage_runs, template_of
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -254,9 +254,9 @@ def network_scope(app: App, slug: str) -> tuple[str, str, str]:
 
 def end_membership(app: App, slug: str, organisation_id: str, *, by: str, at: dt.datetime | None = None) -> str:
     """End an organisation's membership (kept as history with ``valid_to``); triggers the current stage."""
-    from domain.errors import InvalidInput
-    from services.lookup import current_stage
-    from services.work import audit
+    from verbund.domain.errors import InvalidInput
+    from verbund.services.lookup import current_stage
+    from verbund.services.work import audit
 
     at = at or app.now()
     with app.uow() as uow:

@@ -30,9 +30,9 @@ from sqlalchemy import Dialect, Table, bindparam, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
-from domain.business_days import BusinessCalendar, local_date
-from domain.models import Contact, Network, Region
-from domain.outbox import (
+from verbund.domain.business_days import BusinessCalendar, local_date
+from verbund.domain.models import Contact, Network, Region
+from verbund.domain.outbox import (
     MAX_ATTEMPTS,
     OutboxItem,
     OutboxKind,
@@ -43,7 +43,7 @@ from domain.outbox import (
     next_send_slot,
     retry_at,
 )
-from notifications import (
+from verbund.notifications import (
     Attachment,
     DeliveryError,
     InvalidChannel,
@@ -53,8 +53,8 @@ from notifications import (
     redact,
     render,
 )
-from services.bootstrap import App
-from services.reminders import FAILURE_PREFIX, PlanReport, plan
+from verbund.services.bootstrap import App
+from verbund.services.reminders import FAILURE_PREFIX, PlanReport, plan
 
 TABLE: Table = OutboxItem.metadata.tables["outboxitem"]
 KIND_LABELS = {
@@ -215,7 +215,7 @@ def compose(delivery: _Delivery, now: dt.datetime) -> OutgoingMessage:
 
 def _escalate_failure(app: App, item: _Item, now: dt.datetime, calendar: BusinessCalendar) -> None:
     """Plan an escalation to the network's coordinators about a message that could not be delivered."""
-    from domain.models import Membership, MembershipRole, Organisation
+    from verbund.domain.models import Membership, MembershipRole, Organisation
 
     with app.uow() as uow:
         session = uow.session

@@ -15,15 +15,15 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from domain.access import UserRole
-from domain.models import Membership, Network, Organisation, Region
-from domain.outbox import OutboxItem
-from domain.process import load_template
-from domain.stages import StageRun
-from services.bootstrap import App
-from services.clock import local_date
-from services.importers.coverage import active_membership, school_in_scope
-from services.users import Principal
+from verbund.domain.access import UserRole
+from verbund.domain.models import Membership, Network, Organisation, Region
+from verbund.domain.outbox import OutboxItem
+from verbund.domain.process import load_template
+from verbund.domain.stages import StageRun
+from verbund.services.bootstrap import App
+from verbund.services.clock import local_date
+from verbund.services.importers.coverage import active_membership, school_in_scope
+from verbund.services.users import Principal
 
 PER_PAGE = 100
 SORTS = ("slug", "region", "progress", "overdue")

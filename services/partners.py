@@ -15,15 +15,15 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from domain.access import ChannelOptOut, ContactDeputy
-from domain.errors import InvalidInput
-from domain.models import Contact, Membership, Network, Organisation
-from domain.stages import AuditEvent
-from domain.work import CATEGORY_LABELS, AnalysisEntry, Protocol, ProtocolStatus
-from services.bootstrap import App
-from services.links import DEFAULT_DAYS, PURPOSE_LABELS, LinkError, LinkScope, partner_link
-from services.lookup import network_by_slug, stage_run
-from services.work import AnalysisInput, PotentialInput, audit, record_analysis, record_potentials
+from verbund.domain.access import ChannelOptOut, ContactDeputy
+from verbund.domain.errors import InvalidInput
+from verbund.domain.models import Contact, Membership, Network, Organisation
+from verbund.domain.stages import AuditEvent
+from verbund.domain.work import CATEGORY_LABELS, AnalysisEntry, Protocol, ProtocolStatus
+from verbund.services.bootstrap import App
+from verbund.services.links import DEFAULT_DAYS, PURPOSE_LABELS, LinkError, LinkScope, partner_link
+from verbund.services.lookup import network_by_slug, stage_run
+from verbund.services.work import AnalysisInput, PotentialInput, audit, record_analysis, record_potentials
 
 
 class NotAPartner(LinkError):
@@ -67,7 +67,7 @@ def channel_id(url: str) -> str:
 
 
 def view(app: App, scope: LinkScope) -> PartnerView:
-    from notifications import redact
+    from verbund.notifications import redact
 
     at = app.now()
     with app.uow() as uow:
@@ -134,7 +134,7 @@ def submit_rsvp(app: App, scope: LinkScope, attending: bool, represented_by: str
 
 
 def submit_objection(app: App, scope: LinkScope, text: str) -> None:
-    from services.protocol import object_to_protocol
+    from verbund.services.protocol import object_to_protocol
 
     _require(scope, "objection")
     if not text.strip():
@@ -203,7 +203,7 @@ def send_fresh_link(app: App, scope: LinkScope) -> str:
 
     Returns the contact's name. At most one fresh link per contact and scope per hour is sent.
     """
-    from notifications import DeliveryError, OutgoingMessage
+    from verbund.notifications import DeliveryError, OutgoingMessage
 
     at = app.now()
     with app.uow() as uow:

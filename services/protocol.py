@@ -7,20 +7,20 @@ import datetime as dt
 
 from sqlmodel import Session, col, select
 
-from domain.business_days import BusinessCalendar
-from domain.errors import InvalidInput
-from domain.models import Network
-from domain.work import (
+from verbund.domain.business_days import BusinessCalendar
+from verbund.domain.errors import InvalidInput
+from verbund.domain.models import Network
+from verbund.domain.work import (
     Protocol,
     ProtocolObjection,
     ProtocolStatus,
     Recommendation,
     content_hash,
 )
-from services.bootstrap import App
-from services.clock import local_date
-from services.lookup import network_by_slug, organisation, region_of
-from services.work import audit
+from verbund.services.bootstrap import App
+from verbund.services.clock import local_date
+from verbund.services.lookup import network_by_slug, organisation, region_of
+from verbund.services.work import audit
 
 STAGE = "protocol"
 

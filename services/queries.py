@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from domain.models import Network, Region
-from domain.stages import StageRun
-from services.bootstrap import App
+from verbund.domain.models import Network, Region
+from verbund.domain.stages import StageRun
+from verbund.services.bootstrap import App
 
 
 def status(app: App, region: str | None = None) -> dict[str, Any]:
@@ -47,8 +47,8 @@ def status(app: App, region: str | None = None) -> dict[str, Any]:
 
 def network_overview(app: App, network_slug: str) -> dict[str, Any]:
     """The network's region, its stages' states and the first stage that is not done."""
-    from services.lookup import current_stage, network_by_slug, region_of, stage_runs
-    from services.stages import stages_under_way
+    from verbund.services.lookup import current_stage, network_by_slug, region_of, stage_runs
+    from verbund.services.stages import stages_under_way
 
     with app.uow() as uow:
         network = network_by_slug(uow.session, network_slug)

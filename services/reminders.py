@@ -23,9 +23,9 @@ from sqlalchemy import Table, func, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from domain.business_days import BusinessCalendar, local_date
-from domain.models import Contact, Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
-from domain.outbox import (
+from verbund.domain.business_days import BusinessCalendar, local_date
+from verbund.domain.models import Contact, Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
+from verbund.domain.outbox import (
     HOLIDAY_SENSITIVE,
     OutboxItem,
     OutboxKind,
@@ -42,11 +42,11 @@ from domain.outbox import (
     reminder_day,
     school_holidays,
 )
-from domain.process import StageTemplate, load_template
-from domain.stages import StageRun, StageState
-from domain.work import Consultation, ConsultationStatus, Protocol, ProtocolStatus
-from services.bootstrap import App
-from services.links import message_link, signing_key
+from verbund.domain.process import StageTemplate, load_template
+from verbund.domain.stages import StageRun, StageState
+from verbund.domain.work import Consultation, ConsultationStatus, Protocol, ProtocolStatus
+from verbund.services.bootstrap import App
+from verbund.services.links import message_link, signing_key
 
 NO_CHANNEL = "keine Kanäle hinterlegt"
 STALE = "nicht mehr aktuell"

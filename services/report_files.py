@@ -20,11 +20,11 @@ from platformdirs import user_data_dir
 from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
-from domain.errors import DomainError, InvalidInput
-from domain.models import Region
-from services.bootstrap import App
-from services.report import FORMATS, parse_day, write_report
-from services.users import Principal
+from verbund.domain.errors import DomainError, InvalidInput
+from verbund.domain.models import Region
+from verbund.services.bootstrap import App
+from verbund.services.report import FORMATS, parse_day, write_report
+from verbund.services.users import Principal
 
 EVERYTHING = "alle"
 FILE_NAME = re.compile(r"^stand-(\d{4}-\d{2}-\d{2})-([a-z0-9-]+)\.(md|html|pdf|xlsx|csv)$")

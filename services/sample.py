@@ -13,10 +13,10 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from domain.models import MembershipRole, Network, Organisation, OrganisationKind
-from domain.slugs import slugify
-from services.bootstrap import App
-from services.setup import (
+from verbund.domain.models import MembershipRole, Network, Organisation, OrganisationKind
+from verbund.domain.slugs import slugify
+from verbund.services.bootstrap import App
+from verbund.services.setup import (
     ContactSpec,
     OrganisationSpec,
     add_contact,

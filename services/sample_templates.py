@@ -19,13 +19,13 @@ import datetime as dt
 import random
 from dataclasses import dataclass, field
 
-from domain.errors import InvalidInput
-from domain.models import MembershipRole
-from domain.process import load_template
-from domain.slugs import slugify
-from services.bootstrap import App
-from services.sample import FIRST, LAST, SampleRegion
-from services.setup import (
+from verbund.domain.errors import InvalidInput
+from verbund.domain.models import MembershipRole
+from verbund.domain.process import load_template
+from verbund.domain.slugs import slugify
+from verbund.services.bootstrap import App
+from verbund.services.sample import FIRST, LAST, SampleRegion
+from verbund.services.setup import (
     ContactSpec,
     OrganisationSpec,
     add_contact,

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from domain.errors import InvalidInput
-from domain.models import Contact, Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
-from domain.process import load_template
-from domain.slugs import is_slug
-from domain.stages import AuditEvent
-from services.bootstrap import App
-from services.lookup import current_stage, ensure_stage_runs, network_by_slug, region_by_slug
+from verbund.domain.errors import InvalidInput
+from verbund.domain.models import Contact, Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
+from verbund.domain.process import load_template
+from verbund.domain.slugs import is_slug
+from verbund.domain.stages import AuditEvent
+from verbund.services.bootstrap import App
+from verbund.services.lookup import current_stage, ensure_stage_runs, network_by_slug, region_by_slug
 
 
 @dataclass

@@ -19,16 +19,16 @@ from typing import Any
 
 from sqlmodel import Session
 
-from domain.business_days import BusinessCalendar
-from domain.criteria import sections_for, unmet_criteria
-from domain.errors import IllegalTransition, InvalidInput
-from domain.models import Network
-from domain.process import ProcessTemplate, StageTemplate
-from domain.stages import SYSTEM_ACTOR, AuditEvent, StageRun, StageState
-from services import facts as facts_loader
-from services.bootstrap import App
-from services.clock import local_date
-from services.lookup import (
+from verbund.domain.business_days import BusinessCalendar
+from verbund.domain.criteria import sections_for, unmet_criteria
+from verbund.domain.errors import IllegalTransition, InvalidInput
+from verbund.domain.models import Network
+from verbund.domain.process import ProcessTemplate, StageTemplate
+from verbund.domain.stages import SYSTEM_ACTOR, AuditEvent, StageRun, StageState
+from verbund.services import facts as facts_loader
+from verbund.services.bootstrap import App
+from verbund.services.clock import local_date
+from verbund.services.lookup import (
     ensure_stage_runs,
     network_by_slug,
     region_of,

@@ -7,7 +7,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from services.db import READ_ONLY
+from verbund.services.db import READ_ONLY
 
 
 class UnitOfWork:

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, delete, select
 
-from domain.access import DashboardUser, ScopeKind, StandIn, UserRole, UserScope, UserSession
-from domain.errors import InvalidInput, NotFound
-from domain.models import Network, Region
-from services.bootstrap import App
+from verbund.domain.access import DashboardUser, ScopeKind, StandIn, UserRole, UserScope, UserSession
+from verbund.domain.errors import InvalidInput, NotFound
+from verbund.domain.models import Network, Region
+from verbund.services.bootstrap import App
 
 SESSION_HOURS = 12
 MIN_PASSWORD = 12

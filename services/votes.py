@@ -21,8 +21,8 @@ import uuid
 
 from sqlmodel import Session, col, select
 
-from domain.errors import InvalidInput
-from domain.governance import (
+from verbund.domain.errors import InvalidInput
+from verbund.domain.governance import (
     VOTE_LABELS,
     Decision,
     DecisionStatus,
@@ -32,10 +32,10 @@ from domain.governance import (
     decided,
     pending_reason,
 )
-from domain.models import Membership, Network, Organisation
-from services.bootstrap import App
-from services.clock import BERLIN
-from services.governance import (
+from verbund.domain.models import Membership, Network, Organisation
+from verbund.services.bootstrap import App
+from verbund.services.clock import BERLIN
+from verbund.services.governance import (
     DecisionReport,
     _active_run,
     _audit,
@@ -44,7 +44,7 @@ from services.governance import (
     network_decisions,
     voters,
 )
-from services.lookup import network_by_slug, template_of
+from verbund.services.lookup import network_by_slug, template_of
 
 LISTED = 12  # names listed in an error before "…"
 

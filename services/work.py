@@ -12,10 +12,10 @@ from enum import StrEnum
 
 from sqlmodel import Session, select
 
-from domain.errors import InvalidInput
-from domain.models import Network
-from domain.stages import AuditEvent
-from domain.work import (
+from verbund.domain.errors import InvalidInput
+from verbund.domain.models import Network
+from verbund.domain.stages import AuditEvent
+from verbund.domain.work import (
     AnalysisCategory,
     AnalysisEntry,
     Goal,
@@ -24,8 +24,8 @@ from domain.work import (
     Potential,
     PotentialArea,
 )
-from services.bootstrap import App
-from services.lookup import network_by_slug, organisation
+from verbund.services.bootstrap import App
+from verbund.services.lookup import network_by_slug, organisation
 
 
 @dataclass
@@ -172,7 +172,7 @@ def record_goals(
 
 def organisation_ids(app: App, network_slug: str) -> dict[str, uuid.UUID]:
     """Member organisations of a network by name (for scripts and the demo)."""
-    from domain.models import Membership, Organisation
+    from verbund.domain.models import Membership, Organisation
 
     with app.uow() as uow:
         network = network_by_slug(uow.session, network_slug)

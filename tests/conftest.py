@@ -13,10 +13,10 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
-from services.bootstrap import App, bootstrap
-from services.clock import BERLIN, ManualClock
-from services.ports import RecordingTrigger
-from services.settings import Settings
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.ports import RecordingTrigger
+from verbund.services.settings import Settings
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.bootstrap import App
-from services.clock import BERLIN
-from services.governance import record_agreement, record_step
-from services.sample_templates import build_template_sample
-from services.stages import advance_stage, reconcile_stage
-from services.votes import member_ids
+from verbund.services.bootstrap import App
+from verbund.services.clock import BERLIN
+from verbund.services.governance import record_agreement, record_step
+from verbund.services.sample_templates import build_template_sample
+from verbund.services.stages import advance_stage, reconcile_stage
+from verbund.services.votes import member_ids
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 NRW = "rbn-lindenau"

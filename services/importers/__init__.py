@@ -3,11 +3,11 @@
 to networks and the coverage check.
 """
 
-from services.importers.apply import ImportReport, import_file
-from services.importers.base import Adapter, ImportFileError, Parsed, Problem, SchoolRecord
-from services.importers.mapped import MappedCsvAdapter, load_mapping
-from services.importers.nrw import NrwAdapter
-from services.importers.sachsen import SachsenAdapter
+from verbund.services.importers.apply import ImportReport, import_file
+from verbund.services.importers.base import Adapter, ImportFileError, Parsed, Problem, SchoolRecord
+from verbund.services.importers.mapped import MappedCsvAdapter, load_mapping
+from verbund.services.importers.nrw import NrwAdapter
+from verbund.services.importers.sachsen import SachsenAdapter
 
 __all__ = [
     "Adapter",

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, or_, select
 
-from domain.business_days import BERLIN, local_date
-from domain.models import Membership, Organisation
-from domain.stages import AuditEvent
-from services.bootstrap import App
-from services.importers.base import Adapter, Parsed, Problem, SchoolRecord
-from services.setup import upsert_region
+from verbund.domain.business_days import BERLIN, local_date
+from verbund.domain.models import Membership, Organisation
+from verbund.domain.stages import AuditEvent
+from verbund.services.bootstrap import App
+from verbund.services.importers.base import Adapter, Parsed, Problem, SchoolRecord
+from verbund.services.setup import upsert_region
 
 Progress = Callable[[int, int], None]
 COMPARED = ("name", "kind", "region_id", "community", "community_key", "school_types", "special_needs",

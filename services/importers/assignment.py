@@ -18,16 +18,16 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from domain.errors import InvalidInput, NotFound
-from domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind
-from domain.process import load_template
-from domain.schools import distance_km
-from domain.stages import AuditEvent
-from services.bootstrap import App
-from services.importers.base import ImportFileError, read_text
-from services.importers.coverage import active_membership, assignment_counts, schools_in_scope
-from services.lookup import current_stage, network_by_slug, region_by_slug
-from services.setup import create_network
+from verbund.domain.errors import InvalidInput, NotFound
+from verbund.domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind
+from verbund.domain.process import load_template
+from verbund.domain.schools import distance_km
+from verbund.domain.stages import AuditEvent
+from verbund.services.bootstrap import App
+from verbund.services.importers.base import ImportFileError, read_text
+from verbund.services.importers.coverage import active_membership, assignment_counts, schools_in_scope
+from verbund.services.lookup import current_stage, network_by_slug, region_by_slug
+from verbund.services.setup import create_network
 
 LEVELS = ("schools", "communities", "kreise")  # most specific first
 # The template a rule's new network gets when the rule names none: the Land's own process.

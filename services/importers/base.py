@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from domain.errors import InvalidInput
-from domain.schools import RegionRef
+from verbund.domain.errors import InvalidInput
+from verbund.domain.schools import RegionRef
 
 
 class ImportFileError(InvalidInput):

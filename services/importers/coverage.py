@@ -19,11 +19,11 @@ from sqlalchemy import func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from domain.criteria import CoverageFact
-from domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
-from domain.schools import FOCI, distance_km, is_foerderschule
-from services.bootstrap import App
-from services.lookup import network_by_slug
+from verbund.domain.criteria import CoverageFact
+from verbund.domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
+from verbund.domain.schools import FOCI, distance_km, is_foerderschule
+from verbund.services.bootstrap import App
+from verbund.services.lookup import network_by_slug
 
 
 def active_membership(at: dt.datetime):  # type: ignore[no-untyped-def]

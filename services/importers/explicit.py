@@ -17,12 +17,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from domain.models import Network, Organisation, OrganisationKind
-from services.bootstrap import App
-from services.importers.assignment import _assign, _current_networks, _trigger
-from services.importers.base import ImportFileError, Problem, read_text
-from services.importers.tabular import read_table
-from services.lookup import current_stage
+from verbund.domain.models import Network, Organisation, OrganisationKind
+from verbund.services.bootstrap import App
+from verbund.services.importers.assignment import _assign, _current_networks, _trigger
+from verbund.services.importers.base import ImportFileError, Problem, read_text
+from verbund.services.importers.tabular import read_table
+from verbund.services.lookup import current_stage
 
 SCHOOL_COLUMNS = ("school", "schule")
 NETWORK_COLUMNS = ("network", "verbund")

@@ -8,11 +8,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domain.models import OrganisationKind
-from domain.schools import RegionRef, focus_name
-from domain.slugs import is_slug
-from services.importers.base import ImportFileError, Parsed, RowError, SchoolRecord, parse_german_date, read_text
-from services.importers.tabular import read_table
+from verbund.domain.models import OrganisationKind
+from verbund.domain.schools import RegionRef, focus_name
+from verbund.domain.slugs import is_slug
+from verbund.services.importers.base import (
+    ImportFileError,
+    Parsed,
+    RowError,
+    SchoolRecord,
+    parse_german_date,
+    read_text,
+)
+from verbund.services.importers.tabular import read_table
 
 FIELDS = ("id", "name", "region", "kind", "community", "community_key", "school_types", "special_needs",
           "latitude", "longitude", "closed", "out_of_scope")

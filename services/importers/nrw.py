@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from domain.schools import NRW_FOERDERSCHULEN, nrw_foci, nrw_operation, nrw_region, nrw_scope
-from services.importers.base import Parsed, RowError, SchoolRecord, parse_german_date
-from services.importers.geo import EASTING_RANGE, NORTHING_RANGE, UTM32, utm32_to_wgs84
-from services.importers.tabular import read_table
+from verbund.domain.schools import NRW_FOERDERSCHULEN, nrw_foci, nrw_operation, nrw_region, nrw_scope
+from verbund.services.importers.base import Parsed, RowError, SchoolRecord, parse_german_date
+from verbund.services.importers.geo import EASTING_RANGE, NORTHING_RANGE, UTM32, utm32_to_wgs84
+from verbund.services.importers.tabular import read_table
 
 SOURCE = "nrw"
 REQUIRED = ("Schulnummer", "Schulform", "Schulbezeichnung_1", "Kurzbezeichnung", "Ort", "Rechtsform",

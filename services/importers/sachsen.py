@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from domain.schools import saxon_foci, saxon_region, saxon_scope
-from services.importers.base import ImportFileError, Parsed, RowError, SchoolRecord, read_text, text_value
+from verbund.domain.schools import saxon_foci, saxon_region, saxon_scope
+from verbund.services.importers.base import ImportFileError, Parsed, RowError, SchoolRecord, read_text, text_value
 
 SOURCE = "sachsen"
 MAIN_BUILDING = "01"

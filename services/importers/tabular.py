@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.importers.base import ImportFileError, read_text
+from verbund.services.importers.base import ImportFileError, read_text
 
 
 @dataclass

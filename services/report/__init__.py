@@ -14,18 +14,18 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from domain.errors import InvalidInput, NotFound
-from domain.models import Region
-from services.bootstrap import App
-from services.report.charts import charts
-from services.report.figures import compute, end_of_day
-from services.report.history import RegionRecord, load_history
-from services.report.markup import html, markdown
-from services.report.model import Change, Figures, Report
-from services.report.pdf import pdf
-from services.report.sheets import csv_text, xlsx
-from services.report.summary import changes, summarise
-from services.report.tables import report_tables
+from verbund.domain.errors import InvalidInput, NotFound
+from verbund.domain.models import Region
+from verbund.services.bootstrap import App
+from verbund.services.report.charts import charts
+from verbund.services.report.figures import compute, end_of_day
+from verbund.services.report.history import RegionRecord, load_history
+from verbund.services.report.markup import html, markdown
+from verbund.services.report.model import Change, Figures, Report
+from verbund.services.report.pdf import pdf
+from verbund.services.report.sheets import csv_text, xlsx
+from verbund.services.report.summary import changes, summarise
+from verbund.services.report.tables import report_tables
 
 FORMATS = ("md", "html", "pdf", "xlsx", "csv")
 
@@ -123,6 +123,6 @@ def write_report(
 
 def summary_markdown(report: Report) -> str:
     """The summary with its date, for a Prefect markdown artifact."""
-    from services.report.markup import subtitle
+    from verbund.services.report.markup import subtitle
 
     return f"# {report.title}\n\n**{subtitle(report)}**\n\n{report.summary}\n"

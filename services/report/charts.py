@@ -11,7 +11,7 @@ from matplotlib.dates import DateFormatter, date2num
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from services.report.model import AreaFigures, Figures
+from verbund.services.report.model import AreaFigures, Figures
 
 MAX_BARS = 30  # more regions than this: one bar per Land
 COLOURS = ("#bdbdbd", "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#2f7d32")

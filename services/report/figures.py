@@ -8,9 +8,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from domain.business_days import BERLIN, local_date
-from services.report.history import History, NetworkRecord, RegionRecord, RunRecord, Transition
-from services.report.model import (
+from verbund.domain.business_days import BERLIN, local_date
+from verbund.services.report.history import History, NetworkRecord, RegionRecord, RunRecord, Transition
+from verbund.services.report.model import (
     FINISHED,
     FINISHED_LABEL,
     LAND_NAMES,

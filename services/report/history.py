@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from domain.errors import TemplateError
-from domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
-from domain.process import load_template
-from domain.stages import AuditEvent, StageRun
-from domain.work import Consultation, Protocol
-from services.report.outbox import MessageLog, load_messages
+from verbund.domain.errors import TemplateError
+from verbund.domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
+from verbund.domain.process import load_template
+from verbund.domain.stages import AuditEvent, StageRun
+from verbund.domain.work import Consultation, Protocol
+from verbund.services.report.outbox import MessageLog, load_messages
 
 
 @dataclass(frozen=True)

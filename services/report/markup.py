@@ -6,10 +6,10 @@ import base64
 import datetime as dt
 from html import escape
 
-from services.report.charts import Chart
-from services.report.model import Report
-from services.report.summary import german_date, german_number
-from services.report.tables import Cell, Month, Table
+from verbund.services.report.charts import Chart
+from verbund.services.report.model import Report
+from verbund.services.report.summary import german_date, german_number
+from verbund.services.report.tables import Cell, Month, Table
 
 SCOPE_NOTE = "Stichtag: Ende des Tages {day} (Europe/Berlin); alle Zahlen aus dem Ereignisverlauf zu diesem Zeitpunkt."
 

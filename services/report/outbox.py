@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Column, MetaData, String, Table, Uuid, func, inspect, select
 from sqlmodel import Session
 
-from domain.columns import UTCDateTime
+from verbund.domain.columns import UTCDateTime
 
 TABLE = "outboxitem"
 FAILED_TIME_COLUMNS = ("claimed_at", "send_after", "created_at")

@@ -14,12 +14,12 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from fpdf.outline import OutlineSection
 
-from services.report.charts import Chart
-from services.report.markup import SCOPE_NOTE, subtitle
-from services.report.model import Report
-from services.report.pdf_tables import FONT, draw_table
-from services.report.summary import german_date
-from services.report.tables import Table
+from verbund.services.report.charts import Chart
+from verbund.services.report.markup import SCOPE_NOTE, subtitle
+from verbund.services.report.model import Report
+from verbund.services.report.pdf_tables import FONT, draw_table
+from verbund.services.report.summary import german_date
+from verbund.services.report.tables import Table
 
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 

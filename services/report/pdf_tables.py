@@ -15,8 +15,8 @@ import re
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from services.report.markup import text
-from services.report.tables import DONE_SUFFIX, DUE_SUFFIX, STATE_SUFFIX, Cell, Table
+from verbund.services.report.markup import text
+from verbund.services.report.tables import DONE_SUFFIX, DUE_SUFFIX, STATE_SUFFIX, Cell, Table
 
 FONT = "DejaVu"
 TABLE_SIZE = 6.5

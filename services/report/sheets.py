@@ -10,8 +10,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from services.report.model import Report
-from services.report.tables import Cell, Month, Table
+from verbund.services.report.model import Report
+from verbund.services.report.tables import Cell, Month, Table
 
 DATE_FORMAT = "DD.MM.YYYY"
 MONTH_FORMAT = "MM.YYYY"

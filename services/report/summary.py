@@ -13,10 +13,10 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 
-from domain.errors import TemplateError
-from domain.process import ProcessTemplate, load_template
-from domain.stages import STATE_LABELS
-from services.report.model import FINISHED, NOT_STARTED, AreaFigures, Change, Figures, NetworkRow
+from verbund.domain.errors import TemplateError
+from verbund.domain.process import ProcessTemplate, load_template
+from verbund.domain.stages import STATE_LABELS
+from verbund.services.report.model import FINISHED, NOT_STARTED, AreaFigures, Change, Figures, NetworkRow
 
 # Templates whose report states the Förderschwerpunkte (inclusion: every focus represented by schools).
 SPECIAL_NEEDS_TEMPLATES = frozenset({"sachsen-inklusion"})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from domain.stages import STATE_LABELS
-from services.report.model import (
+from verbund.domain.stages import STATE_LABELS
+from verbund.services.report.model import (
     FINISHED,
     FINISHED_LABEL,
     LAND_NAMES,
@@ -17,7 +17,7 @@ from services.report.model import (
     NetworkRow,
     Report,
 )
-from services.report.summary import meetings_apply, special_needs_apply
+from verbund.services.report.summary import meetings_apply, special_needs_apply
 
 # A network table has three columns per stage, named "<stage title><suffix>" (the PDF merges them).
 STATE_SUFFIX, DUE_SUFFIX, DONE_SUFFIX = ": Zustand", ": fällig", ": beendet"

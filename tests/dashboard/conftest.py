@@ -12,8 +12,8 @@ with warnings.catch_warnings():  # starlette 1.x asks for httpx2 at import; the 
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from dashboard import create_app
-from services.bootstrap import App
+from verbund.dashboard import create_app
+from verbund.services.bootstrap import App
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ with warnings.catch_warnings():  # starlette 1.x asks for httpx2 at import; the 
     from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from domain.models import Contact, Membership, Network
-from services.bootstrap import App
-from services.sample import build_sample_region
-from services.setup import OrganisationSpec, add_member, create_network, upsert_organisation, upsert_region
-from services.stages import reconcile_stage
-from services.users import add_user
+from verbund.domain.models import Contact, Membership, Network
+from verbund.services.bootstrap import App
+from verbund.services.sample import build_sample_region
+from verbund.services.setup import OrganisationSpec, add_member, create_network, upsert_organisation, upsert_region
+from verbund.services.stages import reconcile_stage
+from verbund.services.users import add_user
 
 PASSWORD = "ein-sehr-sicheres-Passwort-42"
 

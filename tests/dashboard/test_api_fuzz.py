@@ -19,11 +19,11 @@ schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not i
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from dashboard import create_app  # noqa: E402
-from services.bootstrap import bootstrap  # noqa: E402
-from services.clock import BERLIN, ManualClock  # noqa: E402
-from services.ports import RecordingTrigger  # noqa: E402
-from services.settings import Settings  # noqa: E402
+from verbund.dashboard import create_app  # noqa: E402
+from verbund.services.bootstrap import bootstrap  # noqa: E402
+from verbund.services.clock import BERLIN, ManualClock  # noqa: E402
+from verbund.services.ports import RecordingTrigger  # noqa: E402
+from verbund.services.settings import Settings  # noqa: E402
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

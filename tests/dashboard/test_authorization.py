@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from dashboard_world import PASSWORD, World, login
 
-from dashboard.actions import ACTIONS
-from services.links import sign
+from verbund.dashboard.actions import ACTIONS
+from verbund.services.links import sign
 
 ROLES = ["ministry", "po_region", "po_land", "po_other", "coordinator", "coordinator_other"]
 
@@ -123,7 +123,7 @@ def test_a_wrong_password_gets_no_session(world: World, client: Any) -> None:
 def test_a_stand_in_acts_for_the_coordinator_s_network_while_the_absence_lasts(world: World, client: Any) -> None:
     import datetime as dt
 
-    from services.users import set_stand_in
+    from verbund.services.users import set_stand_in
 
     network = world.own[0]
     login(client, world.users["coordinator_other"])

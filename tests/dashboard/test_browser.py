@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from dashboard_world import PASSWORD, World, build_world
 
-from dashboard import create_app
-from services.bootstrap import App, bootstrap
-from services.links import sign
-from services.lookup import network_by_slug
-from services.setup import OrganisationSpec, add_member, upsert_organisation
-from services.work import AnalysisInput, record_analysis
+from verbund.dashboard import create_app
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.links import sign
+from verbund.services.lookup import network_by_slug
+from verbund.services.setup import OrganisationSpec, add_member, upsert_organisation
+from verbund.services.work import AnalysisInput, record_analysis
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -61,8 +61,8 @@ def _prepare_partner_network(world: World) -> None:
 def served(world: World, prefect_api: str) -> Iterator[tuple[str, App]]:
     import uvicorn
 
-    from flows.runtime import use_app
-    from flows.trigger import EmbeddedTrigger
+    from verbund.flows.runtime import use_app
+    from verbund.flows.trigger import EmbeddedTrigger
 
     _prepare_partner_network(world)
     server_app = bootstrap(world.app.settings, clock=world.app.clock, trigger=EmbeddedTrigger())

@@ -17,10 +17,10 @@ with warnings.catch_warnings():  # starlette 1.x asks for httpx2 at import; the 
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from dashboard import create_app
-from services.bootstrap import App
-from services.users import add_user
-from services.votes import cast_vote, open_decision
+from verbund.dashboard import create_app
+from verbund.services.bootstrap import App
+from verbund.services.users import add_user
+from verbund.services.votes import cast_vote, open_decision
 
 BB = "bb@example.org"
 USERS = {

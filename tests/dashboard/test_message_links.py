@@ -17,17 +17,17 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from dashboard import create_app
-from domain.models import Contact, Organisation
-from domain.outbox import OutboxItem
-from notifications import AppriseNotifier
-from services.bootstrap import App
-from services.clock import BERLIN, ManualClock
-from services.links import message_link
-from services.notification_settings import NotificationSettings
-from services.outbox import sweep
-from services.sample import build_sample_region
-from services.stages import reconcile_stage
+from verbund.dashboard import create_app
+from verbund.domain.models import Contact, Organisation
+from verbund.domain.outbox import OutboxItem
+from verbund.notifications import AppriseNotifier
+from verbund.services.bootstrap import App
+from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.links import message_link
+from verbund.services.notification_settings import NotificationSettings
+from verbund.services.outbox import sweep
+from verbund.services.sample import build_sample_region
+from verbund.services.stages import reconcile_stage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from notify_sinks import Received, WebhookSink
@@ -154,7 +154,7 @@ def test_a_stage_without_partner_input_gets_an_information_link_that_accepts_no_
 def test_a_circulated_draft_links_the_objection_form_and_the_published_protocol_an_information_page(
     region_app: App, webhook: WebhookSink, clock: ManualClock
 ) -> None:
-    from services.protocol import approve_protocol, circulate_protocol, draft_protocol, publish_protocol
+    from verbund.services.protocol import approve_protocol, circulate_protocol, draft_protocol, publish_protocol
 
     draft_protocol(region_app, NETWORK, body="Beschlüsse der Beratung: 1. Wir kooperieren.", by="k@example.org",
                    at=START)

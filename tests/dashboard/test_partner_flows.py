@@ -17,16 +17,16 @@ import pytest
 from dashboard_world import World
 from sqlmodel import col, select
 
-from domain.access import ChannelOptOut, ContactDeputy
-from domain.models import Contact
-from domain.outbox import OutboxItem
-from domain.stages import AuditEvent
-from domain.work import Potential, Protocol, ProtocolObjection
-from notifications import AppriseNotifier
-from services.links import PURPOSE_STAGE, STAGE_PURPOSE, sign
-from services.partners import channel_id
-from services.protocol import circulate_protocol, draft_protocol
-from services.reminders import plan
+from verbund.domain.access import ChannelOptOut, ContactDeputy
+from verbund.domain.models import Contact
+from verbund.domain.outbox import OutboxItem
+from verbund.domain.stages import AuditEvent
+from verbund.domain.work import Potential, Protocol, ProtocolObjection
+from verbund.notifications import AppriseNotifier
+from verbund.services.links import PURPOSE_STAGE, STAGE_PURPOSE, sign
+from verbund.services.partners import channel_id
+from verbund.services.protocol import circulate_protocol, draft_protocol
+from verbund.services.reminders import plan
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from notify_sinks import WebhookSink

@@ -13,13 +13,13 @@ with warnings.catch_warnings():  # starlette 1.x asks for httpx2 at import; the 
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from dashboard import create_app
-from domain.process import load_template
-from services.bootstrap import App
-from services.clock import BERLIN
-from services.sample import build_sample_region
-from services.sample_templates import build_template_sample
-from services.users import add_user
+from verbund.dashboard import create_app
+from verbund.domain.process import load_template
+from verbund.services.bootstrap import App
+from verbund.services.clock import BERLIN
+from verbund.services.sample import build_sample_region
+from verbund.services.sample_templates import build_template_sample
+from verbund.services.users import add_user
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 MINISTRY = "ministerium@example.org"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from dashboard_world import World
 
-from services.users import login, session_principal
+from verbund.services.users import login, session_principal
 
 pytestmark = pytest.mark.slow
 

@@ -88,10 +88,10 @@ def test_waive_is_refused_without_reason_and_person(demo_env: dict[str, str]) ->
 def test_stage_actions_record_the_real_time_given_with_at(tmp_path: Path) -> None:
     """Back-filling a build-out that began before the system: the event carries --at."""
     env = _env(tmp_path)
-    from services.bootstrap import bootstrap
-    from services.clock import parse_instant
-    from services.sample import build_sample_region
-    from services.settings import Settings
+    from verbund.services.bootstrap import bootstrap
+    from verbund.services.clock import parse_instant
+    from verbund.services.sample import build_sample_region
+    from verbund.services.settings import Settings
 
     app = bootstrap(Settings(database_url=env["VERBUND_DATABASE_URL"]))
     build_sample_region(app, at=parse_instant("2018-01-08T09:00"))

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from flows.runtime import use_app
-from flows.trigger import EmbeddedTrigger
-from services.bootstrap import App, bootstrap
-from services.clock import ManualClock
-from services.settings import Settings
+from verbund.flows.runtime import use_app
+from verbund.flows.trigger import EmbeddedTrigger
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.clock import ManualClock
+from verbund.services.settings import Settings
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ import pytest
 from tests_governance import NRW, START, day
 from typer.testing import CliRunner
 
-from flows.runtime import use_app
-from flows.trigger import EmbeddedTrigger
-from services.bootstrap import bootstrap
-from services.sample_templates import build_template_sample
-from services.settings import Settings
-from services.votes import cast_vote, open_decision
+from verbund.flows.runtime import use_app
+from verbund.flows.trigger import EmbeddedTrigger
+from verbund.services.bootstrap import bootstrap
+from verbund.services.sample_templates import build_template_sample
+from verbund.services.settings import Settings
+from verbund.services.votes import cast_vote, open_decision
 
 runner = CliRunner()
 
@@ -40,7 +40,7 @@ def cli(prefect_api: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
                        "VERBUND_NOW": "2019-12-02T09:00:00", "PREFECT_API_URL": prefect_api,
                        "COLUMNS": "200"}.items():
         monkeypatch.setenv(key, value)
-    from cli.main import app as verbund
+    from verbund.cli.main import app as verbund
 
     yield verbund
     use_app(None)
@@ -94,7 +94,7 @@ def test_agreement_step_and_votes_move_the_stages_through_their_flows(cli: Any) 
     assert "nicht beschlossen" in shown and "Finanzierung ungeklärt" in shown and "Einwand" in shown
 
     # Two more fields of action: every vote but the last through the service, the last through the CLI.
-    from cli.main import _app
+    from verbund.cli.main import _app
 
     app = _app()
     for number, title in enumerate(("Handlungsfeld Inklusion", "Handlungsfeld Übergänge")):

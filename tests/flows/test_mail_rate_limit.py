@@ -9,10 +9,10 @@ from prefect import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.utilities.asyncutils import run_coro_as_sync
 
-from flows.reminders import RateLimitedNotifier, rate_limited
-from notifications import FakeNotifier, OutgoingMessage
-from services.bootstrap import bootstrap
-from services.settings import Settings
+from verbund.flows.reminders import RateLimitedNotifier, rate_limited
+from verbund.notifications import FakeNotifier, OutgoingMessage
+from verbund.services.bootstrap import bootstrap
+from verbund.services.settings import Settings
 
 
 def _message(number: int) -> OutgoingMessage:

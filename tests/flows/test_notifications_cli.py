@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from domain.models import Contact, Organisation
-from services.bootstrap import bootstrap
-from services.clock import BERLIN
-from services.sample import build_sample_region
-from services.settings import Settings
-from services.stages import reconcile_stage
+from verbund.domain.models import Contact, Organisation
+from verbund.services.bootstrap import bootstrap
+from verbund.services.clock import BERLIN
+from verbund.services.sample import build_sample_region
+from verbund.services.settings import Settings
+from verbund.services.stages import reconcile_stage
 
 NETWORK = "kv-auental-nord"
 MESSAGE_FIELDS = {"key", "delivery", "contact", "network", "stage", "kind", "status", "attempts", "sent_at"}

@@ -11,14 +11,14 @@ from collections.abc import Iterator
 import pytest
 from rich.console import Console
 
-from flows.runtime import use_app
-from flows.trigger import EmbeddedTrigger
-from services.bootstrap import App, bootstrap
-from services.clock import BERLIN, ManualClock
-from services.report import build_report
-from services.report.tables import report_tables
-from services.sample import build_sample_region
-from services.settings import Settings
+from verbund.flows.runtime import use_app
+from verbund.flows.trigger import EmbeddedTrigger
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.report import build_report
+from verbund.services.report.tables import report_tables
+from verbund.services.sample import build_sample_region
+from verbund.services.settings import Settings
 
 START = dt.datetime(2019, 9, 2, 8, tzinfo=BERLIN)
 FINAL = dt.date(2021, 3, 31)
@@ -30,7 +30,7 @@ NRW_STAGES = ("Kooperationsvertrag", "Lenkungskreis konstituiert", "Handlungsfel
 
 @pytest.fixture(scope="module")
 def nrw_demo(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    from cli.demo import run_demo
+    from verbund.cli.demo import run_demo
 
     folder = tmp_path_factory.mktemp("nrw-report")
     trigger = EmbeddedTrigger()

@@ -13,16 +13,16 @@ from prefect import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.utilities.asyncutils import run_coro_as_sync
 
-from domain.errors import TemplateError
-from flows.buildout import network_buildout
-from flows.registry import flow_for
-from flows.stage import run_stage
-from services.bootstrap import App
-from services.clock import BERLIN
-from services.governance import record_step
-from services.queries import network_overview, status
-from services.sample_templates import build_template_sample
-from services.stages import waive_stage
+from verbund.domain.errors import TemplateError
+from verbund.flows.buildout import network_buildout
+from verbund.flows.registry import flow_for
+from verbund.flows.stage import run_stage
+from verbund.services.bootstrap import App
+from verbund.services.clock import BERLIN
+from verbund.services.governance import record_step
+from verbund.services.queries import network_overview, status
+from verbund.services.sample_templates import build_template_sample
+from verbund.services.stages import waive_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 

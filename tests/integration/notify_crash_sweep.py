@@ -8,12 +8,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from notifications import AppriseNotifier
-from services.bootstrap import bootstrap
-from services.clock import parse_instant
-from services.notification_settings import NotificationSettings
-from services.outbox import sweep
-from services.settings import Settings
+from verbund.notifications import AppriseNotifier
+from verbund.services.bootstrap import bootstrap
+from verbund.services.clock import parse_instant
+from verbund.services.notification_settings import NotificationSettings
+from verbund.services.outbox import sweep
+from verbund.services.settings import Settings
 
 
 def main() -> None:

@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from sqlmodel import func, select
 
-from domain.errors import IllegalTransition
-from domain.models import Membership, Network
-from domain.stages import AuditEvent
-from domain.work import AnalysisEntry
-from services.bootstrap import App, bootstrap
-from services.clock import BERLIN, ManualClock
-from services.ports import RecordingTrigger
-from services.sample import build_sample_region
-from services.settings import Settings
-from services.stages import advance_stage, reconcile_stage
-from services.work import AnalysisInput, record_analysis
+from verbund.domain.errors import IllegalTransition
+from verbund.domain.models import Membership, Network
+from verbund.domain.stages import AuditEvent
+from verbund.domain.work import AnalysisEntry
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.ports import RecordingTrigger
+from verbund.services.sample import build_sample_region
+from verbund.services.settings import Settings
+from verbund.services.stages import advance_stage, reconcile_stage
+from verbund.services.work import AnalysisInput, record_analysis
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 CATEGORIES = ("conditions", "actors", "responsibilities", "cooperation_structures")

@@ -13,17 +13,17 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
-from domain.models import Contact, Membership, Organisation
-from domain.outbox import OutboxItem
-from domain.work import AnalysisEntry
-from services.bootstrap import App, bootstrap
-from services.clock import ManualClock
-from services.lookup import network_by_slug
-from services.network_page import end_membership, network_page
-from services.overview import OverviewQuery, overview
-from services.ports import RecordingTrigger
-from services.settings import Settings
-from services.setup import (
+from verbund.domain.models import Contact, Membership, Organisation
+from verbund.domain.outbox import OutboxItem
+from verbund.domain.work import AnalysisEntry
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.clock import ManualClock
+from verbund.services.lookup import network_by_slug
+from verbund.services.network_page import end_membership, network_page
+from verbund.services.overview import OverviewQuery, overview
+from verbund.services.ports import RecordingTrigger
+from verbund.services.settings import Settings
+from verbund.services.setup import (
     OrganisationSpec,
     add_member,
     add_member_by_slug,
@@ -31,7 +31,7 @@ from services.setup import (
     upsert_organisation,
     upsert_region,
 )
-from services.users import Principal
+from verbund.services.users import Principal
 
 MINISTRY = Principal(uuid.uuid4(), "m@example.org", "Ministerium", "ministry")
 
@@ -188,7 +188,7 @@ def test_the_overviews_coverage_equals_verbund_coverage_json(app: App, clock: Ma
     starts later, closed, out-of-scope and private schools count on the dashboard as in ``verbund coverage``."""
     from typer.testing import CliRunner
 
-    from cli.main import app as cli
+    from verbund.cli.main import app as cli
 
     for region, slug in (("sn-nord", "kv-nord-a"), ("sn-nord", "kv-nord-b"), ("sn-sued", "kv-sued")):
         _network(app, region, slug)

@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from prefect.flows import load_flow_from_entrypoint
 
-from deployments.specs import SPECS, deployment_name
-from domain.process import all_templates
-
-PROJECT = Path(__file__).resolve().parents[2]
+from verbund.deployments.specs import SPECS, deployment_name
+from verbund.domain.process import all_templates
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.entrypoint)
 def test_the_entrypoint_loads_the_flow_the_deployment_is_named_after(spec) -> None:  # type: ignore[no-untyped-def]
-    flow = load_flow_from_entrypoint(str(PROJECT / spec.entrypoint))
+    flow = load_flow_from_entrypoint(spec.entrypoint)
     assert flow.name == spec.flow_name
+    assert spec.entrypoint.startswith("verbund.flows.")  # a module path: never loaded under a second name
+
+
+def test_the_written_template_stage_module_has_every_template_stage_and_nothing_else() -> None:
+    from verbund.flows import template_stages
+    from verbund.flows.registry import STAGE_FLOWS
+
+    expected = {template_stages.attribute(stage.name) for template in all_templates() for stage in template.stages}
+    expected -= set(STAGE_FLOWS) & {"analysis", "potentials", "goals", "consultation", "protocol"}
+    bound = {name for name, value in vars(template_stages).items() if hasattr(value, "fn") and not name.startswith("_")}
+    assert bound == expected
 
 
 def test_every_stage_of_every_template_has_a_deployment_the_trigger_can_name() -> None:
@@ -40,10 +47,10 @@ def test_stage_deployments_carry_their_stage_tag_and_the_schedules_are_berlin_we
 def test_both_daily_sweeps_start_inside_the_send_window_so_they_can_send() -> None:
     import datetime as dt
 
-    from cli.dashboard import SWEEP_HOUR
-    from domain.business_days import BusinessCalendar
-    from domain.outbox import in_send_window
-    from services.clock import BERLIN
+    from verbund.cli.dashboard import SWEEP_HOUR
+    from verbund.domain.business_days import BusinessCalendar
+    from verbund.domain.outbox import in_send_window
+    from verbund.services.clock import BERLIN
 
     calendar = BusinessCalendar("SN")
     monday = dt.date(2026, 11, 23)

@@ -9,14 +9,14 @@ import pytest
 from sqlmodel import col, select
 from tests_governance import NRW, day, open_handlungsfelder
 
-from domain.errors import InvalidInput
-from domain.governance import Decision, DecisionVote
-from domain.stages import AuditEvent
-from services.bootstrap import App
-from services.governance import record_step
-from services.ports import RecordingTrigger
-from services.stages import reconcile_stage
-from services.votes import cast_vote, member_ids, open_decision, show_decision
+from verbund.domain.errors import InvalidInput
+from verbund.domain.governance import Decision, DecisionVote
+from verbund.domain.stages import AuditEvent
+from verbund.services.bootstrap import App
+from verbund.services.governance import record_step
+from verbund.services.ports import RecordingTrigger
+from verbund.services.stages import reconcile_stage
+from verbund.services.votes import cast_vote, member_ids, open_decision, show_decision
 
 OBERE = "obere Schulaufsicht"
 UNTERE = "untere Schulaufsicht"

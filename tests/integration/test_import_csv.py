@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from domain.models import Organisation, Region
-from services.bootstrap import App
-from services.clock import ManualClock
-from services.importers import ImportFileError, MappedCsvAdapter, import_file, load_mapping
-from services.importers.coverage import coverage_report
+from verbund.domain.models import Organisation, Region
+from verbund.services.bootstrap import App
+from verbund.services.clock import ManualClock
+from verbund.services.importers import ImportFileError, MappedCsvAdapter, import_file, load_mapping
+from verbund.services.importers.coverage import coverage_report
 
 MAPPING = """
 source = "he-schulen"

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from domain.models import Membership, Network, Organisation
-from services.bootstrap import App
-from services.clock import ManualClock
-from services.importers import ImportFileError, MappedCsvAdapter, SachsenAdapter, import_file, load_mapping
-from services.importers.assignment import apply_rules, assign_school, load_rules
-from services.importers.coverage import coverage_report
-from services.importers.explicit import apply_mapping
+from verbund.domain.models import Membership, Network, Organisation
+from verbund.services.bootstrap import App
+from verbund.services.clock import ManualClock
+from verbund.services.importers import ImportFileError, MappedCsvAdapter, SachsenAdapter, import_file, load_mapping
+from verbund.services.importers.assignment import apply_rules, assign_school, load_rules
+from verbund.services.importers.coverage import coverage_report
+from verbund.services.importers.explicit import apply_mapping
 
 SHARED_DATA = Path(os.environ.get("VERBUND_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 ZWICKAU = SHARED_DATA / "sachsen" / "schuldatenbank_api_2021-02_zwickau.json"

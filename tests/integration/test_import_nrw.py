@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from domain.models import Organisation, Region
-from services.bootstrap import App
-from services.clock import ManualClock
-from services.importers import ImportFileError, NrwAdapter, import_file
-from services.importers.coverage import coverage_report
+from verbund.domain.models import Organisation, Region
+from verbund.services.bootstrap import App
+from verbund.services.clock import ManualClock
+from verbund.services.importers import ImportFileError, NrwAdapter, import_file
+from verbund.services.importers.coverage import coverage_report
 
 SHARED_DATA = Path(os.environ.get("VERBUND_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 ARNSBERG = SHARED_DATA / "nrw" / "schuldaten_arnsberg_excerpt.csv"

@@ -18,16 +18,16 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from domain.errors import InvalidInput
-from domain.models import Membership, MembershipRole, Network, Organisation, Region
-from services.bootstrap import App, bootstrap
-from services.clock import ManualClock
-from services.importers import NrwAdapter, SachsenAdapter, import_file
-from services.importers.assignment import apply_rules, assign_school, load_rules
-from services.importers.coverage import coverage_report
-from services.importers.explicit import apply_mapping
-from services.ports import RecordingTrigger
-from services.settings import Settings
+from verbund.domain.errors import InvalidInput
+from verbund.domain.models import Membership, MembershipRole, Network, Organisation, Region
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.clock import ManualClock
+from verbund.services.importers import NrwAdapter, SachsenAdapter, import_file
+from verbund.services.importers.assignment import apply_rules, assign_school, load_rules
+from verbund.services.importers.coverage import coverage_report
+from verbund.services.importers.explicit import apply_mapping
+from verbund.services.ports import RecordingTrigger
+from verbund.services.settings import Settings
 
 SHARED_DATA = Path(os.environ.get("VERBUND_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 ZWICKAU = SHARED_DATA / "sachsen" / "schuldatenbank_api_2021-02_zwickau.json"

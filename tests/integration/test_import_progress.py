@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.bootstrap import App
-from services.importers import NrwAdapter, import_file
-from services.importers.apply import BATCH
+from verbund.services.bootstrap import App
+from verbund.services.importers import NrwAdapter, import_file
+from verbund.services.importers.apply import BATCH
 
 HEADER = ("Schulnummer;Schulform;Schulbezeichnung_1;Kurzbezeichnung;Ort;Rechtsform;Gemeindeschluessel;"
           "Schulbetriebsschluessel;Schulbetriebsdatum;EPSG;UTMRechtswert;UTMHochwert")

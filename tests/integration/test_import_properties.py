@@ -18,12 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import col, select
 
-from domain.models import Membership, Organisation, Region
-from services.bootstrap import App, bootstrap
-from services.clock import BERLIN, ManualClock
-from services.importers import ImportFileError, NrwAdapter, SachsenAdapter, import_file
-from services.ports import RecordingTrigger
-from services.settings import Settings
+from verbund.domain.models import Membership, Organisation, Region
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.importers import ImportFileError, NrwAdapter, SachsenAdapter, import_file
+from verbund.services.ports import RecordingTrigger
+from verbund.services.settings import Settings
 
 TODAY = dt.date(2021, 3, 1)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -289,8 +289,8 @@ def mapping_files(draw: st.DrawFn) -> tuple[list[tuple[str, str]], dict[int, str
 def test_every_bad_mapping_line_is_named_and_then_nothing_is_assigned(
     case: tuple[list[tuple[str, str]], dict[int, str]],
 ) -> None:
-    from services.importers.assignment import apply_rules, load_rules
-    from services.importers.explicit import apply_mapping
+    from verbund.services.importers.assignment import apply_rules, load_rules
+    from verbund.services.importers.explicit import apply_mapping
 
     lines, broken = case
     saxon = [school(i) for i in range(8)]

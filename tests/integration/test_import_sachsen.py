@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from domain.errors import InvalidInput
-from domain.models import Membership, Organisation, Region
-from domain.schools import FOCI, is_foerderschule
-from services.bootstrap import App
-from services.clock import ManualClock
-from services.importers import ImportFileError, SachsenAdapter, import_file
-from services.importers.assignment import apply_rules, load_rules
-from services.importers.coverage import coverage_report
+from verbund.domain.errors import InvalidInput
+from verbund.domain.models import Membership, Organisation, Region
+from verbund.domain.schools import FOCI, is_foerderschule
+from verbund.services.bootstrap import App
+from verbund.services.clock import ManualClock
+from verbund.services.importers import ImportFileError, SachsenAdapter, import_file
+from verbund.services.importers.assignment import apply_rules, load_rules
+from verbund.services.importers.coverage import coverage_report
 
 SHARED_DATA = Path(os.environ.get("VERBUND_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 ZWICKAU = SHARED_DATA / "sachsen" / "schuldatenbank_api_2021-02_zwickau.json"

@@ -10,8 +10,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-import domain.tables  # noqa: F401
-from services.db import alembic_config, current_revision, make_engine, migrate
+import verbund.domain.tables  # noqa: F401
+from verbund.services.db import alembic_config, current_revision, make_engine, migrate
 
 
 def test_an_empty_database_upgrades_to_head(tmp_path: Path) -> None:

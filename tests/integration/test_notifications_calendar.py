@@ -11,13 +11,13 @@ import datetime as dt
 
 import pytest
 
-from notifications import FakeNotifier
-from services.bootstrap import App
-from services.clock import BERLIN
-from services.consultation import schedule_consultation
-from services.outbox import outbox_messages, sweep
-from services.sample import build_sample_region
-from services.stages import reconcile_stage
+from verbund.notifications import FakeNotifier
+from verbund.services.bootstrap import App
+from verbund.services.clock import BERLIN
+from verbund.services.consultation import schedule_consultation
+from verbund.services.outbox import outbox_messages, sweep
+from verbund.services.sample import build_sample_region
+from verbund.services.stages import reconcile_stage
 
 NETWORK = "kv-auental-nord"
 

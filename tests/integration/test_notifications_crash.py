@@ -16,14 +16,14 @@ import pytest
 from notify_sinks import WebhookSink
 from sqlmodel import select
 
-from domain.models import Contact
-from domain.outbox import OutboxItem, OutboxStatus
-from services.bootstrap import App, bootstrap
-from services.clock import BERLIN
-from services.reminders import plan
-from services.sample import build_sample_region
-from services.settings import Settings
-from services.stages import reconcile_stage
+from verbund.domain.models import Contact
+from verbund.domain.outbox import OutboxItem, OutboxStatus
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.clock import BERLIN
+from verbund.services.reminders import plan
+from verbund.services.sample import build_sample_region
+from verbund.services.settings import Settings
+from verbund.services.stages import reconcile_stage
 
 SCRIPT = Path(__file__).with_name("notify_crash_sweep.py")
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)

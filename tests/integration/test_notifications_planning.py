@@ -7,20 +7,20 @@ import datetime as dt
 import pytest
 from sqlmodel import select
 
-from domain.business_days import BusinessCalendar
-from domain.errors import InvalidInput
-from domain.models import Contact, Organisation
-from domain.outbox import OutboxItem, school_holidays
-from domain.stages import StageRun
-from notifications import FakeNotifier
-from services.bootstrap import App
-from services.channels import check_channels, set_channels
-from services.clock import BERLIN
-from services.consultation import cancel_consultation, schedule_consultation
-from services.outbox import outbox_messages, sweep
-from services.reminders import plan
-from services.sample import build_sample_region
-from services.stages import reconcile_stage, waive_stage
+from verbund.domain.business_days import BusinessCalendar
+from verbund.domain.errors import InvalidInput
+from verbund.domain.models import Contact, Organisation
+from verbund.domain.outbox import OutboxItem, school_holidays
+from verbund.domain.stages import StageRun
+from verbund.notifications import FakeNotifier
+from verbund.services.bootstrap import App
+from verbund.services.channels import check_channels, set_channels
+from verbund.services.clock import BERLIN
+from verbund.services.consultation import cancel_consultation, schedule_consultation
+from verbund.services.outbox import outbox_messages, sweep
+from verbund.services.reminders import plan
+from verbund.services.sample import build_sample_region
+from verbund.services.stages import reconcile_stage, waive_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 NETWORK = "kv-auental-nord"

@@ -12,15 +12,15 @@ from icalendar import Calendar
 from notify_sinks import SmtpSink, WebhookSink, free_port
 from sqlmodel import select
 
-from domain.models import Contact, Organisation
-from notifications import AppriseNotifier
-from services.bootstrap import App
-from services.clock import BERLIN, ManualClock
-from services.consultation import cancel_consultation, schedule_consultation
-from services.notification_settings import NotificationSettings
-from services.outbox import outbox_messages, sweep
-from services.sample import build_sample_region
-from services.stages import reconcile_stage
+from verbund.domain.models import Contact, Organisation
+from verbund.notifications import AppriseNotifier
+from verbund.services.bootstrap import App
+from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.consultation import cancel_consultation, schedule_consultation
+from verbund.services.notification_settings import NotificationSettings
+from verbund.services.outbox import outbox_messages, sweep
+from verbund.services.sample import build_sample_region
+from verbund.services.stages import reconcile_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 NETWORK = "kv-auental-nord"

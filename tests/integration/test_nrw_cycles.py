@@ -10,18 +10,18 @@ import pytest
 from sqlmodel import select
 from tests_governance import NRW, PO, day, open_handlungsfelder
 
-from domain.business_days import BusinessCalendar
-from domain.errors import IllegalTransition
-from domain.outbox import OutboxItem
-from domain.stages import StageRun
-from services.bootstrap import App
-from services.clock import BERLIN
-from services.governance import record_step
-from services.lookup import network_by_slug, stage_run
-from services.queries import status
-from services.reminders import plan
-from services.stages import Outcome, advance_stage, reconcile_stage
-from services.votes import cast_vote, open_decision
+from verbund.domain.business_days import BusinessCalendar
+from verbund.domain.errors import IllegalTransition
+from verbund.domain.outbox import OutboxItem
+from verbund.domain.stages import StageRun
+from verbund.services.bootstrap import App
+from verbund.services.clock import BERLIN
+from verbund.services.governance import record_step
+from verbund.services.lookup import network_by_slug, stage_run
+from verbund.services.queries import status
+from verbund.services.reminders import plan
+from verbund.services.stages import Outcome, advance_stage, reconcile_stage
+from verbund.services.votes import cast_vote, open_decision
 
 VOTERS = ("obere Schulaufsicht", "untere Schulaufsicht", "Schulverwaltungsamt", "Jugendamt")
 BY = "bb@example.org"

@@ -11,17 +11,17 @@ import time
 from sqlalchemy import Engine, create_engine, text
 from sqlmodel import select
 
-from domain.models import Contact
-from domain.outbox import OutboxItem, OutboxStatus
-from notifications import OutgoingMessage
-from services.bootstrap import App, bootstrap
-from services.clock import BERLIN
-from services.notification_settings import NotificationSettings
-from services.outbox import send_due
-from services.reminders import plan
-from services.sample import build_sample_region
-from services.settings import Settings
-from services.stages import reconcile_stage
+from verbund.domain.models import Contact
+from verbund.domain.outbox import OutboxItem, OutboxStatus
+from verbund.notifications import OutgoingMessage
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.clock import BERLIN
+from verbund.services.notification_settings import NotificationSettings
+from verbund.services.outbox import send_due
+from verbund.services.reminders import plan
+from verbund.services.sample import build_sample_region
+from verbund.services.settings import Settings
+from verbund.services.stages import reconcile_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 

@@ -21,15 +21,15 @@ from pypdf import PdfReader
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from domain.business_days import local_date
-from flows.runtime import use_app
-from flows.trigger import EmbeddedTrigger
-from services.bootstrap import App, bootstrap
-from services.clock import BERLIN, ManualClock
-from services.report import Report, build_report, end_of_day, render
-from services.report.model import SPECIAL_NEEDS
-from services.report.tables import report_tables
-from services.settings import Settings
+from verbund.domain.business_days import local_date
+from verbund.flows.runtime import use_app
+from verbund.flows.trigger import EmbeddedTrigger
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.report import Report, build_report, end_of_day, render
+from verbund.services.report.model import SPECIAL_NEEDS
+from verbund.services.report.tables import report_tables
+from verbund.services.settings import Settings
 
 MIDDLE = dt.date(2019, 10, 14)  # goals done everywhere, consultations not yet scheduled
 FINAL = dt.date(2019, 12, 31)
@@ -65,7 +65,7 @@ class Demo:
 
 @pytest.fixture(scope="module")
 def demo(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    from cli.demo import run_demo
+    from verbund.cli.demo import run_demo
 
     folder = tmp_path_factory.mktemp("report-demo")
     trigger = SnapshotTrigger(folder / "demo.db", folder / "mitte.db")
@@ -198,7 +198,7 @@ def test_the_html_is_self_contained_with_both_charts(demo: Demo) -> None:
 def test_the_command_writes_the_report_and_refuses_bad_input(
     demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cli.main import app as cli
+    from verbund.cli.main import app as cli
 
     monkeypatch.setenv("VERBUND_DATABASE_URL", str(demo.app.engine.url))
     runner = CliRunner()

@@ -7,14 +7,14 @@ import datetime as dt
 import pytest
 from sqlmodel import func, select
 
-from domain.errors import IllegalTransition, InvalidInput, NotFound
-from domain.models import Organisation
-from domain.stages import AuditEvent, StageRun
-from services.bootstrap import App
-from services.clock import BERLIN
-from services.sample import build_sample_region
-from services.stages import Outcome, advance_stage, reconcile_stage, show_stage, waive_stage
-from services.work import AnalysisInput, record_analysis
+from verbund.domain.errors import IllegalTransition, InvalidInput, NotFound
+from verbund.domain.models import Organisation
+from verbund.domain.stages import AuditEvent, StageRun
+from verbund.services.bootstrap import App
+from verbund.services.clock import BERLIN
+from verbund.services.sample import build_sample_region
+from verbund.services.stages import Outcome, advance_stage, reconcile_stage, show_stage, waive_stage
+from verbund.services.work import AnalysisInput, record_analysis
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 NETWORK = "kv-auental-nord"
@@ -102,7 +102,7 @@ def test_completing_the_analysis_input_makes_the_stage_ready_and_sign_off_comple
 def test_an_unassigned_school_blocks_the_analysis_of_every_network_of_the_region(
     app: App, sample: list[str]
 ) -> None:
-    from domain.models import Membership
+    from verbund.domain.models import Membership
 
     with app.uow() as uow:
         school = uow.session.exec(select(Organisation).where(Organisation.kind == "public_school")).first()
@@ -130,7 +130,7 @@ def test_an_event_recorded_with_at_before_the_last_change_is_refused(app: App, s
 
 
 def _members(app: App, network: str) -> list[str]:
-    from domain.models import Membership, Network
+    from verbund.domain.models import Membership, Network
 
     with app.uow() as uow:
         rows = uow.session.exec(

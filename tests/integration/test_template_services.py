@@ -9,17 +9,17 @@ import datetime as dt
 import pytest
 from sqlmodel import col, func, select
 
-from domain.errors import InvalidInput
-from domain.governance import Decision, DecisionVote
-from domain.models import Membership, Network, Organisation
-from domain.stages import AuditEvent, StageRun
-from services.bootstrap import App
-from services.clock import BERLIN
-from services.governance import Responsibility, decide, decisions, record_agreement, record_step, voters
-from services.lookup import network_by_slug
-from services.queries import status
-from services.sample_templates import build_template_sample
-from services.stages import Outcome, advance_stage, reconcile_stage, show_stage, stages_under_way
+from verbund.domain.errors import InvalidInput
+from verbund.domain.governance import Decision, DecisionVote
+from verbund.domain.models import Membership, Network, Organisation
+from verbund.domain.stages import AuditEvent, StageRun
+from verbund.services.bootstrap import App
+from verbund.services.clock import BERLIN
+from verbund.services.governance import Responsibility, decide, decisions, record_agreement, record_step, voters
+from verbund.services.lookup import network_by_slug
+from verbund.services.queries import status
+from verbund.services.sample_templates import build_template_sample
+from verbund.services.stages import Outcome, advance_stage, reconcile_stage, show_stage, stages_under_way
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 PO = "po@example.org"
@@ -291,7 +291,7 @@ def test_the_kommunale_koordinierung_starts_two_stages_and_needs_clear_responsib
 
 
 def test_due_dates_follow_the_holidays_of_the_networks_land(app: App) -> None:
-    from domain.business_days import BusinessCalendar
+    from verbund.domain.business_days import BusinessCalendar
 
     network = build_template_sample(app, "hessen-kooperationsverbund", at=START).networks[0]
     opened_on = dt.datetime(2020, 5, 27, 9, 0, tzinfo=BERLIN)  # Fronleichnam 11.06.2020: a holiday in HE, not SN
@@ -311,6 +311,6 @@ def test_due_dates_follow_the_holidays_of_the_networks_land(app: App) -> None:
 def test_a_recurring_stage_reopens_months_later_on_the_same_day_or_the_months_last(
     start: dt.date, months: int, expected: dt.date
 ) -> None:
-    from services.stages import add_months
+    from verbund.services.stages import add_months
 
     assert add_months(start, months) == expected

@@ -54,13 +54,13 @@ def stack(tmp_path: Path, pg_database_url: str) -> Iterator[dict[str, str]]:
         VERBUND_EXECUTION="deployments",
     )
     sys.path.insert(0, str(ROOT))
-    from deployments import stack as commands
+    from verbund.deployments import stack as commands
 
     os.environ["VERBUND_STACK_DIR"] = env["VERBUND_STACK_DIR"]
     try:
         url = commands.start_server(port, env)
         env["PREFECT_API_URL"] = url
-        deployed = subprocess.run([sys.executable, "-m", "deployments.stack", "deploy"], cwd=ROOT, env=env,
+        deployed = subprocess.run([sys.executable, "-m", "verbund.deployments.stack", "deploy"], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=300, check=False)
         assert deployed.returncode == 0, deployed.stdout + deployed.stderr
         commands.start_workers(2, url, env)
@@ -74,13 +74,13 @@ def stack(tmp_path: Path, pg_database_url: str) -> Iterator[dict[str, str]]:
 
 def _prepare_input(env: dict[str, str]) -> Any:
     """Every partner's input for all stages, recorded through the services (no flows yet)."""
-    from cli import demo
-    from domain.business_days import BusinessCalendar
-    from services.bootstrap import bootstrap
-    from services.clock import BERLIN, ManualClock
-    from services.ports import NoTrigger
-    from services.sample import build_sample_region
-    from services.settings import Settings
+    from verbund.cli import demo
+    from verbund.domain.business_days import BusinessCalendar
+    from verbund.services.bootstrap import bootstrap
+    from verbund.services.clock import BERLIN, ManualClock
+    from verbund.services.ports import NoTrigger
+    from verbund.services.sample import build_sample_region
+    from verbund.services.settings import Settings
 
     start = demo.DEMO_START
     app = bootstrap(Settings(database_url=env["VERBUND_DATABASE_URL"]), clock=ManualClock(start), trigger=NoTrigger())
@@ -124,10 +124,10 @@ def test_region_build_out_through_server_workers_and_deployments(stack: dict[str
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     app, networks, day = _prepare_input(stack)
-    from flows.runtime import use_app
-    from flows.trigger import DeploymentTrigger
-    from services.queries import network_overview, status
-    from services.stages import advance_stage
+    from verbund.flows.runtime import use_app
+    from verbund.flows.trigger import DeploymentTrigger
+    from verbund.services.queries import network_overview, status
+    from verbund.services.stages import advance_stage
 
     with temporary_settings({PREFECT_API_URL: stack["PREFECT_API_URL"]}):
         from prefect.deployments import run_deployment

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.business_days import BusinessCalendar
+from verbund.domain.business_days import BusinessCalendar
 
 D = dt.date
 SN = BusinessCalendar("SN")

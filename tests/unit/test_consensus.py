@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.governance import Vote, consensus
+from verbund.domain.governance import Vote, consensus
 
 NAMES = {"land": "Bezirksregierung", "kommune": "Kreis Lindenau", "jugend": "Jugendamt"}
 VOTERS = set(NAMES)

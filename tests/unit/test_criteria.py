@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.criteria import (
+from verbund.domain.criteria import (
     CHECKS,
     SECTIONS,
     ConsultationFact,
@@ -33,9 +33,9 @@ from domain.criteria import (
     sections_for,
     unmet_criteria,
 )
-from domain.models import KIND_LABELS
-from domain.process import ProcessTemplate, load_template
-from domain.work import AREA_LABELS, content_hash
+from verbund.domain.models import KIND_LABELS
+from verbund.domain.process import ProcessTemplate, load_template
+from verbund.domain.work import AREA_LABELS, content_hash
 
 BERLIN = ZoneInfo("Europe/Berlin")
 AT = dt.datetime(2019, 12, 2, 9, 0, tzinfo=BERLIN)

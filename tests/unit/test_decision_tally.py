@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.governance import consensus, decided, pending_reason
+from verbund.domain.governance import consensus, decided, pending_reason
 
 VOTERS = {"a", "b", "c"}
 NAMES = {"a": "Land", "b": "Kommune", "c": "Jugendamt"}

@@ -8,8 +8,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from domain.outbox import OutboxKind
-from notifications import FakeNotifier, OutgoingMessage, consultation_ics, digest, redact, render, validate_channel
+from verbund.domain.outbox import OutboxKind
+from verbund.notifications import (
+    FakeNotifier,
+    OutgoingMessage,
+    consultation_ics,
+    digest,
+    redact,
+    render,
+    validate_channel,
+)
 
 BASE = {
     "network": "kv-auental-nord", "network_name": "Kooperationsverbund Auental-Nord", "contact_name": "Anke Müller",

@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from domain.business_days import BERLIN, BusinessCalendar
-from domain.outbox import (
+from verbund.domain.business_days import BERLIN, BusinessCalendar
+from verbund.domain.outbox import (
     OutboxKind,
     Recipient,
     delivery_id,

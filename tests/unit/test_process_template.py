@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from domain.criteria import CHECKS
-from domain.errors import DomainError, TemplateError
-from domain.process import (
+from verbund.domain.criteria import CHECKS
+from verbund.domain.errors import DomainError, TemplateError
+from verbund.domain.process import (
     DEFAULT_TEMPLATE,
     CheckSpec,
     ProcessTemplate,
@@ -35,7 +35,7 @@ def saxon() -> ProcessTemplate:
 @pytest.fixture
 def raw() -> dict[str, Any]:
     """The bundled template as parsed TOML, a fresh copy to spoil."""
-    text = resources.files("domain").joinpath("templates", "sachsen-inklusion.toml").read_text(encoding="utf-8")
+    text = resources.files("verbund.domain").joinpath("templates", "sachsen-inklusion.toml").read_text(encoding="utf-8")
     return copy.deepcopy(tomllib.loads(text))
 
 

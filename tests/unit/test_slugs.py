@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from domain.slugs import is_slug, slugify
+from verbund.domain.slugs import is_slug, slugify
 
 
 @pytest.mark.parametrize(

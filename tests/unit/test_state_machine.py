@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from domain.errors import DomainError, IllegalTransition
-from domain.stages import SYSTEM_ACTOR, TRANSITIONS, AuditEvent, StageRun, StageState
+from verbund.domain.errors import DomainError, IllegalTransition
+from verbund.domain.stages import SYSTEM_ACTOR, TRANSITIONS, AuditEvent, StageRun, StageState
 
 BERLIN = ZoneInfo("Europe/Berlin")
 EARLIER = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from domain.business_days import BusinessCalendar
-from domain.criteria import (
+from verbund.domain.business_days import BusinessCalendar
+from verbund.domain.criteria import (
     CHECKS,
     DESCRIPTIONS,
     PARAMS,
@@ -23,8 +23,8 @@ from domain.criteria import (
     roles_filled,
     steps_documented,
 )
-from domain.errors import TemplateError
-from domain.process import load_template, load_template_file, template_keys
+from verbund.domain.errors import TemplateError
+from verbund.domain.process import load_template, load_template_file, template_keys
 
 AT = dt.datetime(2020, 3, 2, 9, 0, tzinfo=dt.UTC)
 KEYS = ["hessen-kooperationsverbund", "kommunale-koordinierung", "nrw-bildungsnetzwerk", "sachsen-inklusion"]

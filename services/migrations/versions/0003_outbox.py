@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import domain.columns
+import verbund.domain.columns
 
 revision: str = "0003"
 down_revision: str | None = "0001"
@@ -29,13 +29,13 @@ def upgrade() -> None:
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("due", sa.Date(), nullable=False),
-        sa.Column("send_after", domain.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("send_after", verbund.domain.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
-        sa.Column("claimed_at", domain.columns.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("sent_at", domain.columns.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", domain.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", verbund.domain.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", verbund.domain.columns.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", verbund.domain.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("context", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(["contact_id"], ["contact.id"]),
         sa.ForeignKeyConstraint(["network_id"], ["network.id"]),

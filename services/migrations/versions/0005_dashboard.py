@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import domain.columns
+import verbund.domain.columns
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -17,7 +17,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TEXT = sqlmodel.sql.sqltypes.AutoString
-WHEN = domain.columns.UTCDateTime
+WHEN = verbund.domain.columns.UTCDateTime
 
 
 def upgrade() -> None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import domain.columns
+import verbund.domain.columns
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -30,7 +30,7 @@ def upgrade() -> None:
         sa.Column("responsibilities", sa.JSON(), nullable=False),
         sa.Column("signed_on", sa.Date(), nullable=True),
         sa.Column("recorded_by", _text(), nullable=False),
-        sa.Column("recorded_at", domain.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", verbund.domain.columns.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["network_id"], ["network.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("network_id", "title"),
@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.Column("responsibility", _text(), nullable=True),
         sa.Column("status", _text(), nullable=False),
         sa.Column("reason", _text(), nullable=False),
-        sa.Column("decided_at", domain.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", verbund.domain.columns.UTCDateTime(timezone=True), nullable=False),
         sa.Column("recorded_by", _text(), nullable=False),
         sa.ForeignKeyConstraint(["network_id"], ["network.id"]),
         sa.PrimaryKeyConstraint("id"),
@@ -82,7 +82,7 @@ def upgrade() -> None:
         sa.Column("kind", _text(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("recorded_by", _text(), nullable=False),
-        sa.Column("recorded_at", domain.columns.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", verbund.domain.columns.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["network_id"], ["network.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("network_id", "stage", "cycle", "kind"),
