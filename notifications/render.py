@@ -34,7 +34,7 @@ def german_time(value: str | dt.datetime) -> str:
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(  # noqa: S701 - plain-text messages, not HTML
-        loader=PackageLoader("notifications", "templates"),
+        loader=PackageLoader("verbund.notifications", "templates"),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
