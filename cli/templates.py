@@ -35,7 +35,7 @@ def _fail(error: Exception) -> typer.Exit:
 
 def describe(key: str) -> dict[str, Any]:
     """Everything a template declares, as plain values."""
-    from verbund.domain.criteria import DESCRIPTIONS
+    from verbund.domain.criteria import REGISTRY
     from verbund.domain.process import load_template
 
     template = load_template(key)
@@ -60,7 +60,7 @@ def describe(key: str) -> dict[str, Any]:
                 "reminders_business_days": list(stage.reminders_business_days),
                 "recurs_every_months": stage.recurs_every_months,
                 "checks": [
-                    {"check": spec.check, "params": spec.params, "description": DESCRIPTIONS.get(spec.check, "")}
+                    {"check": spec.check, "params": spec.params, "description": REGISTRY[spec.check].description}
                     for spec in stage.checks
                 ],
             }

@@ -1,8 +1,11 @@
 """Exit criteria: a small set of declared checks over a snapshot of a network (pure).
 
 Each check takes the network's ``NetworkFacts`` and its parameters from the template and returns
-the unmet criteria as German sentences (empty when met). ``SECTIONS`` says which parts of the
-facts a check reads, so the service layer loads only those.
+the unmet criteria as German sentences (empty when met). A check is declared once, beside its
+function, with ``@criterion(...)``: its parameters and their types, its description (for
+``verbund templates show`` and docs/templates.md) and the facts sections it reads, so the service
+layer loads only those (``services/facts.py`` has one loader per section). Template parsing, the
+facts loader, ``templates show`` and the docs table all read ``REGISTRY``.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verbund.domain.business_days import BusinessCalendar, local_date
 from verbund.domain.models import KIND_LABELS
-from verbund.domain.process import StageTemplate
 from verbund.domain.work import AREA_LABELS, CATEGORY_LABELS
+
+if TYPE_CHECKING:  # the template model imports this registry to validate checks; no cycle at run time
+    from verbund.domain.process import StageTemplate
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,53 @@ class NetworkFacts:
 
 Check = Callable[[NetworkFacts, dict[str, Any]], list[str]]
 
+# Facts sections a check may read (each has one loader in services/facts.py).
+SECTIONS = ("members", "coverage", "analysis", "potentials", "goals", "consultation", "protocol",
+            "recommendations", "roles", "agreements", "decisions", "evidence")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One declared check: the function, its parameters (name → type; ``list`` means a list of
+    texts), what it checks in German, and the facts sections it reads."""
+
+    name: str
+    function: Check
+    params: dict[str, type]
+    description: str
+    sections: tuple[str, ...]
+
+    def param_error(self, key: str, value: Any) -> str | None:
+        """Why ``key = value`` is not a valid parameter of this check, or ``None``."""
+        if key not in self.params:
+            allowed = ", ".join(sorted(self.params)) or "keine"
+            return f"Prüfung '{self.name}' kennt den Parameter '{key}' nicht (erlaubt: {allowed})"
+        expected = self.params[key]
+        if expected is list:
+            ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+        else:
+            ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+        if not ok or (expected is int and value < 0):
+            kind = "Liste von Texten" if expected is list else expected.__name__
+            return f"'{key}' muss {kind} sein, ist {value!r}"
+        return None
+
+
+REGISTRY: dict[str, Criterion] = {}
+
+
+def criterion(*, description: str, sections: tuple[str, ...], **params: type) -> Callable[[Check], Check]:
+    """Declare the decorated function as the check of its own name."""
+
+    def register(function: Check) -> Check:
+        unknown = [section for section in sections if section not in SECTIONS]
+        if unknown or function.__name__ in REGISTRY:
+            raise ValueError(f"check {function.__name__}: unknown sections {unknown} or declared twice")
+        REGISTRY[function.__name__] = Criterion(function.__name__, function, dict(params), description, sections)
+        return function
+
+    return register
+
 
 def _names(items: Iterable[str], limit: int = 5) -> str:
     items = sorted(items)
@@ -130,6 +182,10 @@ def _need(value: Any, section: str) -> Any:
     return value
 
 
+@criterion(
+    description="jede öffentliche Schule der Region genau einem Verbund zugeordnet",
+    sections=("coverage",),
+)
 def schools_covered(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     coverage: CoverageFact = _need(facts.coverage, "coverage")
     unmet = []
@@ -146,6 +202,11 @@ def schools_covered(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     return unmet
 
 
+@criterion(
+    description="Pflichtpartner (kinds) sind Mitglieder",
+    sections=("members",),
+    kinds=list,
+)
 def required_partners(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     members: list[MemberFact] = _need(facts.members, "members")
     present = {member.kind for member in members}
@@ -155,6 +216,11 @@ def required_partners(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     return ["Pflichtpartner fehlen: " + ", ".join(KIND_LABELS.get(k, k) for k in missing)]
 
 
+@criterion(
+    description="jedes Mitglied hat je Kategorie einen Eintrag oder „keine Angaben“ mit Grund",
+    sections=("members", "analysis"),
+    categories=list,
+)
 def analysis_complete(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     members: list[MemberFact] = _need(facts.members, "members")
     answered: dict[str, set[str]] = _need(facts.analysis, "analysis")
@@ -174,6 +240,11 @@ def analysis_complete(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     ]
 
 
+@criterion(
+    description="mindestens ein Potenzial je Bereich, mit einbringenden Partnern",
+    sections=("potentials",),
+    areas=list,
+)
 def potentials_per_area(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     potentials: list[PotentialFact] = _need(facts.potentials, "potentials")
     unmet = []
@@ -186,6 +257,10 @@ def potentials_per_area(facts: NetworkFacts, params: dict[str, Any]) -> list[str
     return unmet
 
 
+@criterion(
+    description="jedes Ziel mit Potenzial, Verantwortlichen, Indikator und Zieltermin",
+    sections=("goals",),
+)
 def goals_well_formed(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     goals: list[GoalFact] = _need(facts.goals, "goals")
     if not goals:
@@ -203,6 +278,11 @@ def goals_well_formed(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     return unmet
 
 
+@criterion(
+    description="Einladung mindestens business_days Werktage vor der Beratung",
+    sections=("consultation",),
+    business_days=int,
+)
 def consultation_invited_ahead(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     consultation = facts.consultation
     if consultation is None or consultation.status == "cancelled":
@@ -219,6 +299,11 @@ def consultation_invited_ahead(facts: NetworkFacts, params: dict[str, Any]) -> l
     return []
 
 
+@criterion(
+    description="Beratung gehalten, Partnerarten (kinds) anwesend",
+    sections=("consultation",),
+    kinds=list,
+)
 def consultation_held_with_quorum(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     consultation = facts.consultation
     if consultation is None or consultation.held_at is None:
@@ -229,6 +314,10 @@ def consultation_held_with_quorum(facts: NetworkFacts, params: dict[str, Any]) -
     return []
 
 
+@criterion(
+    description="alle Ziele bestätigt",
+    sections=("goals",),
+)
 def goals_confirmed(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     goals: list[GoalFact] = _need(facts.goals, "goals")
     if not goals:
@@ -237,6 +326,10 @@ def goals_confirmed(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     return [f"Ziele nicht bestätigt: {_names(open_goals)}"] if open_goals else []
 
 
+@criterion(
+    description="Protokoll ohne offene Einsprüche genehmigt, eingefroren, veröffentlicht",
+    sections=("protocol",),
+)
 def protocol_published(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     protocol = facts.protocol
     if protocol is None:
@@ -253,11 +346,21 @@ def protocol_published(facts: NetworkFacts, params: dict[str, Any]) -> list[str]
     return unmet
 
 
+@criterion(
+    description="mindestens minimum Empfehlungen erfasst",
+    sections=("recommendations",),
+    minimum=int,
+)
 def recommendations_tracked(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     count = _need(facts.recommendations, "recommendations")
     return [] if count >= int(params.get("minimum", 1)) else ["keine Empfehlungen für die Weiterarbeit erfasst"]
 
 
+@criterion(
+    description="mindestens minimum Mitglieder in der Rolle role, alle Partnerarten (kinds) vertreten",
+    sections=("roles",),
+    role=str, title=str, kinds=list, minimum=int,
+)
 def roles_filled(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     """Members in ``role``: at least ``minimum``, covering every partner kind in ``kinds``."""
     roles: list[RoleFact] = _need(facts.roles, "roles")
@@ -275,6 +378,11 @@ def roles_filled(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     return unmet
 
 
+@criterion(
+    description="Vereinbarung unterzeichnet (min_parties Parteien; ggf. Handlungsfelder, Zuständigkeiten)",
+    sections=("agreements",),
+    title=str, min_parties=int, with_fields_of_action=bool, with_responsibilities=bool,
+)
 def agreement_signed(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     """A signed agreement with enough parties; optionally with fields of action and responsibilities
     (each naming who implements and who checks quality)."""
@@ -303,6 +411,11 @@ def agreement_signed(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     return unmet
 
 
+@criterion(
+    description="mindestens minimum Beschlüsse der Art kind im Konsens gefasst (je Durchlauf)",
+    sections=("decisions",),
+    kind=str, title=str, minimum=int,
+)
 def decisions_adopted(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     """At least ``minimum`` decisions of ``kind`` adopted by consensus in this stage and cycle."""
     decisions: list[DecisionFact] = _need(facts.decisions, "decisions")
@@ -320,6 +433,11 @@ def decisions_adopted(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     return [text]
 
 
+@criterion(
+    description="alle Schritte (steps) dieser Stufe dokumentiert (je Durchlauf)",
+    sections=("evidence",),
+    steps=list, titles=list,
+)
 def steps_documented(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     """Every step in ``steps`` documented for this stage and cycle (``titles`` names them)."""
     evidence: dict[str, str] = _need(facts.evidence, "evidence")
@@ -333,88 +451,15 @@ def steps_documented(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     return [f"noch nicht dokumentiert{cycle}: " + ", ".join(missing)]
 
 
-CHECKS: dict[str, Check] = {
-    "schools_covered": schools_covered,
-    "required_partners": required_partners,
-    "analysis_complete": analysis_complete,
-    "potentials_per_area": potentials_per_area,
-    "goals_well_formed": goals_well_formed,
-    "consultation_invited_ahead": consultation_invited_ahead,
-    "consultation_held_with_quorum": consultation_held_with_quorum,
-    "goals_confirmed": goals_confirmed,
-    "protocol_published": protocol_published,
-    "recommendations_tracked": recommendations_tracked,
-    "roles_filled": roles_filled,
-    "agreement_signed": agreement_signed,
-    "decisions_adopted": decisions_adopted,
-    "steps_documented": steps_documented,
-}
-
-# The parameters each check accepts and their types (``list`` means a list of texts); templates are
-# parsed strictly against this.
-PARAMS: dict[str, dict[str, type]] = {
-    "schools_covered": {},
-    "required_partners": {"kinds": list},
-    "analysis_complete": {"categories": list},
-    "potentials_per_area": {"areas": list},
-    "goals_well_formed": {},
-    "consultation_invited_ahead": {"business_days": int},
-    "consultation_held_with_quorum": {"kinds": list},
-    "goals_confirmed": {},
-    "protocol_published": {},
-    "recommendations_tracked": {"minimum": int},
-    "roles_filled": {"role": str, "title": str, "kinds": list, "minimum": int},
-    "agreement_signed": {"title": str, "min_parties": int, "with_fields_of_action": bool,
-                         "with_responsibilities": bool},
-    "decisions_adopted": {"kind": str, "title": str, "minimum": int},
-    "steps_documented": {"steps": list, "titles": list},
-}
-
-# What each check does, for ``verbund templates show`` and docs/templates.md.
-DESCRIPTIONS: dict[str, str] = {
-    "schools_covered": "jede öffentliche Schule der Region genau einem Verbund zugeordnet",
-    "required_partners": "Pflichtpartner (kinds) sind Mitglieder",
-    "analysis_complete": "jedes Mitglied hat je Kategorie einen Eintrag oder „keine Angaben“ mit Grund",
-    "potentials_per_area": "mindestens ein Potenzial je Bereich, mit einbringenden Partnern",
-    "goals_well_formed": "jedes Ziel mit Potenzial, Verantwortlichen, Indikator und Zieltermin",
-    "consultation_invited_ahead": "Einladung mindestens business_days Werktage vor der Beratung",
-    "consultation_held_with_quorum": "Beratung gehalten, Partnerarten (kinds) anwesend",
-    "goals_confirmed": "alle Ziele bestätigt",
-    "protocol_published": "Protokoll ohne offene Einsprüche genehmigt, eingefroren, veröffentlicht",
-    "recommendations_tracked": "mindestens minimum Empfehlungen erfasst",
-    "roles_filled": "mindestens minimum Mitglieder in der Rolle role, alle Partnerarten (kinds) vertreten",
-    "agreement_signed": "Vereinbarung unterzeichnet (min_parties Parteien; ggf. Handlungsfelder, Zuständigkeiten)",
-    "decisions_adopted": "mindestens minimum Beschlüsse der Art kind im Konsens gefasst (je Durchlauf)",
-    "steps_documented": "alle Schritte (steps) dieser Stufe dokumentiert (je Durchlauf)",
-}
-
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "schools_covered": ("coverage",),
-    "required_partners": ("members",),
-    "analysis_complete": ("members", "analysis"),
-    "potentials_per_area": ("potentials",),
-    "goals_well_formed": ("goals",),
-    "consultation_invited_ahead": ("consultation",),
-    "consultation_held_with_quorum": ("consultation",),
-    "goals_confirmed": ("goals",),
-    "protocol_published": ("protocol",),
-    "recommendations_tracked": ("recommendations",),
-    "roles_filled": ("roles",),
-    "agreement_signed": ("agreements",),
-    "decisions_adopted": ("decisions",),
-    "steps_documented": ("evidence",),
-}
-
-
 def sections_for(stage: StageTemplate) -> set[str]:
-    return {section for spec in stage.checks for section in SECTIONS[spec.check]}
+    return {section for spec in stage.checks for section in REGISTRY[spec.check].sections}
 
 
 def unmet_criteria(stage: StageTemplate, facts: NetworkFacts) -> list[str]:
     """Every unmet exit criterion of ``stage``, in template order."""
     unmet: list[str] = []
     for spec in stage.checks:
-        unmet.extend(CHECKS[spec.check](facts, spec.params))
+        unmet.extend(REGISTRY[spec.check].function(facts, spec.params))
     return unmet
 
 

@@ -1,7 +1,7 @@
 """Process templates: stages, their order, due offsets, sign-off and exit checks, read from TOML.
 
 A template is data (``domain/templates/<key>.toml``); adding a process needs no code, only checks
-from the declared set in ``domain.criteria.CHECKS``. Besides the stages a template declares:
+from the declared set in ``domain.criteria.REGISTRY``. Besides the stages a template declares:
 
 - ``after = ["a", "b"]`` per stage: the stages that must be done (completed or waived) before it
   opens. Default: the stage before it in the file (a fixed order); ``after = []`` opens it at
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from verbund.domain.business_days import LAENDER
+from verbund.domain.criteria import REGISTRY
 from verbund.domain.errors import TemplateError
 from verbund.domain.models import KIND_LABELS, MembershipRole
 
@@ -162,29 +163,19 @@ TOP_KEYS = frozenset({"key", "name", "state", "description", "stages", "roles", 
 
 
 def _parse_check(raw_check: Any, where: str, index: int, check_index: int) -> CheckSpec:
-    from verbund.domain.criteria import CHECKS, PARAMS
-
     if not isinstance(raw_check, dict):
         raise _fail(f"{where}: muss eine Tabelle ([[stages.checks]]) sein, ist {raw_check!r}", index, check_index)
     check_name = _require(raw_check, "check", str, where, index, check_index)
-    if check_name not in CHECKS:
+    if check_name not in REGISTRY:
         raise _fail(
-            f"{where}: unbekannte Prüfung '{check_name}' (bekannt: {', '.join(sorted(CHECKS))})",
+            f"{where}: unbekannte Prüfung '{check_name}' (bekannt: {', '.join(sorted(REGISTRY))})",
             index, check_index, "check",
         )
     params = {k: v for k, v in raw_check.items() if k != "check"}
-    declared = PARAMS.get(check_name, {})
     for key, value in params.items():
-        if key not in declared:
-            allowed = ", ".join(sorted(declared)) or "keine"
-            raise _fail(f"{where}: Prüfung '{check_name}' kennt den Parameter '{key}' nicht (erlaubt: {allowed})",
-                        index, check_index, key)
-        expected = declared[key]
-        ok = _str_list(value) if expected is list else (
-            isinstance(value, expected) and not (expected is int and isinstance(value, bool)))
-        if not ok or (expected is int and value < 0):
-            kind = "Liste von Texten" if expected is list else expected.__name__
-            raise _fail(f"{where}: '{key}' muss {kind} sein, ist {value!r}", index, check_index, key)
+        error = REGISTRY[check_name].param_error(key, value)
+        if error:
+            raise _fail(f"{where}: {error}", index, check_index, key)
     return CheckSpec(check_name, params)
 
 

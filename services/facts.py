@@ -186,6 +186,8 @@ def evidence(session: Session, network: Network, at: dt.datetime, stage: str | N
     return {row.kind: row.text for row in rows}
 
 
+# One loader per facts section of ``domain.criteria.SECTIONS`` (a test checks that none is missing);
+# "decisions" and "evidence" are per stage occurrence and take the stage and cycle too.
 CYCLE_LOADERS: dict[str, Callable[[Session, Network, dt.datetime, str | None, int], object]] = {
     "decisions": decisions,
     "evidence": evidence,

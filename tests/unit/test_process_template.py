@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from verbund.domain.criteria import CHECKS
+from verbund.domain.criteria import REGISTRY
 from verbund.domain.errors import DomainError, TemplateError
 from verbund.domain.process import (
     DEFAULT_TEMPLATE,
@@ -232,7 +232,7 @@ def test_unknown_check_is_refused_listing_the_known_checks(raw: dict[str, Any]) 
     assert "'goals_smart'" in message
     assert "Stufe 'goals'" in message
     assert "checks[0]" in message
-    for known in CHECKS:
+    for known in REGISTRY:
         assert known in message
 
 

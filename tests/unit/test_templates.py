@@ -4,15 +4,14 @@ the declared checks the new templates use, and malformed files failing with file
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
 
 from verbund.domain.business_days import BusinessCalendar
 from verbund.domain.criteria import (
-    CHECKS,
-    DESCRIPTIONS,
-    PARAMS,
+    REGISTRY,
     SECTIONS,
     AgreementFact,
     DecisionFact,
@@ -36,8 +35,26 @@ def test_the_four_templates_of_the_contract_are_bundled_and_load() -> None:
         assert load_template(key).key == key
 
 
-def test_every_declared_check_has_parameters_sections_and_a_description() -> None:
-    assert set(CHECKS) == set(PARAMS) == set(SECTIONS) == set(DESCRIPTIONS)
+def test_every_declared_check_has_sections_and_a_description_and_is_its_function() -> None:
+    assert len(REGISTRY) >= 14
+    for name, criterion in REGISTRY.items():
+        assert criterion.name == name == criterion.function.__name__
+        assert criterion.description.strip()
+        assert set(criterion.sections) <= set(SECTIONS)
+
+
+def test_the_docs_table_lists_every_declared_check_with_its_parameters() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "templates.md").read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \| ([^|]*) \|", docs, re.M)}
+    assert set(rows) == set(REGISTRY)
+    for name, criterion in REGISTRY.items():
+        assert re.findall(r"`(\w+)`", rows[name]) == list(criterion.params), name
+
+
+def test_every_facts_section_has_exactly_one_loader() -> None:
+    from verbund.services.facts import CYCLE_LOADERS, LOADERS
+
+    assert sorted([*LOADERS, *CYCLE_LOADERS]) == sorted(SECTIONS)
 
 
 def test_the_nrw_bildungskonferenz_recurs_every_year_and_the_rest_is_a_fixed_order() -> None:
