@@ -12,21 +12,18 @@ import os
 import sys
 from typing import Annotated, Any
 
-from verbund.cli.embedded import EMBEDDED_NOTE, configure_embedded_prefect
+import typer
+from rich.console import Console
+from rich.table import Table
 
-configure_embedded_prefect()
+from verbund.cli.embedded import EMBEDDED_NOTE, VerbundTyper, configure_embedded_prefect, is_prefect_start_failure
+from verbund.domain.errors import DomainError
+from verbund.domain.stages import STATE_LABELS
+from verbund.services.bootstrap import App, bootstrap
+from verbund.services.clock import parse_instant
+from verbund.services.settings import Settings
 
-import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from verbund.domain.errors import DomainError  # noqa: E402
-from verbund.domain.stages import STATE_LABELS  # noqa: E402
-from verbund.services.bootstrap import App, bootstrap  # noqa: E402
-from verbund.services.clock import parse_instant  # noqa: E402
-from verbund.services.settings import Settings  # noqa: E402
-
-app = typer.Typer(
+app = VerbundTyper(
     name="verbund",
     help="Aufbau regionaler Bildungsnetzwerke (Kooperationsverbünde) mit Prefect.\n\n"
     "Umgebung: VERBUND_DATABASE_URL (Standard: SQLite-Datei im Benutzerdatenverzeichnis), "
@@ -37,6 +34,13 @@ app = typer.Typer(
 )
 stage_app = typer.Typer(help="Eine Stufe eines Verbunds anzeigen, weiterschalten oder erlassen.", no_args_is_help=True)
 app.add_typer(stage_app, name="stage")
+
+
+@app.callback()
+def _configure() -> None:
+    # Environment variables only: Prefect is imported by the commands that run flows, not here.
+    configure_embedded_prefect()
+
 
 # Piped or logged output (make run, CI) gets room for whole names instead of rich's 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -55,7 +59,9 @@ def _app(*, in_process: bool = False) -> App:
     from verbund.flows.trigger import EmbeddedTrigger, make_trigger
 
     settings = Settings()
-    built = bootstrap(settings, trigger=EmbeddedTrigger() if in_process else make_trigger(settings))
+    trigger = (EmbeddedTrigger(raise_if=is_prefect_start_failure) if in_process
+               else make_trigger(settings, raise_if=is_prefect_start_failure))
+    built = bootstrap(settings, trigger=trigger)
     use_app(built)
     return built
 

@@ -15,9 +15,8 @@ import datetime as dt
 import inspect
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from prefect.utilities.asyncutils import run_coro_as_sync
 
 from verbund.services.ports import StageTrigger
 from verbund.services.settings import Settings
@@ -35,16 +34,25 @@ def _region_of(network: str) -> str:
 
 @dataclass
 class EmbeddedTrigger:
-    """Runs the stage's flow (which carries on into the next stages) in-process."""
+    """Runs the stage's flow (which carries on into the next stages) in-process.
+
+    A failed run is logged and remembered, since the input is stored and the next reconcile repairs
+    it; errors for which ``raise_if`` is true (the CLI: Prefect's API did not start) propagate.
+    """
 
     failures: list[str] = field(default_factory=list)
+    raise_if: Callable[[BaseException], bool] | None = None
 
     def __call__(self, network: str, stage: str, at: dt.datetime) -> None:
+        from prefect.utilities.asyncutils import run_coro_as_sync
+
         from verbund.flows.stage import run_stage
 
         try:
             run_coro_as_sync(run_stage(network, stage, _region_of(network), at.isoformat()))
         except Exception as error:  # the input is stored; the next reconcile repairs it
+            if self.raise_if is not None and self.raise_if(error):
+                raise
             message = f"{stage} · {network}: {error}"
             self.failures.append(message)
             log.warning("Stufenlauf fehlgeschlagen, wird beim nächsten Abgleich wiederholt: %s", message)
@@ -59,6 +67,7 @@ class DeploymentTrigger:
 
     def __call__(self, network: str, stage: str, at: dt.datetime) -> None:
         from prefect.deployments import run_deployment
+        from prefect.utilities.asyncutils import run_coro_as_sync
 
         from verbund.flows.naming import deployment_name
         from verbund.flows.stage import stage_tags
@@ -91,7 +100,7 @@ def execution_mode(settings: Settings) -> str:
     return "deployments" if os.environ.get("PREFECT_API_URL") else "embedded"
 
 
-def make_trigger(settings: Settings) -> StageTrigger:
+def make_trigger(settings: Settings, raise_if: Callable[[BaseException], bool] | None = None) -> StageTrigger:
     if execution_mode(settings) == "deployments":
         return DeploymentTrigger()
-    return EmbeddedTrigger()
+    return EmbeddedTrigger(raise_if=raise_if)

@@ -12,12 +12,16 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+# CI runs the suite on a busy 2-core machine: every Prefect server a test starts may take minutes.
+os.environ.setdefault("VERBUND_PREFECT_START_TIMEOUT", "600")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "600")
 
 from verbund.services.bootstrap import App, bootstrap
 from verbund.services.clock import BERLIN, ManualClock
 from verbund.services.ports import RecordingTrigger
 from verbund.services.settings import Settings
 
+PREFECT_START_TIMEOUT = 600
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -61,7 +65,7 @@ def prefect_api() -> Iterator[str]:
     from prefect.testing.utilities import prefect_test_harness
 
     with (
-        prefect_test_harness(server_startup_timeout=60),
+        prefect_test_harness(server_startup_timeout=PREFECT_START_TIMEOUT),
         temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
     ):
         yield str(PREFECT_API_URL.value())

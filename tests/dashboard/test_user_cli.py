@@ -4,13 +4,13 @@ is never echoed; the result is checked by logging in through the service layer."
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from dashboard_world import World
+from support_cli import clean_env
 
 from verbund.services.users import login, session_principal
 
@@ -22,7 +22,7 @@ FIRST_PASSWORD = "Erstes-geheimes-Passwort-11"
 
 
 def _run(world: World, tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VERBUND_"))}
+    env = clean_env()
     env.update(VERBUND_DATABASE_URL=str(world.app.engine.url), PREFECT_HOME=str(tmp_path / "prefect-home"),
                VERBUND_NOW=(world.app.now() - dt.timedelta(hours=1)).isoformat(),  # the stand-in starts then
                COLUMNS="200")

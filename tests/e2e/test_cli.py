@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support_cli import clean_env
 
 pytestmark = pytest.mark.slow
 
@@ -16,7 +16,7 @@ VERBUND = str(Path(sys.executable).with_name("verbund"))
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VERBUND_"))}
+    env = clean_env()
     env.update(
         VERBUND_DATABASE_URL=f"sqlite:///{tmp_path / 'verbund.db'}",
         PREFECT_HOME=str(tmp_path / "prefect-home"),

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support_cli import clean_env
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +25,7 @@ REPORT_KEYS = {"created", "updated", "unchanged", "closed", "out_of_scope", "rej
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VERBUND_"))}
+    env = clean_env()
     env.update(VERBUND_DATABASE_URL=f"sqlite:///{tmp_path / 'verbund.db'}", PREFECT_HOME=str(tmp_path / "ph"),
                VERBUND_NOW="2021-03-01T09:00", COLUMNS="200")
     return env

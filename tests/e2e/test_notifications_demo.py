@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support_cli import clean_env
 
 pytestmark = pytest.mark.slow
 
@@ -18,7 +18,7 @@ VERBUND = str(Path(sys.executable).with_name("verbund"))
 
 
 def test_the_demo_sends_every_network_at_least_five_kinds_of_message(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VERBUND_"))}
+    env = clean_env()
     env.update(VERBUND_DATABASE_URL=f"sqlite:///{tmp_path / 'verbund.db'}", PREFECT_HOME=str(tmp_path / "ph"),
                COLUMNS="200")
     demo = subprocess.run([VERBUND, "demo"], env=env, capture_output=True, text=True, timeout=600, check=False)

@@ -7,13 +7,13 @@ several templates would have it); the Saxon demo is covered by tests/e2e/test_cl
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support_cli import clean_env
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,7 @@ TEMPLATES = ["nrw-bildungsnetzwerk", "hessen-kooperationsverbund", "kommunale-ko
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VERBUND_"))}
+    env = clean_env()
     env.update(VERBUND_DATABASE_URL=f"sqlite:///{tmp_path / 'verbund.db'}", PREFECT_HOME=str(tmp_path / "ph"),
                COLUMNS="200")
     return env

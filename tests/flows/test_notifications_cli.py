@@ -8,7 +8,6 @@ region with one network's analysis stage open).
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
+from support_cli import clean_env
 
 from verbund.domain.models import Contact, Organisation
 from verbund.services.bootstrap import bootstrap
@@ -48,7 +48,7 @@ def cli_env(prefect_api: str, tmp_path: Path) -> dict[str, str]:
         uow.session.add(contact)
         uow.commit()
     app.engine.dispose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VERBUND_"))}
+    env = clean_env()
     env.update(VERBUND_DATABASE_URL=database_url, VERBUND_NOW="2019-09-02T10:00:00",
                VERBUND_MAILBOX_DIR=str(tmp_path / "postfach"), PREFECT_API_URL=prefect_api,
                PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false", COLUMNS="200")
