@@ -50,4 +50,5 @@ def test_a_start_timeout_that_is_not_a_number_is_named(tmp_path: Path) -> None:
     env = _sample_env(tmp_path, VERBUND_PREFECT_START_TIMEOUT="lange")
     result = _run(env, "stage", "advance", "kv-auental-nord", "analysis")
     assert result.returncode == 1
-    assert result.stderr.strip() == "Fehler: VERBUND_PREFECT_START_TIMEOUT: 'lange' ist keine ganze Zahl von Sekunden ≥ 1"
+    expected = "Fehler: VERBUND_PREFECT_START_TIMEOUT: 'lange' ist keine ganze Zahl von Sekunden ≥ 1"
+    assert result.stderr.strip() == expected
