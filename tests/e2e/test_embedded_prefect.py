@@ -52,3 +52,28 @@ def test_a_start_timeout_that_is_not_a_number_is_named(tmp_path: Path) -> None:
     assert result.returncode == 1
     expected = "Fehler: VERBUND_PREFECT_START_TIMEOUT: 'lange' ist keine ganze Zahl von Sekunden ≥ 1"
     assert result.stderr.strip() == expected
+
+
+READ_ONLY_PROBE = """
+import json, sys
+from typer.testing import CliRunner
+from verbund.cli.main import app
+results = {}
+for args in json.loads(sys.argv[1]):
+    result = CliRunner().invoke(app, args)
+    results[" ".join(args)] = [result.exit_code, any(m == "prefect" or m.startswith("prefect.") for m in sys.modules)]
+print(json.dumps(results))
+"""
+
+
+def test_read_only_commands_never_import_prefect(tmp_path: Path) -> None:
+    """`status`, `outbox`, `coverage`, `stage show`, `templates` and `--help` start without Prefect."""
+    env = _sample_env(tmp_path)
+    commands = [["--help"], ["status"], ["status", "--json"], ["outbox", "--json"], ["coverage"],
+                ["stage", "show", "kv-auental-nord", "analysis"], ["templates", "list", "--json"],
+                ["templates", "show", "sachsen-inklusion"], ["stage", "--help"], ["remind", "--help"]]
+    probe = subprocess.run([sys.executable, "-c", READ_ONLY_PROBE, json.dumps(commands)], env=env,
+                           capture_output=True, text=True, timeout=600, check=False)
+    assert probe.returncode == 0, probe.stderr
+    results = json.loads(probe.stdout.splitlines()[-1])
+    assert results == {" ".join(args): [0, False] for args in commands}
