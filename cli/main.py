@@ -237,7 +237,8 @@ def stage_waive(
 # Command modules of the features; each has ``register(app)`` adding its commands.
 # --- command registrations ---
 COMMAND_MODULES = tuple(
-    f"verbund.cli.{name}" for name in ("notify", "report", "importing", "templates", "dashboard", "governance")
+    f"verbund.cli.{name}" for name in ("notify", "report", "importing", "templates", "dashboard", "governance",
+                                         "directory")
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)

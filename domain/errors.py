@@ -6,6 +6,7 @@ Hierarchy::
     ├── IllegalTransition      a stage cannot move from one state to another
     ├── NotFound               a region, network, stage or organisation does not exist
     ├── InvalidInput           a value given to a use case is malformed or inconsistent
+    │   └── FieldError         … in one named field (forms and file rows report the field)
     └── TemplateError          a process template (TOML) is malformed
 
 Messages are German where a user reads them (CLI, dashboard).
@@ -59,3 +60,12 @@ class InvalidInput(DomainError):
 
 class TemplateError(DomainError):
     """A process template cannot be loaded; the message names the file and the key."""
+
+
+class FieldError(InvalidInput):
+    """One field's value is refused; ``field`` names it (forms mark it, file imports map it to a column)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")

@@ -107,6 +107,10 @@ class Organisation(SQLModel, table=True):
     # Import (issue 4): a public school to assign to a network, or why not (``domain.schools``).
     in_scope: bool = True
     out_of_scope_reason: str | None = None
+    # Directory (issue 12): postal address, and the Land (code) of a Land-wide partner serving
+    # networks in several regions (then ``region_id`` is None). ``community_key`` holds the AGS.
+    address: str | None = None
+    land: str | None = Field(default=None, max_length=2)
 
 
 class Contact(SQLModel, table=True):

@@ -9,6 +9,7 @@ from verbund.domain.access import (
     UserScope,
     UserSession,
 )
+from verbund.domain.directory import ContactEvent, Invitation
 from verbund.domain.governance import Agreement, Decision, DecisionVote, StageEvidence
 from verbund.domain.models import Contact, Membership, Network, Organisation, Region
 from verbund.domain.outbox import OutboxItem
@@ -37,11 +38,13 @@ __all__ = [
     "Consultation",
     "Contact",
     "ContactDeputy",
+    "ContactEvent",
     "DashboardUser",
     "Decision",
     "DecisionVote",
     "Goal",
     "GoalPotential",
+    "Invitation",
     "Membership",
     "Network",
     "Organisation",
