@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from verbund.cli.embedded import EMBEDDED_NOTE, VerbundTyper, configure_embedded_prefect, is_prefect_start_failure
-from verbund.domain.errors import DomainError
+from verbund.domain.errors import DomainError, InvalidInput
 from verbund.domain.stages import STATE_LABELS
 from verbund.services.bootstrap import App, bootstrap
 from verbund.services.clock import parse_instant
@@ -197,14 +197,20 @@ def stage_show(network: str, stage: str, json_output: JsonOption = False, at: At
 @stage_app.command("advance")
 def stage_advance(
     network: str, stage: str, at: AtOption = None,
-    by: Annotated[str | None, typer.Option("--by", help="E-Mail der handelnden Person (Abnahme).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="E-Mail der handelnden Person; eine Abnahme braucht eine "
+                                                         "angelegte Prozessverantwortliche.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Den einen nächsten erlaubten Übergang machen oder sagen, warum keiner möglich ist."""
+    from verbund.cli.common import decider
+    from verbund.services.actors import advance_is_sign_off
     from verbund.services.stages import advance_stage
 
     try:
-        report = advance_stage(_app(), network, stage, by=by, at=_at(at))
+        built, when = _app(), _at(at)
+        if advance_is_sign_off(built, network, stage):  # a sign-off needs a process owner (docs/cli.md)
+            by = decider(built, by or "", network, when)
+        report = advance_stage(built, network, stage, by=by, at=when)
     except DomainError as error:
         raise _fail(error) from error
     if json_output:
@@ -217,15 +223,20 @@ def stage_advance(
 def stage_waive(
     network: str, stage: str,
     reason: Annotated[str, typer.Option("--reason", help="Begründung des Verzichts (Pflicht).")],
-    by: Annotated[str, typer.Option("--by", help="E-Mail der Prozessverantwortlichen (Pflicht).")],
+    by: Annotated[str, typer.Option("--by", help="E-Mail einer angelegten Prozessverantwortlichen (Pflicht; bei "
+                                                  "Nacherfassung mit --at genügt ein Name).")],
     at: AtOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Eine Stufe mit Begründung erlassen (nur Prozessverantwortliche)."""
+    from verbund.cli.common import decider
     from verbund.services.stages import waive_stage
 
     try:
-        report = waive_stage(_app(), network, stage, reason=reason, by=by, at=_at(at))
+        built, when = _app(), _at(at)
+        if not reason.strip():
+            raise InvalidInput("--reason: ein Verzicht braucht eine Begründung")
+        report = waive_stage(built, network, stage, reason=reason, by=decider(built, by, network, when), at=when)
     except DomainError as error:
         raise _fail(error) from error
     if json_output:
@@ -238,7 +249,7 @@ def stage_waive(
 # --- command registrations ---
 COMMAND_MODULES = tuple(
     f"verbund.cli.{name}" for name in ("notify", "report", "importing", "templates", "dashboard", "governance",
-                                         "directory")
+                                         "directory", "stagework")
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)
