@@ -12,12 +12,16 @@ from the declared set in ``domain.criteria.REGISTRY``. Besides the stages a temp
 - ``[roles]`` and ``[partner_kinds]``: the membership roles and organisation kinds the process
   knows, with this template's German labels (keys from ``domain.models``).
 - ``[decisions] voters = "steering_committee"``: which role votes in consensus decisions.
+- ``report_date = 2021-09-30``: the date the ministry reports by; the forecast's default target.
+- ``minimum_business_days = 10`` per stage: the least it can take (e.g. an objection period);
+  the forecast never samples less (the consultation's invitation lead time counts by itself).
 
 A malformed file fails at load with the file, the line and the problem.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -68,6 +72,7 @@ class StageTemplate:
     checks: tuple[CheckSpec, ...]
     after: tuple[str, ...] = ()
     recurs_every_months: int | None = None
+    minimum_business_days: int = 0
 
     @property
     def recurring(self) -> bool:
@@ -85,6 +90,7 @@ class ProcessTemplate:
     partner_kinds: dict[str, str] = field(default_factory=lambda: dict(KIND_LABELS))
     voters: str = MembershipRole.member.value
     sources: tuple[str, ...] = ()
+    report_date: dt.date | None = None
 
     @property
     def stage_names(self) -> list[str]:
@@ -157,9 +163,10 @@ def _str_list(value: Any) -> bool:
 
 
 STAGE_KEYS = frozenset({"name", "title", "description", "due_business_days", "sign_off",
-                        "reminders_business_days", "checks", "after", "recurs_every_months"})
+                        "reminders_business_days", "checks", "after", "recurs_every_months",
+                        "minimum_business_days"})
 TOP_KEYS = frozenset({"key", "name", "state", "description", "stages", "roles", "partner_kinds",
-                      "decisions", "sources"})
+                      "decisions", "sources", "report_date"})
 
 
 def _parse_check(raw_check: Any, where: str, index: int, check_index: int) -> CheckSpec:
@@ -210,6 +217,10 @@ def _parse_stage(raw: Any, where: str, index: int, earlier: list[str]) -> StageT
     if months is not None and (not isinstance(months, int) or isinstance(months, bool) or months < 1):
         raise _fail(f"{where}: 'recurs_every_months' muss eine ganze Zahl ≥ 1 sein, ist {months!r}",
                     index, None, "recurs_every_months")
+    minimum = raw.get("minimum_business_days", 0)
+    if not isinstance(minimum, int) or isinstance(minimum, bool) or minimum < 0:
+        raise _fail(f"{where}: 'minimum_business_days' muss eine ganze Zahl ≥ 0 sein, ist {minimum!r}",
+                    index, None, "minimum_business_days")
     raw_checks = raw.get("checks", [])
     if not isinstance(raw_checks, list):
         raise _fail(f"{where}: 'checks' muss eine Liste von Tabellen sein", index, None, "checks")
@@ -227,6 +238,7 @@ def _parse_stage(raw: Any, where: str, index: int, earlier: list[str]) -> StageT
         checks=tuple(checks),
         after=tuple(dict.fromkeys(after)),
         recurs_every_months=months,
+        minimum_business_days=minimum,
     )
 
 
@@ -293,9 +305,13 @@ def parse_template(data: dict[str, Any], where: str) -> ProcessTemplate:
     description = data.get("description", "")
     if not isinstance(description, str):
         raise _fail(f"{where}: 'description' muss str sein, ist {description!r}", None, None, "description")
+    report_date = data.get("report_date")
+    if report_date is not None and (not isinstance(report_date, dt.date) or isinstance(report_date, dt.datetime)):
+        raise _fail(f"{where}: 'report_date' muss ein Datum sein (z. B. 2021-09-30), ist {report_date!r}",
+                    None, None, "report_date")
     return ProcessTemplate(
         key=key, name=name, state=state, description=description, stages=tuple(stages),
-        roles=roles, partner_kinds=kinds, voters=voters, sources=tuple(sources),
+        roles=roles, partner_kinds=kinds, voters=voters, sources=tuple(sources), report_date=report_date,
     )
 
 
