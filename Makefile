@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint bench clean server deploy workers stop scaleout-bench
+.PHONY: install run demo test lint bench clean server deploy workers stop scaleout-bench prefect-yaml
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ server: install ## start the Prefect server in the background (state in .verbund
 
 deploy: install ## create the work pool, the mail rate limit and every deployment
 	$(BIN)/python -m verbund.deployments.stack deploy
+
+prefect-yaml: install ## regenerate prefect.yaml (the same deployments as `make deploy`, for `prefect deploy --all`)
+	$(BIN)/python -m verbund.deployments.prefect_yaml
 
 workers: install ## start N process workers on the pool (N=2)
 	$(BIN)/python -m verbund.deployments.stack workers --count $(N) --port $(PORT)

@@ -10,16 +10,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from prefect import Flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, WorkPoolCreate
+from prefect.deployments.runner import adeploy
 from prefect.exceptions import ObjectNotFound
 from prefect.flows import load_flow_from_entrypoint
 from prefect.schedules import Cron
 from prefect.types.entrypoint import EntrypointType
 
-from verbund.deployments.specs import MAIL_RATE_LIMIT, POOL, SPECS, TIMEZONE, DeploymentSpec
+from verbund.deployments.specs import DEPLOYMENT, MAIL_RATE_LIMIT, POOL, SPECS, TIMEZONE, DeploymentSpec
 
 
 async def ensure_pool(pool: str = POOL, concurrency: int | None = None) -> None:
@@ -45,29 +47,31 @@ async def ensure_mail_limit(per_second: float = 5.0) -> None:
 def deploy_one(spec: DeploymentSpec, pool: str, source: Path | None = None) -> str:
     """Deploy one flow: by module path from the installed package, or by file path from ``source``
     (a checkout folder; the scale-out benchmark's bare flows are not part of the package)."""
-    flow: Flow[..., object]
-    if source is None:
-        flow = load_flow_from_entrypoint(spec.entrypoint)
-        entrypoint_type = EntrypointType.MODULE_PATH
-    else:
-        flow = Flow.from_source(source=str(source), entrypoint=spec.entrypoint)  # type: ignore[assignment]
-        entrypoint_type = EntrypointType.FILE_PATH
-    schedules = [Cron(spec.cron, timezone=TIMEZONE)] if spec.cron else None
-    deployment_id = flow.deploy(
-        name="verbund",
-        work_pool_name=pool,
-        parameters=spec.parameters,
-        description=spec.description,
-        tags=list(spec.tags),
-        schedules=schedules,
-        concurrency_limit=spec.concurrency_limit,
-        entrypoint_type=entrypoint_type,
-        build=False,
-        push=False,
-        print_next_steps=False,
-        ignore_warnings=True,
-    )
-    return str(deployment_id)
+    options: dict[str, Any] = {
+        "work_pool_name": pool,
+        "parameters": spec.parameters,
+        "description": spec.description,
+        "tags": list(spec.tags),
+        "schedules": [Cron(spec.cron, timezone=TIMEZONE)] if spec.cron else None,
+        "concurrency_limit": spec.concurrency_limit,
+    }
+    if source is not None:
+        from_source: Flow[..., object] = Flow.from_source(source=str(source), entrypoint=spec.entrypoint)  # type: ignore[assignment]
+        deployment_id = from_source.deploy(name=DEPLOYMENT, build=False, push=False, print_next_steps=False,
+                                           ignore_warnings=True, **options)
+        return str(deployment_id)
+    return asyncio.run(_deploy_module_path(spec, options))
+
+
+async def _deploy_module_path(spec: DeploymentSpec, options: dict[str, Any]) -> str:
+    flow: Flow[..., object] = load_flow_from_entrypoint(spec.entrypoint)
+    deployment = await flow.ato_deployment(name=DEPLOYMENT, entrypoint_type=EntrypointType.MODULE_PATH, **options)
+    # Prefect would derive "<function's module>.<function>", which for flows made by a factory
+    # (the template stages) names the factory's inner function: keep the spec's own module path.
+    deployment.entrypoint = spec.entrypoint
+    ids = await adeploy(deployment, work_pool_name=options["work_pool_name"], build=False, push=False,
+                        print_next_steps_message=False, ignore_warnings=True)
+    return str(ids[0])
 
 
 def deploy_all(pool: str = POOL) -> list[str]:

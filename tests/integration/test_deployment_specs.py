@@ -57,3 +57,29 @@ def test_both_daily_sweeps_start_inside_the_send_window_so_they_can_send() -> No
     cron_hour = int(next(spec.cron for spec in SPECS if spec.flow_name == "reminder-sweep").split()[1])
     for hour in (SWEEP_HOUR, cron_hour):
         assert in_send_window(dt.datetime.combine(monday, dt.time(hour), tzinfo=BERLIN), calendar), hour
+
+
+def test_the_checked_in_prefect_yaml_is_up_to_date_with_the_templates() -> None:
+    """`make prefect-yaml` regenerates it; a template stage or spec added without that fails here."""
+    from pathlib import Path
+
+    from verbund.deployments.prefect_yaml import render
+
+    checked_in = Path(__file__).resolve().parents[2] / "prefect.yaml"
+    assert checked_in.read_text(encoding="utf-8") == render(), "prefect.yaml ist veraltet: make prefect-yaml"
+
+
+def test_prefect_yaml_names_every_spec_by_module_path_with_its_schedule() -> None:
+    import yaml
+
+    from verbund.deployments.prefect_yaml import render
+
+    document = yaml.safe_load(render())
+    entries = {entry["entrypoint"]: entry for entry in document["deployments"]}
+    assert set(entries) == {spec.entrypoint for spec in SPECS}
+    assert document["pull"] == []  # module paths: nothing to pull, the workers' virtualenv has verbund
+    for spec in SPECS:
+        entry = entries[spec.entrypoint]
+        assert entry["name"] == "verbund" and entry["work_pool"] == {"name": "verbund"}
+        assert [s["cron"] for s in entry["schedules"]] == ([spec.cron] if spec.cron else [])
+        assert entry["parameters"] == spec.parameters and entry["tags"] == list(spec.tags)

@@ -53,7 +53,6 @@ def stack(tmp_path: Path, pg_database_url: str) -> Iterator[dict[str, str]]:
         VERBUND_STACK_DIR=str(tmp_path / "stack"),
         VERBUND_EXECUTION="deployments",
     )
-    sys.path.insert(0, str(ROOT))
     from verbund.deployments import stack as commands
 
     os.environ["VERBUND_STACK_DIR"] = env["VERBUND_STACK_DIR"]
