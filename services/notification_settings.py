@@ -3,7 +3,9 @@
 ``VERBUND_MAILBOX_DIR``: where ``local://`` channels deliver (default: ``postfach/`` beside a SQLite
 database file, else in the user data directory); ``VERBUND_OUTBOX_LEASE_SECONDS``: after how long a
 claimed item counts as lost in flight and is sent again; ``VERBUND_SEND_CONCURRENCY``: messages
-sent at once; ``VERBUND_PUBLIC_URL``: base of the input links in messages.
+sent at once; ``VERBUND_PUBLIC_URL``: base of the input links in messages; ``VERBUND_MAIL_URL``:
+the installation's apprise mail URL for every message to a contact's e-mail address (``services.mail``;
+a secret: kept as ``SecretStr`` so it is never printed with the settings).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -23,6 +25,7 @@ class NotificationSettings(BaseSettings):
     outbox_lease_seconds: float = Field(default=300.0, ge=0)
     send_concurrency: int = Field(default=8, ge=1, le=64)
     public_url: str = "http://127.0.0.1:8000"
+    mail_url: SecretStr = SecretStr("local://")
 
 
 def default_mailbox_dir(database_url: str, configured: Path | None = None) -> Path:

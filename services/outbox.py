@@ -109,7 +109,10 @@ def _calendars(app: App) -> dict[uuid.UUID, BusinessCalendar]:
 
 def claim(app: App, now: dt.datetime, lease_seconds: float) -> list[_Delivery]:
     """Claim what is due at ``now`` and may be sent now; one delivery per contact and day."""
+    from verbund.services.mail import delivery_channels, sender_url
+
     calendars = _calendars(app)
+    mail_url = sender_url(app)
     wall = dt.datetime.now(dt.UTC)
     today = local_date(now)
     open_networks = {network_id for network_id, calendar in calendars.items() if in_send_window(now, calendar)}
@@ -119,7 +122,7 @@ def claim(app: App, now: dt.datetime, lease_seconds: float) -> list[_Delivery]:
         table = TABLE
         contact = Contact.metadata.tables["contact"]
         rows = session.connection().execute(
-            sa_select(*_ITEM_COLUMNS, contact.c.name, contact.c.channels)
+            sa_select(*_ITEM_COLUMNS, contact.c.name, contact.c.channels, contact.c.email)
             .join(contact, contact.c.id == table.c.contact_id)
             .where(or_(
                 (table.c.status == OutboxStatus.pending) & (table.c.send_after <= now),
@@ -146,7 +149,8 @@ def claim(app: App, now: dt.datetime, lease_seconds: float) -> list[_Delivery]:
             item = _Item(*row[:width])
             if bucket is None or bucket.contact_id != item.contact_id:  # rows come sorted by contact
                 bucket = deliveries.get(item.contact_id) or _Delivery(
-                    delivery_id(item.contact_id, today), item.contact_id, row.name, tuple(row.channels))
+                    delivery_id(item.contact_id, today), item.contact_id, row.name,
+                    delivery_channels(mail_url, row.email, row.channels))
             today_id = bucket.delivery
             if item.contact_id in already and item.delivery != today_id:
                 # The contact had today's message already: this item waits for tomorrow's.
@@ -222,13 +226,14 @@ def _escalate_failure(app: App, item: _Item, now: dt.datetime, calendar: Busines
         failed_contact = session.get(Contact, item.contact_id)
         coordinators = session.execute(
             sa_select(*[col(c) for c in (Contact.id, Contact.name, Contact.channels, Organisation.name,
-                                         Organisation.kind)])
+                                         Organisation.kind, Contact.email)])
             .join(Organisation, col(Organisation.id) == col(Contact.organisation_id))
             .join(Membership, col(Membership.organisation_id) == col(Organisation.id))
             .where(col(Membership.network_id) == item.network_id, col(Membership.role) == MembershipRole.coordinator,
                    col(Membership.valid_to).is_(None), col(Contact.active).is_(True))
         ).all()
-        for cid, name, channels, oname, kind in coordinators:
+        for cid, name, extra, oname, kind, address in coordinators:
+            channels = bool(extra) or bool(address)
             if cid == item.contact_id or kind is None:
                 continue
             key = idempotency_key(cid, FAILURE_PREFIX + item.key, OutboxKind.escalation, local_date(now))

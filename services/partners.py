@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from verbund.domain.access import ChannelOptOut, ContactDeputy
+from verbund.domain.directory import ContactAction, ContactEvent
 from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Contact, Membership, Network, Organisation
 from verbund.domain.stages import AuditEvent
@@ -23,6 +24,7 @@ from verbund.domain.work import CATEGORY_LABELS, AnalysisEntry, Protocol, Protoc
 from verbund.services.bootstrap import App
 from verbund.services.links import DEFAULT_DAYS, PURPOSE_LABELS, LinkError, LinkScope, partner_link
 from verbund.services.lookup import network_by_slug, stage_run
+from verbund.services.mail import channels_for
 from verbund.services.work import AnalysisInput, PotentialInput, audit, record_analysis, record_potentials
 
 
@@ -157,15 +159,15 @@ def name_deputy(app: App, scope: LinkScope, name: str, email: str) -> None:
     with app.uow() as uow:
         session = uow.session
         contact, org, network = _load(session, scope, at)
-        local = [u for u in contact.channels if u.startswith("local://")]
-        channels = [f"local://{email.split('@')[0].replace('.', '-')[:40]}"] if local else []
         deputy = session.exec(select(Contact).where(Contact.organisation_id == org.id,
                                                     Contact.email == email.strip())).first()
         if deputy is None:
             deputy = Contact(organisation_id=org.id, name=name.strip(), email=email.strip(),
-                             function=f"Vertretung für {contact.name}", channels=channels)
+                             function=f"Vertretung für {contact.name}", channels=[])
             session.add(deputy)
             session.flush()
+            session.add(ContactEvent(contact_id=deputy.id, at=at, recorded_at=app.wall_time(), actor=contact.name,
+                                     action=ContactAction.created, fields=["email", "function", "name"]))
         row = session.get(ContactDeputy, contact.id) or ContactDeputy(contact_id=contact.id, deputy_id=deputy.id,
                                                                       named_at=at)
         row.deputy_id, row.named_at = deputy.id, at
@@ -194,6 +196,8 @@ def switch_channel(app: App, scope: LinkScope, channel: str, on: bool) -> None:
                 raise InvalidInput("Kanal nicht gefunden")
             contact.channels = [*contact.channels, rows[0].channel]
             session.delete(rows[0])
+        session.add(ContactEvent(contact_id=contact.id, at=at, recorded_at=app.wall_time(), actor=contact.name,
+                                 action=ContactAction.edited, fields=["channels"]))
         session.add(contact)
         uow.commit()
 
@@ -208,7 +212,8 @@ def send_fresh_link(app: App, scope: LinkScope) -> str:
     at = app.now()
     with app.uow() as uow:
         contact, _org, network = _load(uow.session, scope, at)
-        if not contact.channels:
+        channels = channels_for(app, contact.email, contact.channels)
+        if not channels:
             raise InvalidInput("Für Sie ist kein Kanal hinterlegt; bitte wenden Sie sich an die Koordination")
         hour = at.strftime("%Y%m%d%H")
         key = hashlib.sha256(f"{contact.id}|{scope.network}|{scope.stage}|fresh|{hour}".encode()).hexdigest()[:32]
@@ -221,7 +226,7 @@ def send_fresh_link(app: App, scope: LinkScope) -> str:
     url = partner_link(app, contact.id, scope.network, scope.stage, purpose=scope.purpose)
     body = (f"Guten Tag {contact.name},\n\nhier ist Ihr neuer Link für „{PURPOSE_LABELS[scope.purpose]}“ "
             f"im Verbund {network.name}:\n{url}\n\nDer Link ist {DEFAULT_DAYS} Tage gültig.")
-    message = OutgoingMessage(delivery=key, keys=(key,), channels=tuple(contact.channels),
+    message = OutgoingMessage(delivery=key, keys=(key,), channels=channels,
                               subject=f"Neuer Link: {network.name}", body=body)
     try:
         app.notifications().send(message)

@@ -79,7 +79,8 @@ def _recipients(session: Session, now: dt.datetime) -> dict[uuid.UUID, list[tupl
     "has a channel" decided in SQL: the sweep reads tens of thousands of these)."""
     rows = session.execute(
         sa_select(col(Membership.network_id), col(Membership.role), col(Contact.id), col(Contact.name),
-                  func.json_array_length(col(Contact.channels)) > 0, col(Organisation.name), col(Organisation.kind))
+                  or_(func.json_array_length(col(Contact.channels)) > 0, col(Contact.email).is_not(None)),
+                  col(Organisation.name), col(Organisation.kind))
         .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
         .join(Contact, col(Contact.organisation_id) == col(Organisation.id))
         .where(col(Contact.active).is_(True), col(Membership.valid_from) <= now,
@@ -99,14 +100,14 @@ def _process_owners(session: Session) -> dict[uuid.UUID, list[Recipient]]:
     """Contacts of the region's school authority (Schulaufsicht, e.g. the LaSuB-Standort)."""
     rows = session.execute(
         sa_select(*[col(c) for c in (Organisation.region_id, Contact.id, Contact.name, Contact.channels,
-                                     Organisation.name, Organisation.kind)])
+                                     Organisation.name, Organisation.kind, Contact.email)])
         .join(Contact, col(Contact.organisation_id) == col(Organisation.id))
         .where(col(Organisation.kind) == OrganisationKind.school_authority, col(Contact.active).is_(True))
     ).all()
     found: dict[uuid.UUID, list[Recipient]] = defaultdict(list)
-    for region_id, cid, cname, channels, oname, kind in rows:
+    for region_id, cid, cname, channels, oname, kind, email in rows:
         if region_id is not None:
-            found[region_id].append(Recipient(cid, cname, oname, kind, bool(channels)))
+            found[region_id].append(Recipient(cid, cname, oname, kind, bool(channels) or bool(email)))
     return found
 
 

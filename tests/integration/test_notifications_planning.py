@@ -144,7 +144,7 @@ def test_contacts_without_a_channel_are_reported_and_kept_as_suppressed(region_a
         query = select(Contact).join(Organisation).where(Organisation.kind == "youth_welfare")
         contact = uow.session.exec(query).first()
         assert contact is not None
-        contact.channels = []
+        contact.channels, contact.email = [], None  # no further channel and no e-mail address
         uow.session.add(contact)
         uow.commit()
     report = sweep(region_app, START)
