@@ -11,6 +11,7 @@ from verbund.dashboard.web import app_of, call, principal
 from verbund.domain.errors import NotFound, TemplateError
 from verbund.services.network_page import network_page, network_scope
 from verbund.services.overview import OverviewQuery, overview
+from verbund.services.read_models import Me, NetworkPage, Overview, StageView
 from verbund.services.stages import show_stage
 from verbund.services.users import Principal
 
@@ -34,14 +35,14 @@ async def _readable(request: Request, slug: str) -> None:
         raise HTTPException(status_code=404, detail="nicht gefunden")
 
 
-@router.get("/me", summary="Die angemeldete Person und ihr Zuständigkeitsbereich")
+@router.get("/me", response_model=Me, summary="Die angemeldete Person und ihr Zuständigkeitsbereich")
 async def me(request: Request) -> dict[str, Any]:
     who = await _who(request)
     return {"email": who.email, "name": who.name, "role": who.role, "lands": sorted(who.lands),
             "regions": sorted(who.regions), "networks": sorted(who.networks)}
 
 
-@router.get("/overview", summary="Verbünde × Stufen (höchstens 100 je Seite), Abdeckung, Nachrichten")
+@router.get("/overview", response_model=Overview, summary="Verbünde × Stufen (höchstens 100 je Seite), Abdeckung, Nachrichten")
 async def overview_api(
     request: Request,
     region: Annotated[str | None, Query(max_length=100)] = None,
@@ -54,13 +55,13 @@ async def overview_api(
     return await call(overview, app_of(request), who, OverviewQuery(region, land, state, sort, page))
 
 
-@router.get("/networks/{slug}", summary="Ein Verbund: Mitglieder, Stufen mit Verlauf, Arbeitsstände, Nachrichten")
+@router.get("/networks/{slug}", response_model=NetworkPage, summary="Ein Verbund: Mitglieder, Stufen mit Verlauf, Arbeitsstände, Nachrichten")
 async def network_api(request: Request, slug: str) -> dict[str, Any]:
     await _readable(request, slug)
     return await call(network_page, app_of(request), slug, prefect_ui())
 
 
-@router.get("/networks/{slug}/stages/{stage}", summary="Eine Stufe: Zustand, offene Kriterien, Verlauf")
+@router.get("/networks/{slug}/stages/{stage}", response_model=StageView, summary="Eine Stufe: Zustand, offene Kriterien, Verlauf")
 async def stage_api(request: Request, slug: str, stage: str) -> dict[str, Any]:
     await _readable(request, slug)
     try:

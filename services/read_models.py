@@ -1,0 +1,163 @@
+"""Typed shapes of the read models the JSON API returns (``/openapi.json`` documents them).
+
+The service functions build plain dicts (the dashboard's templates and the CLI's ``--json`` read them);
+these pydantic models are their declared shape: the API routes name them as ``response_model``, so
+FastAPI validates every answer against them and the schema tells scripts what they get. Dates stay
+ISO strings as documented in docs/cli.md (``2019-09-24T07:00:00+00:00``, never pydantic's ``Z``).
+Fields may be added (``extra="allow"``: a newer service field passes through), never renamed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+
+class Me(_Model):
+    email: str
+    name: str
+    role: str
+    lands: list[str]
+    regions: list[str]
+    networks: list[str]
+
+
+class StageCell(_Model):
+    name: str
+    state: str | None = Field(description="pending, open, ready, completed, waived; null: no such stage")
+    due: str | None
+    overdue: bool
+    completed_at: str | None
+
+
+class MessageCounts(_Model):
+    sent: int
+    failed: int
+
+
+class OverviewRow(_Model):
+    slug: str
+    name: str
+    region: str
+    land: str
+    template: str
+    stages: list[StageCell]
+    messages: MessageCounts
+
+
+class RegionCoverage(_Model):
+    slug: str
+    name: str
+    land: str
+
+
+class Overview(_Model):
+    stages: list[str] = Field(description="the column order: stage names of the shown networks' templates")
+    networks: list[OverviewRow]
+    total: int
+    page: int
+    pages: int
+    regions: list[RegionCoverage]
+    today: str
+
+
+class AuditEntry(_Model):
+    at: str | None
+    actor: str | None
+    action: str
+    from_: str | None = Field(alias="from")
+    to: str | None
+    reason: str | None
+
+
+class StageCycle(_Model):
+    cycle: int
+    state: str
+    due: str | None
+    completed_at: str | None
+
+
+class StageView(_Model):
+    network: str
+    stage: str
+    title: str
+    cycle: int
+    state: str
+    due: str | None
+    opened_at: str | None
+    completed_at: str | None
+    waiver_reason: str | None
+    sign_off: bool
+    unmet: list[str]
+    events: list[AuditEntry]
+    recurring: bool
+    after: list[str]
+    cycles: list[StageCycle]
+
+
+class MemberContact(_Model):
+    id: str
+    name: str
+    function: str | None
+    channels: int = Field(description="how many channels (never the channels themselves)")
+
+
+class Member(_Model):
+    organisation_id: str
+    name: str
+    kind: str
+    kind_label: str
+    role: str
+    since: str | None
+    contacts: list[MemberContact]
+
+
+class NetworkStage(_Model):
+    name: str
+    title: str
+    cycle: int
+    state: str
+    due: str | None
+    overdue: bool
+    opened_at: str | None
+    completed_at: str | None
+    waiver_reason: str | None
+    sign_off: bool
+    events: list[dict[str, Any]]
+    prefect_runs: str | None
+
+
+class NetworkMessage(_Model):
+    kind: str
+    stage: str | None
+    contact: str
+    status: str
+    attempts: int
+    due: str | None
+    sent_at: str | None
+
+
+class NetworkPage(_Model):
+    slug: str
+    name: str
+    region: str
+    region_name: str
+    land: str
+    template: str
+    members: list[Member]
+    stages: list[NetworkStage]
+    other_events: list[dict[str, Any]]
+    analysis: list[dict[str, Any]]
+    potentials: list[dict[str, Any]]
+    goals: list[dict[str, Any]]
+    consultation: dict[str, Any] | None
+    rsvps: list[dict[str, Any]]
+    protocol: dict[str, Any] | None
+    recommendations: list[dict[str, Any]]
+    messages: list[NetworkMessage]
+    governance: dict[str, Any]
