@@ -35,14 +35,18 @@ async def _readable(request: Request, slug: str) -> None:
         raise HTTPException(status_code=404, detail="nicht gefunden")
 
 
-@router.get("/me", response_model=Me, summary="Die angemeldete Person und ihr Zuständigkeitsbereich")
+@router.get(
+    "/me", response_model=Me,
+    summary="Die angemeldete Person und ihr Zuständigkeitsbereich")
 async def me(request: Request) -> dict[str, Any]:
     who = await _who(request)
     return {"email": who.email, "name": who.name, "role": who.role, "lands": sorted(who.lands),
             "regions": sorted(who.regions), "networks": sorted(who.networks)}
 
 
-@router.get("/overview", response_model=Overview, summary="Verbünde × Stufen (höchstens 100 je Seite), Abdeckung, Nachrichten")
+@router.get(
+    "/overview", response_model=Overview,
+    summary="Verbünde × Stufen (höchstens 100 je Seite), Abdeckung, Nachrichten")
 async def overview_api(
     request: Request,
     region: Annotated[str | None, Query(max_length=100)] = None,
@@ -55,13 +59,17 @@ async def overview_api(
     return await call(overview, app_of(request), who, OverviewQuery(region, land, state, sort, page))
 
 
-@router.get("/networks/{slug}", response_model=NetworkPage, summary="Ein Verbund: Mitglieder, Stufen mit Verlauf, Arbeitsstände, Nachrichten")
+@router.get(
+    "/networks/{slug}", response_model=NetworkPage,
+    summary="Ein Verbund: Mitglieder, Stufen mit Verlauf, Arbeitsstände, Nachrichten")
 async def network_api(request: Request, slug: str) -> dict[str, Any]:
     await _readable(request, slug)
     return await call(network_page, app_of(request), slug, prefect_ui())
 
 
-@router.get("/networks/{slug}/stages/{stage}", response_model=StageView, summary="Eine Stufe: Zustand, offene Kriterien, Verlauf")
+@router.get(
+    "/networks/{slug}/stages/{stage}", response_model=StageView,
+    summary="Eine Stufe: Zustand, offene Kriterien, Verlauf")
 async def stage_api(request: Request, slug: str, stage: str) -> dict[str, Any]:
     await _readable(request, slug)
     try:
