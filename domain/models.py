@@ -78,6 +78,9 @@ class Network(SQLModel, table=True):
     region_id: uuid.UUID = Field(foreign_key="region.id", index=True)
     template: str
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # Build-out doors (issue 13): the slug never changes; a closed network keeps its history.
+    closed_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    closed_reason: str | None = None
 
 
 class Organisation(SQLModel, table=True):
@@ -111,6 +114,8 @@ class Organisation(SQLModel, table=True):
     # networks in several regions (then ``region_id`` is None). ``community_key`` holds the AGS.
     address: str | None = None
     land: str | None = Field(default=None, max_length=2)
+    # Dienststellenschlüssel (issue 13): joins coordinates; not unique (schools sharing it share them).
+    service_key: str | None = Field(default=None, index=True)
 
 
 class Contact(SQLModel, table=True):

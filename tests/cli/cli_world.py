@@ -44,16 +44,24 @@ def cli_app() -> App:
 
 
 class Cli:
-    def __init__(self, app: Any) -> None:
+    """Runs ``verbund`` commands one after another, each a minute after the one before
+    (``VERBUND_NOW`` is "now" when a command starts, as a person would type them)."""
+
+    def __init__(self, app: Any, start: dt.datetime) -> None:
         self.app = app
+        self.now = start
+
+    def invoke(self, args: tuple[str, ...]) -> Any:
+        self.now += dt.timedelta(minutes=1)
+        return runner.invoke(self.app, list(args), env={"VERBUND_NOW": self.now.isoformat()})
 
     def ok(self, *args: str) -> Any:
-        result = runner.invoke(self.app, list(args))
+        result = self.invoke(args)
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout) if "--json" in args else result.stdout
 
     def fails(self, *args: str, code: int = 1) -> str:
-        result = runner.invoke(self.app, list(args))
+        result = self.invoke(args)
         assert result.exit_code == code, result.output
         return " ".join(result.output.split())
 

@@ -28,4 +28,4 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
     import verbund.cli.main as main
 
     monkeypatch.setattr(main, "_app", lambda **_: cli_app())
-    yield Cli(main.app)
+    yield Cli(main.app, parse_instant(NOW))
