@@ -12,10 +12,10 @@ from typing import Any
 
 from prefect import flow, task
 from prefect.concurrency.sync import rate_limit
-from sqlalchemy.exc import OperationalError
 
 from verbund.flows.naming import MAIL_RATE_LIMIT
 from verbund.flows.runtime import get_app, instant
+from verbund.flows.stage import transient
 from verbund.flows.trigger import execution_mode
 from verbund.notifications import Notifier, OutgoingMessage
 from verbund.services.bootstrap import App
@@ -42,17 +42,8 @@ def rate_limited(app: App) -> App:
     return app
 
 
-def _transient(task: Any, task_run: Any, state: Any) -> bool:
-    try:
-        state.result()
-    except OperationalError:
-        return True
-    except Exception:
-        return False
-    return False
 
-
-@task(task_run_name="sweep · {at}", retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=_transient)
+@task(task_run_name="sweep · {at}", retries=3, retry_delay_seconds=[1, 5, 15], retry_condition_fn=transient)
 async def run_sweep(at: str | None = None, dry_run: bool = False) -> dict[str, Any]:
     """One sweep in a worker thread; the outbox makes a retry safe (same keys, claimed items)."""
     app = rate_limited(get_app())

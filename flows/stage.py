@@ -24,7 +24,7 @@ from verbund.services.stages import Outcome, reconcile_stage
 DONE_OUTCOMES = frozenset({Outcome.completed, Outcome.waived})
 
 
-def _transient(task: Task[Any, Any], task_run: Any, state: State[Any]) -> bool:
+def transient(task: Task[Any, Any], task_run: Any, state: State[Any]) -> bool:
     """Retry only what may pass by itself (a locked or unreachable database)."""
     try:
         state.result()
@@ -39,7 +39,7 @@ TASK_OPTIONS: dict[str, Any] = {
     "task_run_name": "reconcile · {stage} · {network}",
     "retries": 3,
     "retry_delay_seconds": [1, 5, 15],
-    "retry_condition_fn": _transient,
+    "retry_condition_fn": transient,
 }
 
 
