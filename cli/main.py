@@ -249,7 +249,7 @@ def stage_waive(
 # --- command registrations ---
 COMMAND_MODULES = tuple(
     f"verbund.cli.{name}" for name in ("notify", "report", "importing", "templates", "dashboard", "governance",
-                                         "directory", "stagework", "networks")
+                                         "directory", "stagework", "networks", "forecast")
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)
