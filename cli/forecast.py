@@ -81,7 +81,8 @@ def _print(data: dict[str, Any]) -> None:
     if not data["networks"]:
         console.print("Keine Verbünde zum Stichtag.")
         return
-    table = Table(title=f"Prognose zum Stichtag {_date(data['as_of'])} ({data['draws']} Läufe, Startwert {data['seed']})")
+    title = f"Prognose zum Stichtag {_date(data['as_of'])} ({data['draws']} Läufe, Startwert {data['seed']})"
+    table = Table(title=title)
     for column in ("Verbund", "Region", "Zieldatum", "P50", "P80", "P95", "P(bis Ziel)", "Plan", "Risiko",
                    "Verzögert durch", "Grundlage"):
         table.add_column(column)
