@@ -31,7 +31,7 @@ lint: install ## ruff, mypy strict, import contracts
 	$(BIN)/lint-imports
 
 bench: install ## benchmarks (figures on the last line of each)
-	for b in stages reminders import report dashboard; do echo "== $$b"; $(BIN)/python benchmarks/$$b.py | tail -n 1 || exit 1; done
+	for b in stages reminders import report dashboard forecast; do echo "== $$b"; $(BIN)/python benchmarks/$$b.py | tail -n 1 || exit 1; done
 
 # --- scale-out: a Prefect server (PostgreSQL via PREFECT_SERVER_DATABASE_CONNECTION_URL), the
 # process work pool "verbund", the deployments and N process workers. See docs/operations.md.
