@@ -22,16 +22,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from forecast_world import INDEX, TEMPLATE, build_world, histories_at  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from forecast_world import INDEX, TEMPLATE, build_world, histories_at
+from sqlalchemy import insert
 
-from verbund.domain.business_days import BERLIN  # noqa: E402
-from verbund.domain.forecast import ForecastOptions, forecast  # noqa: E402
-from verbund.domain.models import Network, Region  # noqa: E402
-from verbund.domain.stages import AuditEvent, StageRun  # noqa: E402
-from verbund.services.bootstrap import bootstrap  # noqa: E402
-from verbund.services.forecast import run_forecast  # noqa: E402
-from verbund.services.settings import Settings  # noqa: E402
+from verbund.domain.business_days import BERLIN
+from verbund.domain.forecast import ForecastOptions, forecast
+from verbund.domain.models import Network, Region
+from verbund.domain.stages import AuditEvent, StageRun
+from verbund.services.bootstrap import bootstrap
+from verbund.services.forecast import run_forecast
+from verbund.services.settings import Settings
 
 NETWORKS = 400
 DRAWS = 2000
