@@ -13,10 +13,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv with the package and the dev tools
 
-run: install ## the main job on the embedded default: demo, status, then the dashboard until interrupted
-	$(BIN)/verbund demo
-	$(BIN)/verbund status
-	$(BIN)/verbund serve --demo-logins --host 127.0.0.1 --port 8000
+DASHBOARD_PORT ?= 8000
+
+run: install ## the main job: local Prefect server (with its UI), the demo against it, status, then the dashboard until interrupted
+	$(BIN)/verbund serve --demo --demo-logins --host 127.0.0.1 --port $(DASHBOARD_PORT)
 
 demo: install ## the demo and the status only; exits
 	$(BIN)/verbund demo

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import logging
+import os
 import secrets
+import signal
 import sys
 import threading
 from typing import Annotated
@@ -143,19 +146,57 @@ def _demo_logins(app: object) -> list[tuple[str, str, str]]:
 
 def serve(
     host: Annotated[str, typer.Option("--host", help="Adresse, an die der Server bindet.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="Port.")] = 8000,
+    port: Annotated[int, typer.Option("--port", help="Port des Dashboards (und der Links in Nachrichten, "
+                                      "solange VERBUND_PUBLIC_URL nicht gesetzt ist).")] = 8000,
     demo_logins: Annotated[bool, typer.Option("--demo-logins", help="Demo-Zugänge je Rolle anlegen und anzeigen.")]
     = False,
     sweep: Annotated[bool, typer.Option("--sweep/--no-sweep", help="Täglicher Erinnerungslauf (nur eingebettet).")]
     = True,
+    demo: Annotated[bool, typer.Option("--demo", help="Vorher die Demo gegen den lokalen Prefect-Server ausführen.")]
+    = False,
 ) -> None:
-    """Das Dashboard bereitstellen (http://HOST:PORT), bis es unterbrochen wird."""
+    """Das Dashboard bereitstellen (http://HOST:PORT) mit einem lokalen Prefect-Server samt Oberfläche, bis es
+    unterbrochen wird. Andere verbund-Befehle auf derselben Datenbank nutzen diesen Server."""
+    os.environ["VERBUND_DASHBOARD_PORT"] = str(port)  # Prefect's servers never take the dashboard's port
+    os.environ.setdefault("VERBUND_PUBLIC_URL", f"http://{_public_host(host)}:{port}")
+    local = None
+    if not os.environ.get("PREFECT_API_URL"):  # neither a scale-out server nor another serve's local one
+        from verbund.cli.local_prefect import LocalPrefectError, start_local_prefect
+
+        try:
+            local = start_local_prefect(os.environ.get("VERBUND_DATABASE_URL"), avoid_port=port)
+        except LocalPrefectError as error:
+            raise _fail(error) from error
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so that the finally below runs
+    try:
+        _serve(host, port, demo_logins=demo_logins, sweep=sweep, demo=demo, ui_url=local.ui_url if local else None)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if local is not None:
+            local.stop()
+
+
+def _public_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (compared, not bound)
+
+
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _serve(host: str, port: int, *, demo_logins: bool, sweep: bool, demo: bool, ui_url: str | None) -> None:
     import uvicorn
 
     from verbund.cli.main import _app
+    from verbund.cli.main import demo as run_demo
+    from verbund.cli.main import status as print_status
     from verbund.dashboard import create_app
     from verbund.flows.trigger import execution_mode
 
+    if demo:
+        with contextlib.suppress(typer.Exit):  # failed runs are reported; the dashboard shows the rest
+            run_demo()
+        print_status()
     app = _app()
     if demo_logins:
         try:
@@ -167,6 +208,8 @@ def serve(
     if sweep and execution_mode(app.settings) == "embedded":
         threading.Thread(target=_sweep_forever, args=(stop,), name="reminder-sweep", daemon=True).start()
         console.print(f"Täglicher Erinnerungslauf um {SWEEP_HOUR:02d}:00 Uhr (Europe/Berlin) ist eingeplant.")
+    if ui_url:
+        console.print(f"Prefect-Oberfläche (alle Läufe mit Zustand): [bold]{ui_url}[/]", soft_wrap=True)
     console.print(f"Dashboard: [bold]http://{host}:{port}[/] (Beenden mit Strg+C)")
     # Start-up leaves ~300,000 long-lived objects (Prefect, SQLAlchemy, pydantic); frozen, the
     # collector's full passes take milliseconds instead of stalling every request for ~200 ms.

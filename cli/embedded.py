@@ -22,9 +22,13 @@ command waits for it (Prefect's own default, 20 s, failed 3 of 7 tries under loa
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import sys
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import typer
 
@@ -33,6 +37,8 @@ EPHEMERAL_DATABASE = "sqlite+aiosqlite:///file::memory:?cache=shared&uri=true&ch
 START_TIMEOUT_ENV = "VERBUND_PREFECT_START_TIMEOUT"
 PREFECT_START_TIMEOUT_ENV = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 DEFAULT_START_TIMEOUT = 180
+LOCAL_URL_ENV = "VERBUND_LOCAL_PREFECT_URL"  # PREFECT_API_URL is serve's local server, not a scale-out server
+DEFAULTED: set[str] = set()  # the Prefect settings configure_embedded_prefect chose (the user set the others)
 
 
 class SettingError(ValueError):
@@ -53,15 +59,63 @@ def start_timeout() -> int:
     return value
 
 
+def _default(name: str, value: str) -> None:
+    if name not in os.environ:
+        os.environ[name] = value
+        DEFAULTED.add(name)
+
+
 def configure_embedded_prefect() -> None:
-    """Environment for Prefect in the embedded default; explicit settings win, nothing is imported."""
+    """Environment for Prefect in the embedded default; explicit settings win, nothing is imported.
+
+    An explicit ``PREFECT_API_URL`` means scale-out. Without it, a live local server of ``verbund
+    serve`` for this database (its discovery file) is used for in-process flow runs; else each
+    command starts an ephemeral API in memory when it first runs a flow.
+    """
     if os.environ.get(START_TIMEOUT_ENV) or not os.environ.get(PREFECT_START_TIMEOUT_ENV):
         os.environ[PREFECT_START_TIMEOUT_ENV] = str(start_timeout())
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    _default("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if os.environ.get("PREFECT_API_URL"):
         return
-    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_DATABASE_CONNECTION_URL", EPHEMERAL_DATABASE)
+    _default("PREFECT_LOGGING_TO_API_ENABLED", "false")
+    url = live_local_server(discovery_file(os.environ.get("VERBUND_DATABASE_URL")))
+    if url:
+        os.environ["PREFECT_API_URL"] = os.environ[LOCAL_URL_ENV] = url
+        return
+    _default("PREFECT_SERVER_DATABASE_CONNECTION_URL", EPHEMERAL_DATABASE)
+
+
+def data_folder(database_url: str | None) -> tuple[Path, str]:
+    """Where local state lives next to the domain database: (folder, file stem)."""
+    if not database_url:
+        from verbund.services.settings import default_database_url
+
+        database_url = default_database_url()
+    if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
+        path = Path(database_url.removeprefix("sqlite:///").split("?")[0])
+        return path.parent, path.stem
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("verbund", appauthor=False)), "verbund"
+
+
+def discovery_file(database_url: str | None) -> Path:
+    """The file in which ``verbund serve`` names its local Prefect server (URL, owner PID)."""
+    folder, stem = data_folder(database_url)
+    return folder / f"{stem}.prefect.json"
+
+
+def live_local_server(path: Path) -> str | None:
+    """The API URL the discovery file names, if its owner process lives and the port answers."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+        url, pid = str(found["url"]), int(found["pid"])
+        os.kill(pid, 0)
+        address = urlsplit(url)
+        with socket.create_connection((address.hostname or "127.0.0.1", address.port or 80), timeout=2):
+            return url
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def is_prefect_start_failure(error: BaseException) -> bool:

@@ -139,8 +139,10 @@ def demo(
 ) -> None:
     """Beispielregion laden und alle Verbünde mit simulierten Eingaben durch alle Stufen führen."""
     from verbund.cli.demo import DEMO_START, run_demo
+    from verbund.flows.local_server import own_ephemeral_server
 
     settings = Settings()
+    own_ephemeral_server()
     built = _app(in_process=True)  # the demo drives its simulated clock step by step
     start = parse_instant(settings.now, "VERBUND_NOW") if settings.now else DEMO_START
     console.print(f"Datenbank: {settings.safe_database_url()}")
@@ -158,8 +160,8 @@ def demo(
     console.print("Ansehen: [bold]verbund status[/], [bold]verbund stage show NETZWERK STUFE[/]; "
                   f"Datenbank: {settings.safe_database_url()}")
     if not os.environ.get("PREFECT_API_URL"):
-        console.print("Läufe in der Prefect-Oberfläche sehen: [bold]prefect server start[/] und "
-                      "PREFECT_API_URL=http://127.0.0.1:4200/api setzen, dann erneut ausführen.")
+        console.print("Läufe in der Prefect-Oberfläche sehen: [bold]verbund serve[/] starten (lokaler Prefect-Server "
+                      "mit Oberfläche), dann erneut ausführen; oder [bold]make run[/].")
     if not result.ok:
         raise typer.Exit(1)
 

@@ -31,10 +31,12 @@ def remind(
     from prefect.utilities.asyncutils import run_coro_as_sync
 
     from verbund.cli.main import _app
+    from verbund.flows.local_server import own_ephemeral_server
     from verbund.flows.reminders import reminder_sweep
     from verbund.services.outbox import sweep
 
     app = _app()
+    own_ephemeral_server()
     try:
         if dry_run:
             report: dict[str, Any] = sweep(app, app.now(), dry_run=True).to_dict()

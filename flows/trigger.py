@@ -46,9 +46,11 @@ class EmbeddedTrigger:
     def __call__(self, network: str, stage: str, at: dt.datetime) -> None:
         from prefect.utilities.asyncutils import run_coro_as_sync
 
+        from verbund.flows.local_server import own_ephemeral_server
         from verbund.flows.stage import run_stage
 
         try:
+            own_ephemeral_server()
             run_coro_as_sync(run_stage(network, stage, _region_of(network), at.isoformat()))
         except Exception as error:  # the input is stored; the next reconcile repairs it
             if self.raise_if is not None and self.raise_if(error):
@@ -97,7 +99,10 @@ class DeploymentTrigger:
 def execution_mode(settings: Settings) -> str:
     if settings.execution != "auto":
         return settings.execution
-    return "deployments" if os.environ.get("PREFECT_API_URL") else "embedded"
+    api_url = os.environ.get("PREFECT_API_URL")
+    # serve's local Prefect server (found through its discovery file) runs flows in-process too
+    local = api_url is not None and api_url == os.environ.get("VERBUND_LOCAL_PREFECT_URL")
+    return "deployments" if api_url and not local else "embedded"
 
 
 def make_trigger(settings: Settings, raise_if: Callable[[BaseException], bool] | None = None) -> StageTrigger:
