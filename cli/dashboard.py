@@ -21,7 +21,8 @@ from verbund.domain.errors import DomainError
 console = Console()
 errors = Console(stderr=True)
 log = logging.getLogger("verbund.serve")
-user_app = typer.Typer(help="Benutzer des Dashboards anlegen und Passwörter setzen.", no_args_is_help=True)
+user_app = typer.Typer(help="Benutzer des Dashboards anlegen, auflisten, deaktivieren, Passwörter setzen oder "
+                              "zurücksetzen.", no_args_is_help=True)
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Passwort aus der Standardeingabe lesen.")]
 SWEEP_HOUR = 8  # the daily reminder sweep, Europe/Berlin, as the deployment's cron: the first hour messages may go out
 
@@ -76,6 +77,59 @@ def user_set_password(
     except DomainError as error:
         raise _fail(error) from error
     console.print(f"Passwort für {email} gesetzt.")
+
+
+@user_app.command("list")
+def user_list(json_output: Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")] = False) -> None:
+    """Alle Benutzer mit Rolle, Bereich und ob sie aktiv sind."""
+    import json
+
+    from rich.table import Table
+
+    from verbund.cli.main import _app
+    from verbund.services.user_admin import list_users
+
+    users = list_users(_app())
+    if json_output:
+        sys.stdout.write(json.dumps({"users": users}, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title="Benutzer des Dashboards")
+    for column in ("E-Mail", "Name", "Rolle", "Bereich", "aktiv"):
+        table.add_column(column)
+    for user in users:
+        table.add_row(user["email"], user["name"], user["role"], ", ".join(user["scopes"]) or "alles (lesend)",
+                      "ja" if user["active"] else "nein")
+    console.print(table)
+
+
+@user_app.command("deactivate")
+def user_deactivate(email: Annotated[str, typer.Option("--email", help="E-Mail-Adresse.")]) -> None:
+    """Einen Benutzer deaktivieren: keine Anmeldung mehr, alle Sitzungen enden."""
+    from verbund.cli.main import _app
+    from verbund.services.user_admin import deactivate_user
+
+    try:
+        deactivate_user(_app(), email)
+    except DomainError as error:
+        raise _fail(error) from error
+    console.print(f"Benutzer {email} deaktiviert.")
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    email: Annotated[str, typer.Option("--email", help="E-Mail-Adresse.")],
+    days: Annotated[int, typer.Option("--days", min=1, max=14, help="Gültigkeit des Links in Tagen.")] = 2,
+) -> None:
+    """Passwort zurücksetzen: das alte gilt nicht mehr, Sitzungen enden; ausgegeben wird ein einmaliger Link."""
+    from verbund.cli.main import _app
+    from verbund.services.user_admin import reset_password
+
+    try:
+        link = reset_password(_app(), email, by="cli", days=days)
+    except DomainError as error:
+        raise _fail(error) from error
+    console.print(f"Einmaliger Link für {email} ({days} Tage gültig):", highlight=False)
+    sys.stdout.write(link + "\n")
 
 
 @user_app.command("stand-in")

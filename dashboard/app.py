@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from verbund.dashboard import api, pages, partner, reports
+from verbund.dashboard import api, directory, pages, partner, reports
 from verbund.dashboard.web import BadForm, Forbidden, Hidden, render
 from verbund.services.bootstrap import App
 
@@ -29,6 +29,7 @@ def create_app(app: App) -> FastAPI:
     web.include_router(pages.router)
     web.include_router(partner.router)
     web.include_router(reports.router)
+    web.include_router(directory.router)
     web.include_router(api.router)
 
     @web.get("/healthz", tags=["betrieb"], summary="Lebenszeichen")
@@ -40,7 +41,8 @@ def create_app(app: App) -> FastAPI:
         response: Response = await call_next(request)
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
-        if request.url.path.startswith(("/eingabe", "/verbund", "/uebersicht", "/api", "/konto", "/berichte")):
+        if request.url.path.startswith(("/eingabe", "/verbund", "/uebersicht", "/api", "/konto", "/berichte",
+                                         "/verzeichnis", "/einladung")):
             response.headers["Cache-Control"] = "no-store"
         return response
 

@@ -7,7 +7,8 @@ Hierarchy::
     ├── NotFound               a region, network, stage or organisation does not exist
     ├── InvalidInput           a value given to a use case is malformed or inconsistent
     │   └── FieldError         … in one named field (forms and file rows report the field)
-    └── TemplateError          a process template (TOML) is malformed
+    ├── TemplateError          a process template (TOML) is malformed
+    └── NotAllowed             the acting person's role or scope does not allow the action
 
 Messages are German where a user reads them (CLI, dashboard).
 """
@@ -69,3 +70,7 @@ class FieldError(InvalidInput):
         self.field = field
         self.reason = reason
         super().__init__(f"{field}: {reason}")
+
+
+class NotAllowed(DomainError):
+    """The acting person may not do this (role or scope); dashboards answer 403."""

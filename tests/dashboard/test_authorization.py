@@ -75,7 +75,8 @@ def test_every_action_is_allowed_refused_or_hidden_by_role(world: World, client:
 
 def test_anonymous_gets_only_the_login_page_healthz_and_openapi(world: World, client: Any) -> None:
     network = world.own[0]
-    for path in ("/", "/uebersicht", f"/verbund/{network}", f"/verbund/{network}/stufe/analysis", "/konto"):
+    for path in ("/", "/uebersicht", f"/verbund/{network}", f"/verbund/{network}/stufe/analysis", "/konto",
+                 "/verzeichnis"):  # the directory's routes × roles: test_directory.py
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/login", path
     for path in ("/api/me", "/api/overview", f"/api/networks/{network}", f"/api/networks/{network}/stages/analysis"):
@@ -83,6 +84,9 @@ def test_anonymous_gets_only_the_login_page_healthz_and_openapi(world: World, cl
     for name in ACTIONS:
         response = client.post(f"/verbund/{network}/aktion/{name}", data={}, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/login"
+    for path in ("/verzeichnis/partner", "/verzeichnis/kontakt", "/verzeichnis/einladung"):
+        response = client.post(path, data={}, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/login", path
     assert client.get("/healthz").status_code == 200
     assert client.get("/openapi.json").status_code == 200
 
