@@ -247,6 +247,37 @@ def stage_waive(
         console.print(f"{network} · {stage}: erlassen ({reason})")
 
 
+@stage_app.command("extend")
+def stage_extend(
+    network: str, stage: str,
+    until: Annotated[str, typer.Option("--until", help="Neue Frist (JJJJ-MM-TT), nach der bisherigen.")],
+    reason: Annotated[str, typer.Option("--reason", help="Begründung der Verlängerung (Pflicht; im Verlauf).")],
+    by: Annotated[str, typer.Option("--by", help="E-Mail einer angelegten Prozessverantwortlichen (Pflicht; bei "
+                                                  "Nacherfassung mit --at genügt ein Name).")],
+    at: AtOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Die Frist einer offenen Stufe mit Begründung verlängern (nur Prozessverantwortliche)."""
+    from verbund.cli.common import decider
+    from verbund.services.deadlines import extend_deadline
+
+    try:
+        try:
+            day = dt.date.fromisoformat(until.strip())
+        except ValueError as error:
+            raise InvalidInput(f"--until: '{until}' ist kein Datum (JJJJ-MM-TT)") from error
+        built, when = _app(), _at(at)
+        result = extend_deadline(built, network, stage, until=day, reason=reason,
+                                 by=decider(built, by, network, when), at=when)
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        _print_json(result)
+    else:
+        console.print(f"{network} · {stage}: Frist von {result['previous_due']} auf {result['due']} verlängert "
+                      f"({reason})", highlight=False)
+
+
 # Command modules of the features; each has ``register(app)`` adding its commands.
 # --- command registrations ---
 COMMAND_MODULES = tuple(

@@ -22,7 +22,7 @@ from sqlalchemy import Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from verbund.domain.columns import JSONList, UTCDateTime, new_id
-from verbund.domain.errors import IllegalTransition
+from verbund.domain.errors import IllegalTransition, InvalidInput
 
 
 class StageState(StrEnum):
@@ -157,6 +157,27 @@ class StageRun(SQLModel, table=True):
             to_state=to.value,
             reason=why,
         )
+
+    def extend(self, until: dt.date, *, at: dt.datetime, recorded_at: dt.datetime, actor: str,
+               reason: str) -> AuditEvent:
+        """Move the due date of an open or ready stage later, with a reason (a deadline extension).
+
+        The state does not change; the event (action ``deadline_extended``) keeps both dates.
+        """
+        where = f"Stufe '{self.stage}'"
+        if self.state not in (StageState.open, StageState.ready) or self.due is None:
+            raise InvalidInput(f"{where}: nur die Frist einer offenen Stufe kann verlängert werden "
+                               f"(Zustand {self.state})")
+        if until <= self.due:
+            raise InvalidInput(f"--until: {until.isoformat()} liegt nicht nach der bisherigen Frist "
+                               f"{self.due.isoformat()}")
+        if not reason.strip():
+            raise InvalidInput("--reason: eine Fristverlängerung braucht eine Begründung")
+        previous, self.due = self.due, until
+        self.version += 1
+        return AuditEvent(at=at, recorded_at=recorded_at, actor=actor, network_id=self.network_id, stage=self.stage,
+                          cycle=self.cycle, entity="stage", action="deadline_extended", reason=reason.strip(),
+                          detail={"from": previous.isoformat(), "to": until.isoformat()})
 
     def _check(
         self,

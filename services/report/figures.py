@@ -57,7 +57,7 @@ def stage_cell(run: RunRecord, day: dt.date, before: dt.datetime) -> StageCell:
     state, entered = replay(run.transitions, before)
     opened = entered.get("open")
     finished_at = entered.get(state) if state in DONE else None
-    due = run.due if opened is not None else None
+    due, extended = run.due_before(before) if opened is not None else (None, False)
     on_time = None
     if state == "completed" and finished_at is not None:
         on_time = due is None or local_date(finished_at) <= due
@@ -66,6 +66,7 @@ def stage_cell(run: RunRecord, day: dt.date, before: dt.datetime) -> StageCell:
         stage=run.stage, title=run.title, cycle=run.cycle, state=state,
         opened=local_date(opened) if opened else None, due=due,
         finished=local_date(finished_at) if finished_at else None, on_time=on_time, overdue=overdue,
+        extended=extended,
     )
 
 

@@ -3,7 +3,8 @@
 What counts as of a date comes from when things happened (domain time): stage transitions
 (``AuditEvent`` with entity ``stage``), memberships' ``valid_from``/``valid_to``, schools'
 ``closed_at``, ``Consultation.held_at``, ``Protocol.published_at``, the outbox's ``sent_at``.
-The stage run's ``due`` is used as fixed when the stage opened (it never changes afterwards).
+The stage run's due date is the one set when the stage opened, moved only by deadline extensions
+(``AuditEvent`` action ``deadline_extended``, which keeps both dates), replayed as of the date.
 The school register itself is not historized: a school's kind, region, scope and Förderschwerpunkte
 are taken as they are now, and it counts from the beginning unless ``closed_at`` says otherwise
 (see docs/report.md).
@@ -35,14 +36,31 @@ class Transition:
 
 
 @dataclass(frozen=True)
+class Extension:
+    """A deadline extension (issue 13): from ``at`` on, the due date is ``to`` instead of ``previous``."""
+
+    at: dt.datetime
+    previous: dt.date
+    to: dt.date
+
+
+@dataclass(frozen=True)
 class RunRecord:
     network_id: uuid.UUID
     stage: str
     title: str
     cycle: int
     position: int
-    due: dt.date | None
+    due: dt.date | None  # today's due date (after every extension)
     transitions: tuple[Transition, ...]
+    extensions: tuple[Extension, ...] = ()
+
+    def due_before(self, before: dt.datetime) -> tuple[dt.date | None, bool]:
+        """The due date as it stood just before ``before``, and whether it had been extended then."""
+        applied = [e for e in self.extensions if e.at < before]
+        if applied:
+            return applied[-1].to, True
+        return (self.extensions[0].previous if self.extensions else self.due), False
 
 
 @dataclass(frozen=True)
@@ -142,6 +160,7 @@ def _runs(session: Session, networks: list[NetworkRecord], network_ids: set[uuid
     for network_id, stage, cycle, at, from_state, to_state in session.connection().execute(query):
         if network_id in network_ids and stage and from_state and to_state:
             moves[(network_id, stage, cycle or 1)].append(Transition(at, from_state, to_state))
+    extended = _extensions(session, network_ids)
     titles = _stage_titles({n.template for n in networks})
     template_of = {n.id: n.template for n in networks}
     runs = []
@@ -153,8 +172,21 @@ def _runs(session: Session, networks: list[NetworkRecord], network_ids: set[uuid
             continue
         title = titles.get((template_of[network_id], stage), stage)
         ordered = tuple(sorted(moves.get((network_id, stage, cycle), []), key=lambda move: move.at))
-        runs.append(RunRecord(network_id, stage, title, cycle, position, due, ordered))
+        runs.append(RunRecord(network_id, stage, title, cycle, position, due, ordered,
+                              tuple(extended.get((network_id, stage, cycle), []))))
     return runs
+
+
+def _extensions(session: Session, network_ids: set[uuid.UUID]) -> dict[tuple[uuid.UUID, str, int], list[Extension]]:
+    found: dict[tuple[uuid.UUID, str, int], list[Extension]] = defaultdict(list)
+    events = AuditEvent.__table__.c  # type: ignore[attr-defined]
+    query = sa_select(events.network_id, events.stage, events.cycle, events.at, events.detail).where(
+        events.entity == "stage", events.action == "deadline_extended").order_by(events.at, events.recorded_at)
+    for network_id, stage, cycle, at, detail in session.connection().execute(query):
+        if network_id in network_ids and stage and isinstance(detail, dict):
+            found[(network_id, stage, cycle or 1)].append(
+                Extension(at, dt.date.fromisoformat(detail["from"]), dt.date.fromisoformat(detail["to"])))
+    return found
 
 
 def _stage_titles(templates: set[str]) -> dict[tuple[str, str], str]:

@@ -42,6 +42,7 @@ class StageCell:
     finished: dt.date | None  # completed or waived
     on_time: bool | None  # completed on or before its due date; None unless completed
     overdue: bool
+    extended: bool = False  # the due date was extended (issue 13): ``due`` is the extended one
 
 
 @dataclass(frozen=True)

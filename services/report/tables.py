@@ -133,6 +133,8 @@ def _network_table(key: str, title: str, rows: list[NetworkRow]) -> Table:
                 state += " (überfällig)"
             elif cell.on_time is False:
                 state += " (verspätet)"
+            if cell.extended:
+                state += " (Frist verlängert)"
             values += [state, cell.due, cell.finished]
         body.append(tuple(values))
     return Table(key, title, tuple(headers), tuple(body))
