@@ -9,9 +9,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from verbund.dashboard.pages import prefect_ui
 from verbund.dashboard.web import app_of, call, principal
 from verbund.domain.errors import NotFound, TemplateError
+from verbund.services.forecast_cache import network_forecast
 from verbund.services.network_page import network_page, network_scope
 from verbund.services.overview import OverviewQuery, overview
 from verbund.services.read_models import Me, NetworkPage, Overview, StageView
+from verbund.services.read_models import NetworkForecast as ReadNetworkForecast
 from verbund.services.stages import show_stage
 from verbund.services.users import Principal
 
@@ -54,9 +56,10 @@ async def overview_api(
     state: Annotated[str | None, Query(pattern="^(pending|open|ready|completed|waived|overdue)$")] = None,
     sort: Annotated[str, Query(pattern="^(slug|region|progress|overdue)$")] = "slug",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    risk: Annotated[str | None, Query(pattern="^(on_track|at_risk|missed|stalled)$")] = None,
 ) -> dict[str, Any]:
     who = await _who(request)
-    return await call(overview, app_of(request), who, OverviewQuery(region, land, state, sort, page))
+    return await call(overview, app_of(request), who, OverviewQuery(region, land, state, sort, page, risk=risk))
 
 
 @router.get(
@@ -76,3 +79,14 @@ async def stage_api(request: Request, slug: str, stage: str) -> dict[str, Any]:
         return await call(show_stage, app_of(request), slug, stage)
     except (NotFound, TemplateError) as error:  # TemplateError: the template has no such stage
         raise HTTPException(status_code=404, detail="nicht gefunden") from error
+
+
+@router.get(
+    "/networks/{slug}/forecast", response_model=ReadNetworkForecast,
+    summary="Die Prognose eines Verbunds (im Voraus berechnet): P50/P80/P95, Risiko, Grundlage je Stufe")
+async def forecast_api(request: Request, slug: str) -> dict[str, Any]:
+    await _readable(request, slug)
+    found = await call(network_forecast, app_of(request), slug)
+    if found is None:
+        raise HTTPException(status_code=404, detail="noch keine Prognose berechnet")
+    return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from verbund.dashboard.actions import ACTIONS
@@ -24,13 +24,16 @@ from verbund.dashboard.web import (
     render,
 )
 from verbund.domain.errors import DomainError, NotFound, TemplateError
+from verbund.domain.forecast import RISK_KEYS
 from verbund.services import users
+from verbund.services.forecast_cache import is_current, network_forecast, refresh_forecasts
 from verbund.services.network_page import find_organisations, network_page, network_scope
-from verbund.services.overview import SORTS, STATE_FILTERS, OverviewQuery, overview
+from verbund.services.overview import RISK_FILTERS, SORTS, STATE_FILTERS, OverviewQuery, overview
 from verbund.services.stages import show_stage
 from verbund.services.users import Principal
 
 router = APIRouter()
+RISK_LABELS = {key: word for word, key in RISK_KEYS.items()}  # issue 19: the forecast's risk words
 
 
 def prefect_ui() -> str | None:
@@ -109,28 +112,39 @@ def _query(request: Request) -> OverviewQuery:
         page = 1
     sort = params.get("sortierung", "slug")
     state = params.get("zustand") or None
+    risk = params.get("risiko") or None
     return OverviewQuery(region=params.get("region") or None, land=params.get("land") or None,
                          state=state if state in STATE_FILTERS else None, sort=sort if sort in SORTS else "slug",
-                         page=page)
+                         page=page, risk=risk if risk in RISK_FILTERS else None)
+
+
+async def refresh_when_stale(request: Request, tasks: BackgroundTasks) -> None:
+    """After a change (or on a new day) recompute the forecasts once the response is sent (issue 19)."""
+    if not await call(is_current, app_of(request)):
+        tasks.add_task(refresh_forecasts, app_of(request))
 
 
 @router.get("/uebersicht", response_class=HTMLResponse, include_in_schema=False)
-async def overview_page(request: Request) -> Response:
+async def overview_page(request: Request, tasks: BackgroundTasks) -> Response:
     who = await signed_in(request)
     query = _query(request)
     data = await call(overview, app_of(request), who, query)
-    return render(request, "overview.html", data=data, query=query, sorts=SORTS, states=STATE_FILTERS)
+    await refresh_when_stale(request, tasks)
+    return render(request, "overview.html", data=data, query=query, sorts=SORTS, states=STATE_FILTERS,
+                  risks=RISK_LABELS)
 
 
 @router.get("/verbund/{slug}", response_class=HTMLResponse, include_in_schema=False)
-async def network(request: Request, slug: str) -> Response:
+async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Response:
     who, scope = await readable_network(request, slug)
     data = await call(network_page, app_of(request), slug, prefect_ui())
+    outlook = await call(network_forecast, app_of(request), slug)
+    await refresh_when_stale(request, tasks)
     found = []
     if who.may_act(*scope) and request.query_params.get("suche"):
         found = await call(find_organisations, app_of(request), request.query_params["suche"])
     return render(request, "network.html", n=data, may_act=who.may_act(*scope), may_decide=who.may_decide(*scope),
-                  found=found, search=request.query_params.get("suche", ""))
+                  found=found, search=request.query_params.get("suche", ""), forecast=outlook, risks=RISK_LABELS)
 
 
 @router.get("/verbund/{slug}/stufe/{stage}", response_class=HTMLResponse, include_in_schema=False)

@@ -10,6 +10,7 @@ from verbund.domain.access import (
     UserSession,
 )
 from verbund.domain.directory import ContactEvent, Invitation
+from verbund.domain.forecast_cache import ForecastEntry
 from verbund.domain.governance import Agreement, Decision, DecisionVote, StageEvidence
 from verbund.domain.models import Contact, Membership, Network, Organisation, Region
 from verbund.domain.outbox import OutboxItem
@@ -42,6 +43,7 @@ __all__ = [
     "DashboardUser",
     "Decision",
     "DecisionVote",
+    "ForecastEntry",
     "Goal",
     "GoalPotential",
     "Invitation",

@@ -70,9 +70,12 @@ def _fact(stage: str, cycle: int, due: dt.date | None, moves: list[Transition], 
 
 def run_forecast(
     app: App, *, as_of: dt.date | None = None, target: dt.date | None = None, target_stage: str | None = None,
-    region: str | None = None, seed: int = 0, draws: int = DEFAULT_DRAWS,
+    region: str | None = None, seed: int = 0, draws: int = DEFAULT_DRAWS, with_target_only: bool = False,
 ) -> dict[str, Any]:
-    """``{"as_of", "seed", "draws", "target", "target_stage", "region", "networks": [...]}``."""
+    """``{"as_of", "seed", "draws", "target", "target_stage", "region", "networks": [...]}``.
+
+    ``with_target_only``: leave out networks whose template has no report date (when no ``target``)
+    instead of refusing (the dashboard's forecasts computed ahead)."""
     day = as_of or local_date(app.now())
     with app.uow(read_only=True) as uow:
         histories = load_histories(uow.session, day)
@@ -82,6 +85,9 @@ def run_forecast(
                     sa_select(Region.__table__.c.id).where(Region.__table__.c.slug == region)).first() is None:  # type: ignore[attr-defined]
                 raise NotFound("Region", region)
             only = {h.slug for h in histories if h.region == region}
+        if with_target_only and target is None:
+            dated = {h.slug for h in histories if h.template.report_date is not None}
+            only = dated if only is None else only & dated
     options = ForecastOptions(day, seed=seed, draws=draws, target=target, target_stage=target_stage)
     results = forecast(histories, options, only=only)
     return {

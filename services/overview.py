@@ -22,12 +22,14 @@ from verbund.domain.process import load_template
 from verbund.domain.stages import StageRun
 from verbund.services.bootstrap import App
 from verbund.services.clock import local_date
+from verbund.services.forecast_cache import cached_forecasts
 from verbund.services.importers.coverage import active_membership, school_in_scope
 from verbund.services.users import Principal
 
 PER_PAGE = 100
 SORTS = ("slug", "region", "progress", "overdue")
 STATE_FILTERS = ("pending", "open", "ready", "completed", "waived", "overdue")
+RISK_FILTERS = ("on_track", "at_risk", "missed", "stalled")  # domain.forecast.RISK_KEYS
 COVERAGE_KEYS = ("schools_in_scope", "assigned", "unassigned", "assigned_twice")  # as ``verbund coverage --json``
 
 
@@ -38,6 +40,7 @@ class OverviewQuery:
     state: str | None = None  # networks with a stage in this state ("overdue": a stage past its due date)
     sort: str = "slug"
     page: int = 1
+    risk: str | None = None  # issue 19: networks whose stored forecast has this risk key (``RISK_FILTERS``)
 
 
 def scope_filter(principal: Principal) -> ColumnElement[bool] | None:
@@ -159,6 +162,10 @@ def _keep(row: dict[str, Any], state: str | None) -> bool:
     return any(cell["state"] == state for cell in row["stages"])
 
 
+def _risk(row: dict[str, Any], risk: str | None) -> bool:
+    return not risk or (row["forecast"] is not None and row["forecast"]["risk"] == risk)
+
+
 def _sort_key(sort: str) -> Any:
     if sort == "region":
         return lambda row: (row["region"], row["slug"])
@@ -181,7 +188,11 @@ def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuer
         rows: list[dict[str, Any]] = [{"slug": n.slug, "name": n.name, "region": n.region, "land": n.land,
                  "template": n.template, "stages": [_stage_cell(runs.get(n.slug, {}).get(c), c, today) for c in columns]
                  if every_run else []} for n in pairs]
-        rows = sorted((row for row in rows if _keep(row, query.state)), key=_sort_key(query.sort))
+        forecasts = cached_forecasts(session, [n.slug for n in pairs])  # computed ahead, never here (issue 19)
+        for row in rows:
+            row["forecast"] = forecasts.get(row["slug"])
+        rows = sorted((row for row in rows if _keep(row, query.state) and _risk(row, query.risk)),
+                      key=_sort_key(query.sort))
         total, pages = len(rows), max(1, -(-len(rows) // PER_PAGE))
         page = min(max(1, query.page), pages)
         shown = rows[(page - 1) * PER_PAGE: page * PER_PAGE]

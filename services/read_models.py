@@ -161,3 +161,36 @@ class NetworkPage(_Model):
     recommendations: list[dict[str, Any]]
     messages: list[NetworkMessage]
     governance: dict[str, Any]
+
+
+class ForecastStage(_Model):
+    name: str
+    cycle: int
+    state: str
+    nominal: int = Field(description="the template's due_business_days")
+    minimum: int
+    basis: dict[str, Any] | None = Field(description="{source: region|land|prior, n, censored, waived}; null: done")
+    spent: int | None
+    tail: bool
+    p_waived: float
+    delay: float
+
+
+class NetworkForecast(_Model):
+    """Issue 19: one network's forecast as computed ahead (docs/forecast.md)."""
+
+    as_of: str
+    slug: str
+    region: str
+    template: str
+    target: str
+    done: bool
+    p50: str | None = Field(description="null: beyond the ten-year horizon")
+    p80: str | None
+    p95: str | None
+    p_done_by_target: float
+    plan: dict[str, Any]
+    risk: str = Field(description="im Plan, gefährdet, verfehlt, stockt")
+    risk_key: str
+    delay_stage: str | None
+    stages: list[ForecastStage]

@@ -15,7 +15,9 @@ import pytest
 from dashboard_world import PASSWORD, World, login
 
 from verbund.dashboard.actions import ACTIONS
+from verbund.services.forecast_cache import refresh_forecasts
 from verbund.services.links import sign
+from verbund.services.overview import RISK_FILTERS
 
 ROLES = ["ministry", "po_region", "po_land", "po_other", "coordinator", "coordinator_other"]
 
@@ -38,16 +40,19 @@ def _network_names(text: str) -> set[str]:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_and_api_route_shows_exactly_the_role_s_networks(world: World, client: Any, role: str) -> None:
+    refresh_forecasts(world.app, draws=100)  # the forecasts are computed ahead (issue 19)
     login(client, world.users[role])
     allowed = readable(world, role)
     every = {*world.own, world.other, world.foreign}
     assert _network_names(client.get("/uebersicht").text) == allowed
+    for risk in RISK_FILTERS:
+        assert _network_names(client.get(f"/uebersicht?risiko={risk}").text) <= allowed
     api = client.get("/api/overview").json()
     assert {n["slug"] for n in api["networks"]} == allowed
     for network in sorted(every):
         expected = 200 if network in allowed else 404
         for path in (f"/verbund/{network}", f"/verbund/{network}/stufe/analysis", f"/api/networks/{network}",
-                     f"/api/networks/{network}/stages/analysis"):
+                     f"/api/networks/{network}/stages/analysis", f"/api/networks/{network}/forecast"):
             response = client.get(path)
             assert response.status_code == expected, (role, path, response.status_code)
             if expected == 404:
