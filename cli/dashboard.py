@@ -163,6 +163,23 @@ def _sweep_forever(stop: threading.Event) -> None:
         if stop.wait((target - now).total_seconds()):
             return
         run_sweep_once()
+        refresh_forecasts_once()
+
+
+def refresh_forecasts_once() -> None:
+    """Today's forecasts, computed ahead for the dashboard (issue 19); a failure is logged, never fatal."""
+    try:
+        from verbund.services.bootstrap import bootstrap
+        from verbund.services.forecast_cache import refresh_forecasts
+        from verbund.services.settings import Settings
+
+        app = bootstrap(Settings(), migrate_database=False)
+        try:
+            refresh_forecasts(app)
+        finally:
+            app.engine.dispose()
+    except Exception as error:
+        log.error("Prognose konnte nicht berechnet werden (wird beim nächsten Seitenaufruf wiederholt): %s", error)
 
 
 def run_sweep_once() -> None:
