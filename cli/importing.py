@@ -242,11 +242,11 @@ def coverage(json_output: JsonOption = False) -> None:
         _print_json(data)
         return
     table = Table(title="Abdeckung: jede öffentliche Schule in genau einem Verbund")
-    for column in ("Region", "Land", "Schulen", "zugeordnet", "offen", "doppelt"):
+    for column in ("Region", "Land", "Schulen", "zugeordnet", "offen", "doppelt", "ohne Ansprechperson"):
         table.add_column(column)
     for row in data["regions"]:
         table.add_row(row["slug"], row["state"], str(row["schools_in_scope"]), str(row["assigned"]),
-                      str(row["unassigned"]), str(row["assigned_twice"]))
+                      str(row["unassigned"]), str(row["assigned_twice"]), str(row["unreachable_members"]["count"]))
     console.print(table)
     console.print(f"{len(data['out_of_scope'])} öffentliche Einrichtungen werden nicht zugeordnet "
                   "(Gründe: verbund coverage --json).")

@@ -121,6 +121,13 @@ def status(
             cells = [_cell(latest[name], colours) if name in latest else "" for name in names]
             table.add_row(network["slug"], network["region"], *cells)
         console.print(table)
+    for network in data["networks"]:  # never silently skip a partner (issue 12)
+        missing = network.get("unreachable_members", {"count": 0})
+        if missing["count"]:
+            names = ", ".join(o["name"] for o in missing["organisations"][:10])
+            more = f" und {missing['count'] - 10} weitere" if missing["count"] > 10 else ""
+            console.print(f"[yellow]{network['slug']}: {missing['count']} Mitglieder ohne erreichbare "
+                          f"Ansprechperson[/] ({names}{more})", highlight=False)
 
 
 def _cell(stage: dict[str, Any], colours: dict[str, str]) -> str:

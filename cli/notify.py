@@ -53,6 +53,10 @@ def remind(
                   f"fehlgeschlagen {report['failed']}, unterdrückt {report['suppressed']}")
     for name in report["contacts_without_channel"]:
         console.print(f"  [yellow]ohne Kanal:[/] {name}", highlight=False)
+    for row in report.get("unreachable_members", []):
+        names = ", ".join(o["name"] for o in row["organisations"])
+        console.print(f"  [yellow]{row['network']}: {row['count']} Mitglieder ohne erreichbare Ansprechperson:[/] "
+                      f"{names}", highlight=False)
 
 
 def outbox(

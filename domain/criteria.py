@@ -28,6 +28,7 @@ class MemberFact:
     organisation_id: str
     name: str
     kind: str
+    reachable: bool = True  # an active contact with an e-mail address or a channel (issue 12)
 
 
 @dataclass(frozen=True)
@@ -234,10 +235,15 @@ def analysis_complete(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
         return ["der Verbund hat keine Mitglieder"]
     if not lacking:
         return []
-    return [
+    unmet = [
         f"Analyse unvollständig für {len(lacking)} von {len(members)} Mitgliedern "
         f"({_names(lacking)}): je Kategorie ein Eintrag oder „keine Angaben“ mit Begründung"
     ]
+    unreachable = [m.name for m in members if not m.reachable and m.name in lacking]
+    if unreachable:
+        unmet.append(f"{len(unreachable)} dieser Mitglieder erreicht keine Nachricht (keine aktive "
+                     f"Ansprechperson mit E-Mail-Adresse oder Kanal): {_names(unreachable)}")
+    return unmet
 
 
 @criterion(

@@ -53,7 +53,10 @@ def members(session: Session, network: Network, at: dt.datetime) -> list[MemberF
         .where(M.network_id == network.id, M.role != MembershipRole.guest, _active(at), _open_org(at))
         .distinct()
     ).all()
-    return [MemberFact(str(row[0]), row[1], row[2]) for row in rows]
+    from verbund.services.reach import contact_reach
+
+    reach = contact_reach(session, [row[0] for row in rows])
+    return [MemberFact(str(row[0]), row[1], row[2], reach.get(row[0], False)) for row in rows]
 
 
 def coverage(session: Session, network: Network, at: dt.datetime) -> CoverageFact:

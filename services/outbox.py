@@ -439,11 +439,13 @@ class SweepReport:
     retrying: int = 0
     messages: int = 0
     contacts_without_channel: list[str] = field(default_factory=list)
+    unreachable_members: list[dict[str, Any]] = field(default_factory=list)  # per network (services.reach)
 
     def to_dict(self) -> dict[str, Any]:
         return {"planned": self.planned, "sent": self.sent, "failed": self.failed, "suppressed": self.suppressed,
                 "retrying": self.retrying, "messages": self.messages,
-                "contacts_without_channel": self.contacts_without_channel}
+                "contacts_without_channel": self.contacts_without_channel,
+                "unreachable_members": self.unreachable_members}
 
 
 def sweep(app: App, at: dt.datetime | None = None, *, dry_run: bool = False) -> SweepReport:
@@ -451,8 +453,12 @@ def sweep(app: App, at: dt.datetime | None = None, *, dry_run: bool = False) -> 
     now = at or app.now()
     planned: PlanReport = plan(app, now, dry_run=dry_run)
     sent = SendReport() if dry_run else send_due(app, now)
+    from verbund.services.reach import unreachable_by_network
+
+    with app.uow(read_only=True) as uow:
+        unreachable = unreachable_by_network(uow.session, now)
     return SweepReport(planned.planned, sent.sent, sent.failed, planned.suppressed, sent.retrying, sent.messages,
-                       planned.without_channel)
+                       planned.without_channel, unreachable)
 
 
 def outbox_messages(app: App, network: str | None = None, status: str | None = None) -> dict[str, Any]:

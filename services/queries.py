@@ -12,9 +12,13 @@ from verbund.services.bootstrap import App
 
 
 def status(app: App, region: str | None = None) -> dict[str, Any]:
-    """``{"networks": [{"slug", "name", "region", "template", "stages": [...]}]}`` (CONTRACTS.md)."""
+    """``{"networks": [{"slug", "name", "region", "template", "stages": [...], "unreachable_members"}]}``
+    (CONTRACTS.md); ``unreachable_members``: ``{"count", "organisations": [{"name", "reason"}]}`` (issue 12)."""
+    from verbund.services.reach import summary, unreachable_members
+
     with app.uow() as uow:
         session = uow.session
+        unreachable = unreachable_members(session, app.now())
         query = select(Network, Region).join(Region, col(Region.id) == col(Network.region_id))
         if region:
             query = query.where(Region.slug == region)
@@ -39,6 +43,7 @@ def status(app: App, region: str | None = None) -> dict[str, Any]:
                         }
                         for run in runs.get(network.id, [])
                     ],
+                    "unreachable_members": summary(unreachable.get(network.id, [])),
                 }
                 for network, reg in pairs
             ]

@@ -101,9 +101,11 @@ def coverage_report(app: App, at: dt.datetime | None = None) -> dict[str, Any]:
             .where(col(Organisation.out_of_scope_reason).is_not(None), open_organisation(at))
             .order_by(col(Organisation.source), col(Organisation.source_id))
         ).all()
+        unreachable = _unreachable_per_region(session, at)
     keys = ("schools_in_scope", "assigned", "unassigned", "assigned_twice")
     rows: list[dict[str, Any]] = [{"slug": r.slug, "name": r.name, "state": r.state, "parent": r.parent,
-             **{key: per_region[r.id][key] for key in keys}} for r in regions]
+             **{key: per_region[r.id][key] for key in keys},
+             "unreachable_members": unreachable.get(r.id, {"count": 0, "organisations": []})} for r in regions]
     states: dict[str, Counter[str]] = defaultdict(Counter)
     for row in rows:
         states[row["state"]].update({key: row[key] for key in keys})
@@ -114,6 +116,20 @@ def coverage_report(app: App, at: dt.datetime | None = None) -> dict[str, Any]:
         "out_of_scope": [{"source_id": o[0], "name": o[1], "region": slugs.get(o[2]) if o[2] else None,
                           "reason": o[3]} for o in out],
     }
+
+
+def _unreachable_per_region(session: Session, at: dt.datetime) -> dict[uuid.UUID, dict[str, Any]]:
+    """Per region: the member organisations of its networks that no message reaches (``services.reach``)."""
+    from verbund.services.reach import unreachable_members
+
+    networks = dict(session.exec(select(Network.id, Network.slug)).all())
+    regions = dict(session.exec(select(Network.id, Network.region_id)).all())
+    found: dict[uuid.UUID, dict[str, Any]] = {}
+    for network_id, rows in unreachable_members(session, at).items():
+        entry = found.setdefault(regions[network_id], {"count": 0, "organisations": []})
+        entry["count"] += len(rows)
+        entry["organisations"] += [{"network": networks[network_id], "name": n, "reason": r} for n, r in rows]
+    return found
 
 
 @dataclass

@@ -1,0 +1,66 @@
+"""Never silently skip a partner: the member organisations of each network that no message reaches.
+
+A member is unreachable when it has no active contact, or none with an e-mail address or a further
+channel. The reminder sweep, ``verbund status --json``, ``verbund coverage --json`` and the analysis
+stage's unmet criteria count and name them per network (guests are not asked for anything).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from verbund.domain.models import Contact, Membership, MembershipRole, Network, Organisation
+
+NO_CONTACT = "keine aktive Ansprechperson"
+NO_CHANNEL = "keine Ansprechperson mit E-Mail-Adresse oder Kanal"
+
+
+def unreachable_members(session: Session, at: dt.datetime,
+                        network_ids: list[uuid.UUID] | None = None) -> dict[uuid.UUID, list[tuple[str, str]]]:
+    """network id → [(organisation name, reason)] of the members at ``at`` that no message reaches."""
+    query = (select(Membership.network_id, Organisation.id, Organisation.name)
+             .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
+             .where(col(Membership.valid_from) <= at,
+                    or_(col(Membership.valid_to).is_(None), col(Membership.valid_to) > at),
+                    or_(col(Organisation.closed_at).is_(None), col(Organisation.closed_at) > at),
+                    Membership.role != MembershipRole.guest))
+    if network_ids is not None:
+        query = query.where(col(Membership.network_id).in_(network_ids))
+    members = session.exec(query).all()
+    reach = contact_reach(session, [organisation_id for _n, organisation_id, _name in members])
+    found: dict[uuid.UUID, set[tuple[str, str]]] = defaultdict(set)
+    for network_id, organisation_id, name in members:
+        if not reach.get(organisation_id, False):
+            found[network_id].add((name, NO_CONTACT if organisation_id not in reach else NO_CHANNEL))
+    return {network_id: sorted(rows) for network_id, rows in found.items()}
+
+
+def contact_reach(session: Session, organisation_ids: list[uuid.UUID]) -> dict[uuid.UUID, bool]:
+    """organisation id → whether an active contact has an e-mail address or a channel (absent: no active contact)."""
+    reach: dict[uuid.UUID, bool] = {}
+    wanted = list(set(organisation_ids))
+    for start in range(0, len(wanted), 500):
+        for organisation_id, email, channels in session.exec(
+                select(Contact.organisation_id, Contact.email, Contact.channels)
+                .where(col(Contact.active).is_(True), col(Contact.organisation_id).in_(wanted[start:start + 500]))):
+            reach[organisation_id] = reach.get(organisation_id, False) or bool(email) or bool(channels)
+    return reach
+
+
+def summary(rows: list[tuple[str, str]]) -> dict[str, Any]:
+    """``{"count": N, "organisations": [{"name", "reason"}]}`` for the JSON outputs."""
+    return {"count": len(rows), "organisations": [{"name": name, "reason": reason} for name, reason in rows]}
+
+
+def unreachable_by_network(session: Session, at: dt.datetime) -> list[dict[str, Any]]:
+    """``[{"network", "count", "organisations"}]`` for the networks with unreachable members."""
+    slugs = dict(session.exec(select(Network.id, Network.slug)).all())
+    rows = unreachable_members(session, at)
+    return [{"network": slugs[network_id], **summary(found)}
+            for network_id, found in sorted(rows.items(), key=lambda item: slugs[item[0]])]
