@@ -289,7 +289,8 @@ def stage_extend(
 # --- command registrations ---
 COMMAND_MODULES = tuple(
     f"verbund.cli.{name}" for name in ("notify", "report", "importing", "templates", "dashboard", "governance",
-                                         "directory", "stagework", "networks", "forecast")
+                                         "directory", "stagework", "networks", "forecast",
+                                         "announce")
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)

@@ -36,6 +36,7 @@ class OutboxKind(StrEnum):
     consultation_changed = "consultation_changed"
     protocol_circulated = "protocol_circulated"
     protocol_published = "protocol_published"
+    announcement = "announcement"  # a coordinator's free-text message (issue 13), planned when made
 
 
 class OutboxStatus(StrEnum):

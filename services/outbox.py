@@ -61,6 +61,7 @@ KIND_LABELS = {
     "stage_opened": "Stufe eröffnet", "reminder": "Erinnerung", "overdue": "Überfällig", "escalation": "Eskalation",
     "invitation": "Einladung", "consultation_changed": "Terminänderung", "protocol_circulated": "Protokollentwurf",
     "protocol_published": "Protokoll veröffentlicht",
+    "announcement": "Mitteilung",
 }
 
 

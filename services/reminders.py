@@ -264,21 +264,24 @@ LinkSigner = Callable[[PlannedItem], "str | None"]
 
 
 def store(session: Session, planned: list[tuple[uuid.UUID, PlannedItem]], now: dt.datetime,
-          networks: list[uuid.UUID] | None = None, *, write: bool = True, link: LinkSigner | None = None) -> PlanReport:
+          networks: list[uuid.UUID] | None = None, *, write: bool = True, link: LinkSigner | None = None,
+          suppress_stale: bool = True) -> PlanReport:
     """Insert the items with new keys, suppress pending ones that are no longer planned
     (``write=False``: only count what would be inserted and suppressed). ``link`` gives a new item
-    that will be sent its recipient's signed link (signed only for new rows: planning stays cheap)."""
+    that will be sent its recipient's signed link (signed only for new rows: planning stays cheap).
+    ``suppress_stale=False``: only add (an announcement's items, planned apart from the sweep)."""
     report = PlanReport()
     wanted = {item.key for _nid, item in planned}
     keys = select(OutboxItem.key)
     pending = select(OutboxItem.id, OutboxItem.key, OutboxItem.subject).where(
-        OutboxItem.status == OutboxStatus.pending)
+        OutboxItem.status == OutboxStatus.pending,
+        OutboxItem.kind != OutboxKind.announcement)  # planned when made (services.announcements), never stale
     if networks is not None:
         keys = keys.where(col(OutboxItem.network_id).in_(networks))
         pending = pending.where(col(OutboxItem.network_id).in_(networks))
     known = set(session.exec(keys).all())
     stale = [row_id for row_id, key, subject in session.exec(pending).all()
-             if key not in wanted and not subject.startswith(FAILURE_PREFIX)]
+             if key not in wanted and not subject.startswith(FAILURE_PREFIX)] if suppress_stale else []
     rows = []
     seen: set[str] = set()
     for network_id, item in planned:

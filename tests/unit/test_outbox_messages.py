@@ -26,6 +26,7 @@ BASE = {
     "due": "2021-11-17", "days_left": 1, "starts_at": "2021-11-18T10:00:00+01:00", "place": "Landratsamt, Saal 1",
     "sequence": 0, "cancelled": False, "uid": "x@verbund", "objection_deadline": "2021-11-30",
     "content_hash": "abcdef", "level": 1, "late_days": 4, "reason": "overdue", "reason_title": "„Analyse“ überfällig",
+    "title": "Fachtag Inklusion", "text": "Am 12.11. findet der Fachtag statt.",
 }
 
 
@@ -44,6 +45,12 @@ def test_dates_are_written_the_german_way() -> None:
     assert "(noch 1 Werktag)" in body
     subject, _ = render(OutboxKind.invitation, BASE)
     assert subject.endswith("am 18.11.2021, 10:00 Uhr")
+
+
+def test_an_announcement_carries_its_title_and_text() -> None:
+    subject, body = render(OutboxKind.announcement, BASE)
+    assert subject == "Kooperationsverbund Auental-Nord: Fachtag Inklusion"
+    assert "Am 12.11. findet der Fachtag statt." in body and "Grundschule „Am Park“ Lindenau" in body
 
 
 def test_a_cancellation_says_so() -> None:
