@@ -124,10 +124,10 @@ def status(
     for network in data["networks"]:  # never silently skip a partner (issue 12)
         missing = network.get("unreachable_members", {"count": 0})
         if missing["count"]:
-            names = ", ".join(o["name"] for o in missing["organisations"][:10])
+            shown = ", ".join(o["name"] for o in missing["organisations"][:10])
             more = f" und {missing['count'] - 10} weitere" if missing["count"] > 10 else ""
             console.print(f"[yellow]{network['slug']}: {missing['count']} Mitglieder ohne erreichbare "
-                          f"Ansprechperson[/] ({names}{more})", highlight=False)
+                          f"Ansprechperson[/] ({shown}{more})", highlight=False)
 
 
 def _cell(stage: dict[str, Any], colours: dict[str, str]) -> str:
