@@ -11,9 +11,11 @@ import asyncio
 from typing import Any
 
 from prefect import flow, task
+from prefect.client.schemas.objects import State
 from prefect.concurrency.sync import rate_limit
+from prefect.states import Completed
 
-from verbund.flows.naming import MAIL_RATE_LIMIT
+from verbund.flows.naming import MAIL_RATE_LIMIT, run_tags, tag_current_run
 from verbund.flows.runtime import get_app, instant
 from verbund.flows.stage import transient
 from verbund.flows.trigger import execution_mode
@@ -52,9 +54,16 @@ async def run_sweep(at: str | None = None, dry_run: bool = False) -> dict[str, A
 
 
 @flow(name="reminder-sweep", flow_run_name="reminders · {at}", log_prints=True)
-async def reminder_sweep(at: str | None = None, dry_run: bool = False) -> dict[str, Any]:
-    """Decide what is due at ``at`` (default: now) and send it; returns the counts."""
+async def reminder_sweep(at: str | None = None, dry_run: bool = False) -> State[dict[str, Any]]:
+    """Decide what is due at ``at`` (default: now) and send it; the result is the counts.
+
+    Tags ``kind:reminders``, ``region:alle``; the final state (``RemindersSent``, or
+    ``RemindersFailed`` when a message failed for good) says the counts, never a person's name.
+    """
+    await tag_current_run(run_tags("reminders", None))
     report: dict[str, Any] = await run_sweep(at, dry_run)
-    print(f"geplant {report['planned']}, gesendet {report['sent']}, fehlgeschlagen {report['failed']}, "
-          f"unterdrückt {report['suppressed']}")
-    return report
+    counts = (f"geplant {report['planned']}, gesendet {report['sent']}, fehlgeschlagen {report['failed']}, "
+              f"unterdrückt {report['suppressed']}")
+    print(counts)
+    name = "RemindersFailed" if report["failed"] else "RemindersSent"
+    return Completed(name=name, message=("Probelauf: " if dry_run else "") + counts, data=report)

@@ -19,6 +19,7 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
+from verbund.flows.naming import run_tags, tag_current_run
 from verbund.flows.runtime import get_app
 from verbund.services.clock import local_date
 from verbund.services.report import check_format, parse_day, summary_markdown, write_report
@@ -58,6 +59,7 @@ async def build_report(
     compare_to: str | None = None,
 ) -> State[Any]:
     """Write the report for the end of ``as_of`` (YYYY-MM-DD) and publish its summary."""
+    await tag_current_run(run_tags("report", region))
     day = as_of or local_date(get_app().now()).isoformat()
     fmt = check_format(format)
     path = output_path(output, day, fmt, region)
@@ -69,4 +71,5 @@ async def build_report(
         description=f"Stand des Aufbaus der Kooperationsverbünde zum {day}",
     )
     print(f"Bericht geschrieben: {path}")
-    return Completed(name="ReportWritten", message=f"Bericht zum {day}: {path}", data=result)
+    return Completed(name="ReportWritten", data=result,
+                     message=f"Bericht zum {day} ({fmt}, {result['networks']} Verbünde): {path}")
