@@ -87,7 +87,8 @@ def _print_report(report: ImportReport) -> None:
     prefix = "Probelauf (nichts gespeichert): " if report.dry_run else ""
     console.print(f"{prefix}{report.source}: {report.created} neu, {report.updated} geändert, "
                   f"{report.unchanged} unverändert, {report.closed} geschlossen, "
-                  f"{report.out_of_scope} nicht zuzuordnen, {len(report.rejected)} abgelehnt.")
+                  f"{report.out_of_scope} nicht zuzuordnen, {len(report.rejected)} abgelehnt "
+                  f"(davon {report.not_imported} Schulen im Geltungsbereich nicht importiert).")
     _print_problems(report.rejected, report.notes)
 
 
@@ -242,14 +243,20 @@ def coverage(json_output: JsonOption = False) -> None:
         _print_json(data)
         return
     table = Table(title="Abdeckung: jede öffentliche Schule in genau einem Verbund")
-    for column in ("Region", "Land", "Schulen", "zugeordnet", "offen", "doppelt", "ohne Ansprechperson"):
+    for column in ("Region", "Land", "Schulen", "zugeordnet", "offen", "doppelt", "ohne Ansprechperson",
+                   "nicht importiert"):
         table.add_column(column)
     for row in data["regions"]:
+        missing = f"[bold red]{row['not_imported']}[/]" if row["not_imported"] else "0"
         table.add_row(row["slug"], row["state"], str(row["schools_in_scope"]), str(row["assigned"]),
-                      str(row["unassigned"]), str(row["assigned_twice"]), str(row["unreachable_members"]["count"]))
+                      str(row["unassigned"]), str(row["assigned_twice"]), str(row["unreachable_members"]["count"]),
+                      missing)
     console.print(table)
     console.print(f"{len(data['out_of_scope'])} öffentliche Einrichtungen werden nicht zugeordnet "
                   "(Gründe: verbund coverage --json).")
+    for entry in data["not_imported"]:
+        console.print(f"Nicht importiert ({entry['region']}): {entry['name'] or entry['source_id'] or '?'} "
+                      f"– {entry['source']}, {entry['where']}, {entry['field']}: {entry['reason']}")
 
 
 def foci(network: Annotated[str | None, typer.Option(help="Nur dieser Verbund.")] = None,

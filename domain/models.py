@@ -116,6 +116,24 @@ class Organisation(SQLModel, table=True):
     land: str | None = Field(default=None, max_length=2)
     # Dienststellenschlüssel (issue 13): joins coordinates; not unique (schools sharing it share them).
     service_key: str | None = Field(default=None, index=True)
+    # Import (issue 16): blemishes the importer dropped from this school's record ("field: reason").
+    import_notes: list[str] = Field(default_factory=list, sa_column=Column(JSONList, nullable=False))
+
+
+class NotImportedSchool(SQLModel, table=True):
+    """A row of a school file that looks like a public school in scope but could not be imported
+    ("nicht importiert"), with the reason. Replaced by each import of its source; coverage shows it
+    beside the region's figures (it does not block the analysis stage: it cannot be assigned)."""
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    source: str = Field(index=True)
+    source_id: str | None = None
+    name: str | None = None
+    region_id: uuid.UUID = Field(foreign_key="region.id", index=True)
+    location: str  # "Zeile N" or "JSON-Index N" in the imported file
+    field: str
+    reason: str
+    recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Contact(SQLModel, table=True):

@@ -12,7 +12,7 @@ from verbund.domain.access import (
 from verbund.domain.directory import ContactEvent, Invitation
 from verbund.domain.forecast_cache import ForecastEntry
 from verbund.domain.governance import Agreement, Decision, DecisionVote, StageEvidence
-from verbund.domain.models import Contact, Membership, Network, Organisation, Region
+from verbund.domain.models import Contact, Membership, Network, NotImportedSchool, Organisation, Region
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.schools import ONE_ASSIGNMENT_PER_SCHOOL
 from verbund.domain.stages import AuditEvent, StageRun
@@ -49,6 +49,7 @@ __all__ = [
     "Invitation",
     "Membership",
     "Network",
+    "NotImportedSchool",
     "Organisation",
     "OutboxItem",
     "Potential",

@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from verbund.domain.access import UserRole
-from verbund.domain.models import Membership, Network, Organisation, Region
+from verbund.domain.models import Membership, Network, NotImportedSchool, Organisation, Region
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.process import load_template
 from verbund.domain.stages import StageRun
@@ -30,7 +30,8 @@ PER_PAGE = 100
 SORTS = ("slug", "region", "progress", "overdue")
 STATE_FILTERS = ("pending", "open", "ready", "completed", "waived", "overdue")
 RISK_FILTERS = ("on_track", "at_risk", "missed", "stalled")  # domain.forecast.RISK_KEYS
-COVERAGE_KEYS = ("schools_in_scope", "assigned", "unassigned", "assigned_twice")  # as ``verbund coverage --json``
+# as ``verbund coverage --json``; ``not_imported``: in-scope rows the importer could not store (issue 16)
+COVERAGE_KEYS = ("schools_in_scope", "assigned", "unassigned", "assigned_twice", "not_imported")
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,12 @@ def coverage(session: Session, regions: list[str], at: dt.datetime) -> dict[str,
         bucket = found[ids[region_id]]
         bucket["schools_in_scope"] += count
         bucket[{0: "unassigned", 1: "assigned"}.get(int(times_), "assigned_twice")] += count
+    missing = session.execute(
+        sa_select(col(NotImportedSchool.region_id), func.count())
+        .where(col(NotImportedSchool.region_id).in_(list(ids)), col(NotImportedSchool.recorded_at) <= at)
+        .group_by(col(NotImportedSchool.region_id))).all()
+    for region_id, count in missing:
+        found[ids[region_id]]["not_imported"] = count
     return found
 
 

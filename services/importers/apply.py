@@ -18,7 +18,7 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, col, or_, select
 
 from verbund.domain.business_days import BERLIN, local_date
-from verbund.domain.models import Membership, Organisation
+from verbund.domain.models import Membership, NotImportedSchool, Organisation
 from verbund.domain.stages import AuditEvent
 from verbund.services.bootstrap import App
 from verbund.services.importers.base import Adapter, Parsed, Problem, SchoolRecord
@@ -26,7 +26,7 @@ from verbund.services.setup import upsert_region
 
 Progress = Callable[[int, int], None]
 COMPARED = ("name", "kind", "region_id", "community", "community_key", "school_types", "special_needs",
-            "latitude", "longitude", "in_scope", "out_of_scope_reason", "closed_at")
+            "latitude", "longitude", "in_scope", "out_of_scope_reason", "closed_at", "import_notes")
 BATCH = 2000
 
 
@@ -39,13 +39,15 @@ class ImportReport:
     unchanged: int = 0
     closed: int = 0
     out_of_scope: int = 0
+    not_imported: int = 0
     rejected: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "created": self.created, "updated": self.updated, "unchanged": self.unchanged, "closed": self.closed,
-            "out_of_scope": self.out_of_scope, "rejected": [p.to_dict() for p in self.rejected],
+            "out_of_scope": self.out_of_scope, "not_imported": self.not_imported,
+            "rejected": [p.to_dict() for p in self.rejected],
             "notes": [p.to_dict() for p in self.notes], "source": self.source, "dry_run": self.dry_run,
         }
 
@@ -102,6 +104,7 @@ def apply_parsed(
     if updates:
         session.execute(update(Organisation), updates)
     _end_memberships(session, closing, at)
+    report.not_imported = _store_not_imported(session, parsed, region_ids, at)
     session.flush()
     return report
 
@@ -130,7 +133,23 @@ def _values(record: SchoolRecord, region_ids: dict[str, uuid.UUID]) -> dict[str,
         "school_types": record.school_types, "special_needs": record.special_needs,
         "latitude": record.latitude, "longitude": record.longitude, "in_scope": record.in_scope,
         "out_of_scope_reason": record.out_of_scope_reason, "closed_at": closed_at,
+        "import_notes": [f"{note.field}: {note.reason}" for note in record.notes],
     }
+
+
+def _store_not_imported(session: Session, parsed: Parsed, region_ids: dict[str, uuid.UUID], at: dt.datetime) -> int:
+    """Replace this source's "nicht importiert" rows in the regions the file covers (and of the ids it
+    lists) by the file's in-scope rows that were rejected this time."""
+    covered = set(region_ids.values())
+    for old in session.exec(select(NotImportedSchool).where(NotImportedSchool.source == parsed.source)).all():
+        if old.region_id in covered or (old.source_id is not None and old.source_id in parsed.seen):
+            session.delete(old)
+    session.flush()
+    for row in parsed.not_imported:
+        session.add(NotImportedSchool(
+            source=parsed.source, source_id=row.source_id, name=row.name, region_id=region_ids[row.region.slug],
+            location=row.where, field=row.field, reason=row.reason, recorded_at=at.astimezone(dt.UTC)))
+    return len(parsed.not_imported)
 
 
 def _missing(

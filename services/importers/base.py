@@ -64,6 +64,20 @@ class SchoolRecord:
     in_scope: bool = True
     out_of_scope_reason: str | None = None
     closed_on: dt.date | None = None
+    notes: list[Problem] = field(default_factory=list)  # blemishes dropped from this school (kept on it)
+
+
+@dataclass(frozen=True)
+class NotImported:
+    """A rejected row that looks like a public school in scope: stored as "nicht importiert" so coverage
+    never reads as complete while it is missing (``where``/``field``/``reason`` as in ``Problem``)."""
+
+    where: str
+    field: str
+    reason: str
+    region: RegionRef
+    source_id: str | None = None
+    name: str | None = None
 
 
 @dataclass
@@ -81,11 +95,18 @@ class Parsed:
     notes: list[Problem] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     regions: dict[str, RegionRef] = field(default_factory=dict)
+    not_imported: list[NotImported] = field(default_factory=list)
 
-    def reject(self, where: str, field_name: str, reason: str, source_id: str | None = None) -> None:
+    def reject(self, where: str, field_name: str, reason: str, source_id: str | None = None,
+               candidate: tuple[RegionRef, str | None] | None = None) -> None:
+        """Reject a row; ``candidate`` (region, name) when it looks like a public school in scope."""
         self.rejected.append(Problem(where, field_name, reason))
         if source_id:
             self.seen.add(source_id)
+        if candidate is not None:
+            region, name = candidate
+            self.not_imported.append(NotImported(where, field_name, reason, region, source_id, name))
+            self.regions.setdefault(region.slug, region)
 
     def note(self, where: str, field_name: str, reason: str) -> None:
         self.notes.append(Problem(where, field_name, reason))
@@ -96,6 +117,7 @@ class Parsed:
             return
         self.seen.add(record.source_id)
         self.records.append(record)
+        self.notes.extend(record.notes)
         if record.region is not None:
             self.regions.setdefault(record.region.slug, record.region)
 

@@ -20,7 +20,15 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from verbund.domain.criteria import CoverageFact
-from verbund.domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
+from verbund.domain.models import (
+    Membership,
+    MembershipRole,
+    Network,
+    NotImportedSchool,
+    Organisation,
+    OrganisationKind,
+    Region,
+)
 from verbund.domain.schools import FOCI, distance_km, is_foerderschule
 from verbund.services.bootstrap import App
 from verbund.services.lookup import network_by_slug
@@ -83,7 +91,8 @@ def region_coverage(session: Session, region_id: uuid.UUID, at: dt.datetime) -> 
 
 
 def coverage_report(app: App, at: dt.datetime | None = None) -> dict[str, Any]:
-    """``verbund coverage --json`` (CONTRACTS.md), plus ``assigned_twice`` and per-Land totals."""
+    """``verbund coverage --json`` (CONTRACTS.md), plus ``assigned_twice``, ``not_imported`` (per region a
+    count; the list with reasons beside ``out_of_scope``) and per-Land totals."""
     at = at or app.now()
     with app.uow() as uow:
         session = uow.session
@@ -102,7 +111,10 @@ def coverage_report(app: App, at: dt.datetime | None = None) -> dict[str, Any]:
             .order_by(col(Organisation.source), col(Organisation.source_id))
         ).all()
         unreachable = _unreachable_per_region(session, at)
-    keys = ("schools_in_scope", "assigned", "unassigned", "assigned_twice")
+        missing = not_imported(session, at)
+    for gap in missing:
+        per_region[gap.region_id]["not_imported"] += 1
+    keys = ("schools_in_scope", "assigned", "unassigned", "assigned_twice", "not_imported")
     rows: list[dict[str, Any]] = [{"slug": r.slug, "name": r.name, "state": r.state, "parent": r.parent,
              **{key: per_region[r.id][key] for key in keys},
              "unreachable_members": unreachable.get(r.id, {"count": 0, "organisations": []})} for r in regions]
@@ -115,6 +127,9 @@ def coverage_report(app: App, at: dt.datetime | None = None) -> dict[str, Any]:
         "states": [{"state": state, **{key: totals[key] for key in keys}} for state, totals in sorted(states.items())],
         "out_of_scope": [{"source_id": o[0], "name": o[1], "region": slugs.get(o[2]) if o[2] else None,
                           "reason": o[3]} for o in out],
+        "not_imported": [{"source": m.source, "source_id": m.source_id, "name": m.name,
+                          "region": slugs.get(m.region_id), "where": m.location, "field": m.field,
+                          "reason": m.reason} for m in missing],
     }
 
 
@@ -130,6 +145,14 @@ def _unreachable_per_region(session: Session, at: dt.datetime) -> dict[uuid.UUID
         entry["count"] += len(rows)
         entry["organisations"] += [{"network": networks[network_id], "name": n, "reason": r} for n, r in rows]
     return found
+
+
+def not_imported(session: Session, at: dt.datetime, region_id: uuid.UUID | None = None) -> list[NotImportedSchool]:
+    """In-scope rows the importers could not store ("nicht importiert"), recorded by ``at``."""
+    query = select(NotImportedSchool).where(col(NotImportedSchool.recorded_at) <= at)
+    if region_id is not None:
+        query = query.where(NotImportedSchool.region_id == region_id)
+    return list(session.exec(query.order_by(col(NotImportedSchool.source), col(NotImportedSchool.location))).all())
 
 
 @dataclass

@@ -14,6 +14,7 @@ from verbund.domain.slugs import is_slug
 from verbund.services.importers.base import (
     ImportFileError,
     Parsed,
+    Problem,
     RowError,
     SchoolRecord,
     parse_german_date,
@@ -106,7 +107,8 @@ class MappedCsvAdapter:
             try:
                 record = self._record(where, row)
             except RowError as error:
-                parsed.reject(where, error.field_name, error.reason, row[columns["id"]] or None)
+                parsed.reject(where, error.field_name, error.reason, row[columns["id"]] or None,
+                              self._candidate(row))
                 continue
             parsed.add(record)
         return parsed
@@ -115,8 +117,21 @@ class MappedCsvAdapter:
         column = self.mapping.columns.get(name)
         return row.get(column, "") if column else ""
 
+    def _candidate(self, row: dict[str, str]) -> tuple[RegionRef, str | None] | None:
+        """(region, name) of a rejected row that looks like a public school in scope, else None."""
+        region = self.mapping.regions.get(self._value(row, "region"))
+        try:
+            kind = self._kind(row)
+        except RowError:
+            return None
+        if region is None or kind != "public_school" or self._value(row, "out_of_scope"):
+            return None
+        return region, self._value(row, "name") or None
+
     def _record(self, where: str, row: dict[str, str]) -> SchoolRecord:
+        """Essential: id, name, region, kind, out_of_scope and closed; the rest is dropped with a note."""
         columns = self.mapping.columns
+        notes: list[Problem] = []
         source_id, name = self._value(row, "id"), self._value(row, "name")
         if not source_id:
             raise RowError(columns["id"], "Kennung fehlt")
@@ -127,13 +142,14 @@ class MappedCsvAdapter:
             raise RowError(columns["region"], f"'{self._value(row, 'region')}' steht nicht in [regions] der Zuordnung")
         kind = self._kind(row)
         reason = self._value(row, "out_of_scope") or None
+        closed_on = self._closed(row)
+        latitude, longitude = self._point(where, row, notes)
         return SchoolRecord(
             where=where, source_id=source_id, name=name, kind=kind, region=region,
-            community=self._value(row, "community") or None, community_key=self._value(row, "community_key") or None,
-            school_types=_split(self._value(row, "school_types")), special_needs=self._foci(row),
-            latitude=self._coordinate(row, "latitude", 90), longitude=self._coordinate(row, "longitude", 180),
-            in_scope=kind == "public_school" and reason is None,
-            out_of_scope_reason=reason if kind == "public_school" else None, closed_on=self._closed(row),
+            community=self._value(row, "community") or None, community_key=self._community_key(where, row, notes),
+            school_types=_split(self._value(row, "school_types")), special_needs=self._foci(where, row, notes),
+            latitude=latitude, longitude=longitude, in_scope=kind == "public_school" and reason is None,
+            out_of_scope_reason=reason if kind == "public_school" else None, closed_on=closed_on, notes=notes,
         )
 
     def _kind(self, row: dict[str, str]) -> str:
@@ -146,14 +162,37 @@ class MappedCsvAdapter:
             return value
         raise RowError(self.mapping.columns["kind"], f"'{value}' steht nicht in [kinds] der Zuordnung")
 
-    def _foci(self, row: dict[str, str]) -> list[str]:
+    def _foci(self, where: str, row: dict[str, str], notes: list[Problem]) -> list[str]:
         foci = []
         for value in _split(self._value(row, "special_needs")):
             focus = focus_name(value)
             if focus is None:
-                raise RowError(self.mapping.columns["special_needs"], f"'{value}' ist kein Förderschwerpunkt")
-            foci.append(focus)
+                notes.append(Problem(where, self.mapping.columns["special_needs"],
+                                     f"'{value}' ist kein Förderschwerpunkt; verworfen"))
+            elif focus not in foci:
+                foci.append(focus)
         return foci
+
+    def _community_key(self, where: str, row: dict[str, str], notes: list[Problem]) -> str | None:
+        value = self._value(row, "community_key")
+        if value and not (value.isdigit() and len(value) == 8):
+            notes.append(Problem(where, self.mapping.columns["community_key"],
+                                 f"'{value}' ist kein 8-stelliger Gemeindeschlüssel; verworfen"))
+            return None
+        return value or None
+
+    def _point(self, where: str, row: dict[str, str], notes: list[Problem]) -> tuple[float | None, float | None]:
+        """Both coordinates or neither: an unusable one drops the point with a note."""
+        try:
+            latitude, longitude = self._coordinate(row, "latitude", 90), self._coordinate(row, "longitude", 180)
+        except RowError as error:
+            notes.append(Problem(where, error.field_name, f"{error.reason}; Koordinaten verworfen"))
+            return None, None
+        if (latitude is None) != (longitude is None):
+            notes.append(Problem(where, self.mapping.columns["latitude" if latitude is None else "longitude"],
+                                 "fehlt; Koordinaten verworfen"))
+            return None, None
+        return latitude, longitude
 
     def _coordinate(self, row: dict[str, str], name: str, limit: float) -> float | None:
         value = self._value(row, name)
@@ -163,7 +202,7 @@ class MappedCsvAdapter:
             number = float(value.replace(",", "."))
         except ValueError:
             raise RowError(self.mapping.columns[name], f"'{value}' ist keine Zahl") from None
-        if not -limit <= number <= limit:
+        if not -limit <= number <= limit:  # also refuses nan
             raise RowError(self.mapping.columns[name], f"{value} liegt außerhalb von ±{limit} Grad")
         return number
 

@@ -10,8 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from verbund.domain.schools import NRW_FOERDERSCHULEN, nrw_foci, nrw_operation, nrw_region, nrw_scope
-from verbund.services.importers.base import Parsed, RowError, SchoolRecord, parse_german_date
+from verbund.domain.schools import (
+    NRW_CLOSED,
+    NRW_FOERDERSCHULEN,
+    NRW_NOT_SCHOOLS,
+    RegionRef,
+    nrw_foci,
+    nrw_operation,
+    nrw_region,
+    nrw_scope,
+)
+from verbund.services.importers.base import Parsed, Problem, RowError, SchoolRecord, parse_german_date
 from verbund.services.importers.geo import EASTING_RANGE, NORTHING_RANGE, UTM32, utm32_to_wgs84
 from verbund.services.importers.tabular import read_table
 
@@ -33,9 +42,10 @@ class NrwAdapter:
             where = f"Zeile {line}"
             number = row["Schulnummer"]
             try:
-                record, utm = _record(where, row, today, parsed)
+                record, utm = _record(where, row, today)
             except RowError as error:
-                parsed.reject(where, error.field_name, error.reason, number if number.isdigit() else None)
+                parsed.reject(where, error.field_name, error.reason, number if number.isdigit() else None,
+                              _candidate(row))
                 continue
             parsed.add(record)
             if utm is not None:
@@ -44,8 +54,21 @@ class NrwAdapter:
         return parsed
 
 
-def _record(where: str, row: dict[str, str], today: dt.date,
-            parsed: Parsed) -> tuple[SchoolRecord, tuple[float, float] | None]:
+def _candidate(row: dict[str, str]) -> tuple[RegionRef, str | None] | None:
+    """(region, name) of a rejected row that looks like a public school in scope: Rechtsform 1, a
+    Schulform that is a school, a Kreis of NRW, not resting or dissolved."""
+    key = row["Gemeindeschluessel"]
+    region = nrw_region(key) if key.isdigit() and len(key) == 8 else None
+    if (region is None or row["Rechtsform"] != "1" or row["Schulform"] in NRW_NOT_SCHOOLS
+            or row["Schulbetriebsschluessel"] in {"4", *NRW_CLOSED}):
+        return None
+    return region, row["Schulbezeichnung_1"] or None
+
+
+def _record(where: str, row: dict[str, str], today: dt.date) -> tuple[SchoolRecord, tuple[float, float] | None]:
+    """Essential: Schulnummer, name, Schulform, Rechtsform, Gemeindeschlüssel (region) and the
+    Schulbetriebsschlüssel (with its date where it decides: 3, 5, 9). Coordinates are a note."""
+    notes: list[Problem] = []
     number = row["Schulnummer"]
     if not (number.isdigit() and len(number) == 6):
         raise RowError("Schulnummer", f"'{number}' ist keine 6-stellige Schulnummer")
@@ -60,10 +83,7 @@ def _record(where: str, row: dict[str, str], today: dt.date,
         scope = nrw_scope(row["Rechtsform"], form)
     except ValueError as error:
         raise RowError("Rechtsform", str(error)) from error
-    try:
-        since = parse_german_date(row["Schulbetriebsdatum"])
-    except ValueError as error:
-        raise RowError("Schulbetriebsdatum", f"'{row['Schulbetriebsdatum']}' ist kein Datum TT.MM.JJJJ") from error
+    since = _since(where, row, notes)
     try:
         operation = nrw_operation(row["Schulbetriebsschluessel"], since, today)
     except ValueError as error:
@@ -74,8 +94,8 @@ def _record(where: str, row: dict[str, str], today: dt.date,
         raise RowError("Gemeindeschluessel", f"'{key}' ist kein Gemeindeschlüssel eines Kreises in NRW")
     foci = nrw_foci(row["Kurzbezeichnung"]) if form in NRW_FOERDERSCHULEN else []
     if form in NRW_FOERDERSCHULEN and not foci and form != "83":
-        parsed.note(where, "Kurzbezeichnung", f"Förderschule ohne erkennbaren Förderschwerpunkt "
-                                              f"('{row['Kurzbezeichnung']}')")
+        notes.append(Problem(where, "Kurzbezeichnung", f"Förderschule ohne erkennbaren Förderschwerpunkt "
+                                                       f"('{row['Kurzbezeichnung']}')"))
     in_scope = scope.in_scope and operation.in_scope
     reason = scope.reason
     if scope.kind == "public_school" and not operation.in_scope:
@@ -83,9 +103,25 @@ def _record(where: str, row: dict[str, str], today: dt.date,
     record = SchoolRecord(
         where=where, source_id=number, name=name, kind=scope.kind, region=region, community=row["Ort"] or None,
         community_key=key, school_types=[f"nw:{form}"], special_needs=foci, in_scope=in_scope,
-        out_of_scope_reason=reason, closed_on=operation.closed_on,
+        out_of_scope_reason=reason, closed_on=operation.closed_on, notes=notes,
     )
-    return record, _utm(row)
+    try:
+        return record, _utm(row)
+    except RowError as error:
+        notes.append(Problem(where, error.field_name, f"{error.reason}; Koordinaten verworfen"))
+        return record, None
+
+
+def _since(where: str, row: dict[str, str], notes: list[Problem]) -> dt.date | None:
+    """The Schulbetriebsdatum; unreadable, it rejects the row only where it decides scope (3, 5, 9)."""
+    try:
+        return parse_german_date(row["Schulbetriebsdatum"])
+    except ValueError:
+        reason = f"'{row['Schulbetriebsdatum']}' ist kein Datum TT.MM.JJJJ"
+        if row["Schulbetriebsschluessel"] in {"3", *NRW_CLOSED}:
+            raise RowError("Schulbetriebsdatum", reason) from None
+        notes.append(Problem(where, "Schulbetriebsdatum", f"{reason}; verworfen"))
+        return None
 
 
 def _utm(row: dict[str, str]) -> tuple[float, float] | None:

@@ -190,6 +190,8 @@ def _area(
         protocols_published=sum(1 for n in network_ids if n in published and published[n] < ctx.before),
         special_needs=tuple(need for need in SPECIAL_NEEDS if need in needs),
         messages=messages,
+        schools_not_imported=sum(1 for region_id, at in ctx.history.not_imported
+                                 if at < ctx.before and region_id in {r.id for r in regions}),
     )
 
 

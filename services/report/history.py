@@ -21,7 +21,15 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from verbund.domain.errors import TemplateError
-from verbund.domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
+from verbund.domain.models import (
+    Membership,
+    MembershipRole,
+    Network,
+    NotImportedSchool,
+    Organisation,
+    OrganisationKind,
+    Region,
+)
 from verbund.domain.process import load_template
 from verbund.domain.stages import AuditEvent, StageRun
 from verbund.domain.work import Consultation, Protocol
@@ -114,6 +122,8 @@ class History:
     held: dict[uuid.UUID, dt.datetime] = field(default_factory=dict)  # network → consultation held
     published: dict[uuid.UUID, dt.datetime] = field(default_factory=dict)  # network → protocol published
     messages: MessageLog | None = None
+    # in-scope rows the importer could not store (issue 16): (region, recorded at)
+    not_imported: list[tuple[uuid.UUID, dt.datetime]] = field(default_factory=list)
 
 
 def load_history(session: Session, region: RegionRecord | None) -> History:
@@ -149,6 +159,8 @@ def load_history(session: Session, region: RegionRecord | None) -> History:
         if network_id in network_ids and published_at is not None:
             history.published[network_id] = published_at
     history.messages = load_messages(session, network_ids)
+    history.not_imported = [(region_id, at) for region_id, at in session.exec(
+        select(NotImportedSchool.region_id, NotImportedSchool.recorded_at)) if region_id in region_ids]
     return history
 
 

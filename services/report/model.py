@@ -84,6 +84,7 @@ class AreaFigures:
     protocols_published: int
     special_needs: tuple[str, ...]  # covered Förderschwerpunkte
     messages: Messages | None
+    schools_not_imported: int = 0  # in-scope rows the importer could not store (issue 16)
 
     @property
     def coverage_percent(self) -> float | None:

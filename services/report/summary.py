@@ -140,8 +140,13 @@ def _coverage_sentence(total: AreaFigures) -> str:
     if not total.schools_in_scope:
         return "Öffentliche Schulen im Zuständigkeitsbereich sind nicht erfasst."
     percent = total.coverage_percent or 0.0
-    return (f"Von {plural(total.schools_in_scope, 'öffentlichen Schule', 'öffentlichen Schulen')} sind "
-            f"{german_number(total.schools_assigned)} einem Verbund zugeordnet ({german_number(percent)} %).")
+    sentence = (f"Von {plural(total.schools_in_scope, 'öffentlichen Schule', 'öffentlichen Schulen')} sind "
+                f"{german_number(total.schools_assigned)} einem Verbund zugeordnet ({german_number(percent)} %).")
+    if total.schools_not_imported:
+        sentence += (f" Nicht importiert und daher nicht mitgezählt: "
+                     f"{plural(total.schools_not_imported, 'Schule', 'Schulen')} im Geltungsbereich, deren "
+                     "Datensatz der Schuldatenimport ablehnen musste (Gründe: verbund coverage).")
+    return sentence
 
 
 def _overdue(count: int) -> str:

@@ -90,11 +90,13 @@ def _stage_table(key: str, title: str, figures: Figures, areas: list[AreaFigures
 
 
 def _activity_table(key: str, title: str, areas: list[AreaFigures]) -> Table:
-    headers = ("Land", "Region", "öffentliche Schulen", "zugeordnet", "Abdeckung %", "Beratungen durchgeführt",
+    headers = ("Land", "Region", "öffentliche Schulen", "zugeordnet", "Abdeckung %", "nicht importiert",
+               "Beratungen durchgeführt",
                "Protokolle veröffentlicht", "Förderschwerpunkte (von 7)", "fehlende Förderschwerpunkte",
                "Nachrichten versandt", "Nachrichten fehlgeschlagen")
     rows = tuple(
-        (*_place(a), a.schools_in_scope, a.schools_assigned, a.coverage_percent, a.consultations_held,
+        (*_place(a), a.schools_in_scope, a.schools_assigned, a.coverage_percent, a.schools_not_imported,
+         a.consultations_held,
          a.protocols_published, len(a.special_needs), ", ".join(a.missing_special_needs) or "—",
          a.messages.sent if a.messages else "nicht verfügbar", a.messages.failed if a.messages else "nicht verfügbar")
         for a in areas

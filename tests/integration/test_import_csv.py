@@ -123,11 +123,13 @@ def test_bad_rows_are_named_by_line_and_column_and_the_rest_is_stored(app: App, 
 
     report = import_file(app, MappedCsvAdapter(load_mapping(spec)), data)
 
-    assert report.created == 1
+    # An unknown Förderschwerpunkt and an impossible coordinate are blemishes: the school is kept
+    # without the bad value and the blemish is a note (issue 16).
+    assert report.created == 3
     assert [(p.where, p.field) for p in report.rejected] == [
-        ("Zeile 3", "Schulamt"), ("Zeile 4", "Foerderschwerpunkte"), ("Zeile 5", "Breite"),
-        ("Zeile 6", "Schulnummer"), ("Zeile 7", "id")]
+        ("Zeile 3", "Schulamt"), ("Zeile 6", "Schulnummer"), ("Zeile 7", "id")]
     assert all(p.reason for p in report.rejected)
+    assert [(p.where, p.field) for p in report.notes] == [("Zeile 4", "Foerderschwerpunkte"), ("Zeile 5", "Breite")]
 
 
 @pytest.mark.parametrize(("change", "named"), [

@@ -1,5 +1,7 @@
 """Property-based: broken rows and broken files never crash an import, every bad row is named
-(where, field, reason), and a file that fails stores nothing."""
+(where, field, reason), and a file that fails stores nothing. A blemish in a non-essential field
+never costs a school: it is dropped with a note (issue 16); only an unusable essential field rejects
+its row, and nothing else."""
 
 from __future__ import annotations
 
@@ -18,10 +20,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import col, select
 
-from verbund.domain.models import Membership, Organisation, Region
+from verbund.domain.models import Membership, Organisation, OrganisationKind, Region
 from verbund.services.bootstrap import App, bootstrap
 from verbund.services.clock import BERLIN, ManualClock
-from verbund.services.importers import ImportFileError, NrwAdapter, SachsenAdapter, import_file
+from verbund.services.importers import (
+    ImportFileError,
+    MappedCsvAdapter,
+    NrwAdapter,
+    SachsenAdapter,
+    import_file,
+    load_mapping,
+)
 from verbund.services.ports import RecordingTrigger
 from verbund.services.settings import Settings
 
@@ -78,13 +87,31 @@ BREAKAGES: dict[str, tuple[str, Callable[[dict[str, Any], Any], None], st.Search
     "buildings": ("buildings", lambda item, v: item.__setitem__("buildings", v),
                   st.sampled_from([None, [], "Haus", [1], {"name": "x"}])),
     "name": ("buildings.name", _no_name, st.sampled_from([None, "", "   "])),
-    "community_key": ("buildings.community_key", lambda item, v: _building(item, "community_key", v),
+    "type keys": ("buildings.school_type_keys", lambda item, v: _building(item, "school_type_keys", v),
+                  st.sampled_from([["a"], [True], [1.5], "x", [None], [""], []])),
+    "not an object": ("(Eintrag)", lambda item, v: None, st.sampled_from([1, "Schule", None, [1, 2]])),
+}
+
+
+def _secondary(item: dict[str, Any], building: Any) -> None:
+    item["buildings"].append(building)
+
+
+# Each is a blemish in a non-essential field: the school is imported all the same, with a note.
+BLEMISHES: dict[str, tuple[Callable[[dict[str, Any], Any], None], st.SearchStrategy[Any]]] = {
+    "community_key": (lambda item, v: _building(item, "community_key", v),
                       st.text(min_size=1, max_size=12).filter(lambda t: not (t.strip().isdigit()
                                                                             and len(t.strip()) == 8)
                                                               and bool(t.strip()))),
-    "type keys": ("buildings[0].school_type_keys", lambda item, v: _building(item, "school_type_keys", v),
-                  st.sampled_from([["a"], [True], [1.5], "11", [None]])),
-    "not an object": ("(Eintrag)", lambda item, v: None, st.sampled_from([1, "Schule", None, [1, 2]])),
+    "secondary type key": (lambda item, v: _secondary(item, {"building_type_key": "02", "name": "Außenstelle",
+                                                               "school_type_keys": v}),
+                           st.sampled_from([[""], ["x"], [None], [True], "", [1.5]])),
+    "secondary not an object": (_secondary, st.sampled_from([None, "Haus", 3, [1]])),
+    "no main building": (lambda item, v: _building(item, "building_type_key", v), st.sampled_from(["02", None, ""])),
+    "phone, postcode, street": (lambda item, v: item["buildings"][0].update(v), st.fixed_dictionaries({
+        "phone_number_1": st.sampled_from([None, "", "keine"]), "postcode": st.text(max_size=8),
+        "street": st.text(max_size=10).map(lambda t: t + "\x00")})),
+    "shared institution_key": (lambda item, v: item.__setitem__("institution_key", v), st.just("4500000")),
 }
 
 
@@ -96,6 +123,9 @@ def sachsen_files(draw: st.DrawFn) -> tuple[list[Any], dict[int, str]]:
     broken: dict[int, str] = {}
     for index in range(count):
         item = school(index)
+        if draw(st.booleans()):
+            blemish, values = BLEMISHES[draw(st.sampled_from(sorted(BLEMISHES)))]
+            blemish(item, draw(values))
         if draw(st.booleans()):
             name = draw(st.sampled_from(sorted(BREAKAGES)))
             field, breaker, values = BREAKAGES[name]
@@ -124,6 +154,10 @@ def test_every_broken_saxon_row_is_named_and_the_good_ones_are_read(case: tuple[
         problem = named[f"JSON-Index {index}"]
         assert problem.field == field and problem.reason
     assert {r.where for r in parsed.records} == {f"JSON-Index {i}" for i in range(len(items)) if i not in broken}
+    # every rejected row here is a public school in scope: "nicht importiert", except non-objects
+    assert {n.where for n in parsed.not_imported} == {
+        f"JSON-Index {i}" for i, field in broken.items() if field not in {"(Eintrag)", "inspectorate_key",
+                                                                       "legal_status_key"}}
 
 
 # --- NRW: rows ----------------------------------------------------------------------------------
@@ -148,10 +182,15 @@ NRW_BREAKAGES: dict[str, st.SearchStrategy[str]] = {
     "Rechtsform": st.sampled_from(["", "0", "3", "x"]),
     "Gemeindeschluessel": st.sampled_from(["", "0591100", "09162000", "abcdefgh"]),
     "Schulbetriebsschluessel": st.sampled_from(["", "7", "x"]),
+}
+# Blemishes: kept with a note (coordinates and an operating school's Schulbetriebsdatum are not essential).
+NRW_BLEMISHES: dict[str, st.SearchStrategy[str]] = {
     "Schulbetriebsdatum": st.sampled_from(["32.13.2020", "2020-08-01", "1.1"]),
     "EPSG": st.sampled_from(["EPSG:4326", "EPSG:31467"]),
     "UTMRechtswert": st.sampled_from(["abc", "1", "9999999"]),
     "UTMHochwert": st.sampled_from(["x,y", "42", "1e12"]),
+    "Ort": st.sampled_from(["", "\x00", "Bochum\x00"]),
+    "Kurzbezeichnung": st.text(max_size=12).filter(lambda t: "\n" not in t and "\r" not in t),
 }
 
 
@@ -161,6 +200,9 @@ def nrw_files(draw: st.DrawFn) -> tuple[list[dict[str, str]], dict[int, str]]:
     rows, broken = [], {}
     for index in range(count):
         row = nrw_row(index)
+        if draw(st.booleans()):
+            blemish = draw(st.sampled_from(sorted(NRW_BLEMISHES)))
+            row[blemish] = draw(NRW_BLEMISHES[blemish])
         if draw(st.booleans()):
             field = draw(st.sampled_from(sorted(NRW_BREAKAGES)))
             row[field] = draw(NRW_BREAKAGES[field])
@@ -194,6 +236,96 @@ def test_every_broken_nrw_row_is_named_by_its_line_and_field(case: tuple[list[di
         problem = named[f"Zeile {index + 3}"]
         assert problem.field == field and problem.reason, problem
     assert len(parsed.records) == len(rows) - len(broken)
+
+
+# --- mapped CSV: rows ----------------------------------------------------------------------------
+
+MAPPED = """
+source = "he-schulen"
+state = "HE"
+[columns]
+id = "Schulnummer"
+name = "Name"
+region = "Schulamt"
+kind = "Traeger"
+community = "Ort"
+community_key = "AGS"
+special_needs = "Foerderschwerpunkte"
+latitude = "Breite"
+longitude = "Laenge"
+closed = "Geschlossen"
+[kinds]
+oeffentlich = "public_school"
+[regions."Kassel"]
+slug = "he-kassel"
+name = "Staatliches Schulamt Kassel"
+"""
+MAPPED_HEADER = ["Schulnummer", "Name", "Schulamt", "Traeger", "Ort", "AGS", "Foerderschwerpunkte", "Breite",
+                 "Laenge", "Geschlossen"]
+
+
+def mapped_row(number: int) -> dict[str, str]:
+    return {"Schulnummer": f"{4700 + number}", "Name": f"Grundschule {number}", "Schulamt": "Kassel",
+            "Traeger": "oeffentlich", "Ort": "Kassel", "AGS": "06611000", "Foerderschwerpunkte": "LE",
+            "Breite": "51.31", "Laenge": "9.48", "Geschlossen": ""}
+
+
+CELL = st.text(max_size=10).filter(lambda t: "\r" not in t and "\n" not in t)
+MAPPED_BREAKAGES: dict[str, st.SearchStrategy[str]] = {
+    "Schulnummer": st.just(""),
+    "Name": st.just(""),
+    "Schulamt": CELL.filter(lambda t: t.strip() != "Kassel"),
+    "Traeger": CELL.filter(lambda t: t.strip() not in {"oeffentlich", *OrganisationKind.__members__}),
+    "Geschlossen": st.sampled_from(["31.02.2020", "morgen", "2020-13-01"]),
+}
+MAPPED_BLEMISHES: dict[str, st.SearchStrategy[str]] = {
+    "Ort": CELL,
+    "AGS": CELL,
+    "Foerderschwerpunkte": CELL,
+    "Breite": CELL,
+    "Laenge": st.sampled_from(["", "x", "200", "nan", "1e400"]),
+}
+
+
+@st.composite
+def mapped_files(draw: st.DrawFn) -> tuple[list[dict[str, str]], dict[int, str]]:
+    count = draw(st.integers(min_value=1, max_value=10))
+    rows, broken = [], {}
+    for index in range(count):
+        row = mapped_row(index)
+        if draw(st.booleans()):
+            blemish = draw(st.sampled_from(sorted(MAPPED_BLEMISHES)))
+            row[blemish] = draw(MAPPED_BLEMISHES[blemish])
+        if draw(st.booleans()):
+            field = draw(st.sampled_from(sorted(MAPPED_BREAKAGES)))
+            row[field] = draw(MAPPED_BREAKAGES[field])
+            broken[index] = field
+        rows.append(row)
+    return rows, broken
+
+
+@SETTINGS
+@given(mapped_files())
+def test_a_blemish_never_costs_a_mapped_school_and_a_broken_essential_field_rejects_only_its_row(
+    case: tuple[list[dict[str, str]], dict[int, str]],
+) -> None:
+    rows, broken = case
+    with tempfile.TemporaryDirectory() as directory:
+        folder = Path(directory)
+        (folder / "m.toml").write_text(MAPPED, encoding="utf-8")
+        out = io.StringIO()
+        writer = csv.DictWriter(out, MAPPED_HEADER, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        (folder / "s.csv").write_text(out.getvalue(), encoding="utf-8")
+        parsed = MappedCsvAdapter(load_mapping(folder / "m.toml")).parse(folder / "s.csv", TODAY)
+
+    named = {p.where: p for p in parsed.rejected}
+    assert set(named) == {f"Zeile {i + 2}" for i in broken}
+    for index, field in broken.items():
+        assert named[f"Zeile {index + 2}"].field == field and named[f"Zeile {index + 2}"].reason
+    assert len(parsed.records) == len(rows) - len(broken)
+    assert all(record.latitude is None or -90 <= record.latitude <= 90 for record in parsed.records)
 
 
 # --- whole files --------------------------------------------------------------------------------
