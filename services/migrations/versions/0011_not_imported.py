@@ -1,7 +1,7 @@
 """not imported: schools the importer could not store, and notes on imported schools (issue 16)
 
 Revision ID: not_imported
-Revises: doors
+Revises: forecast
 """
 from collections.abc import Sequence
 
@@ -12,7 +12,7 @@ from alembic import op
 from verbund.domain.columns import JSONList, UTCDateTime
 
 revision: str = "not_imported"
-down_revision: str | None = "doors"
+down_revision: str | None = "forecast"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
