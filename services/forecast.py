@@ -1,8 +1,8 @@
 """Forecast use case: load every network's stage history as of a date and run the domain's forecast.
 
 Read-only. What counts as of a date comes from the audit history (domain time, as in the report):
-the stage transitions before the end of the day, a run's ``due`` only once it had opened, networks
-created by then. So a forecast "as of D" computed today equals one computed on a copy of the
+the stage transitions before the end of the day, a run's ``due`` only once it had opened (as it
+stood then: deadline extensions are replayed), networks created and not closed by then. So a forecast "as of D" computed today equals one computed on a copy of the
 database taken at D. The same database, date and seed give byte-identical JSON (``to_json``).
 """
 
@@ -25,7 +25,7 @@ from verbund.domain.process import load_template
 from verbund.domain.stages import AuditEvent, StageRun
 from verbund.services.bootstrap import App
 from verbund.services.report.figures import end_of_day, replay
-from verbund.services.report.history import Transition
+from verbund.services.report.history import Transition, _extensions
 
 DEFAULT_DRAWS = 2000
 
@@ -37,8 +37,9 @@ def load_histories(session: Session, as_of: dt.date) -> list[NetworkHistory]:
         sa_select(Region.__table__.c.id, Region.__table__.c.slug, Region.__table__.c.state))}  # type: ignore[attr-defined]
     table = Network.__table__.c  # type: ignore[attr-defined]
     networks = [row for row in session.connection().execute(
-        sa_select(table.id, table.slug, table.name, table.region_id, table.template, table.created_at))
-        if row.created_at < before]
+        sa_select(table.id, table.slug, table.name, table.region_id, table.template, table.created_at,
+                  table.closed_at))
+        if row.created_at < before and (row.closed_at is None or row.closed_at >= before)]
     moves: dict[tuple[uuid.UUID, str, int], list[Transition]] = defaultdict(list)
     events = AuditEvent.__table__.c  # type: ignore[attr-defined]
     query = sa_select(events.network_id, events.stage, events.cycle, events.at, events.from_state,
@@ -47,11 +48,15 @@ def load_histories(session: Session, as_of: dt.date) -> list[NetworkHistory]:
     for network_id, stage, cycle, at, from_state, to_state in session.connection().execute(query):
         if stage and from_state and to_state:
             moves[(network_id, stage, cycle or 1)].append(Transition(at, from_state, to_state))
+    extended = _extensions(session, {row.id for row in networks})
     runs: dict[uuid.UUID, list[RunFact]] = defaultdict(list)
     table = StageRun.__table__.c  # type: ignore[attr-defined]
     ordered = sa_select(table.network_id, table.stage, table.cycle, table.due).order_by(table.position, table.cycle)
     for network_id, stage, cycle, due in session.connection().execute(ordered):
         history = sorted(moves.get((network_id, stage, cycle), []), key=lambda move: move.at)
+        extensions = extended.get((network_id, stage, cycle), [])
+        applied = [extension for extension in extensions if extension.at < before]
+        due = applied[-1].to if applied else (extensions[0].previous if extensions else due)
         runs[network_id].append(_fact(stage, cycle, due, history, before))
     return [
         NetworkHistory(row.slug, row.name, regions[row.region_id][0], regions[row.region_id][1],

@@ -12,6 +12,7 @@ import pytest
 from verbund.domain.errors import InvalidInput, NotFound
 from verbund.services.bootstrap import App, bootstrap
 from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.deadlines import extend_deadline
 from verbund.services.forecast import run_forecast, to_json
 from verbund.services.ports import RecordingTrigger
 from verbund.services.sample import build_sample_region
@@ -62,6 +63,9 @@ def test_a_forecast_as_of_a_past_day_equals_one_on_a_copy_of_the_database_taken_
     _waive(app, clock, region[2], "analysis", "2019-11-04")
     _waive(app, clock, region[0], "goals", "2019-11-05")
     _waive(app, clock, region[1], "potentials", "2019-11-06")
+    clock.set(at("2019-11-07"))  # a deadline extension after D: the plan as of D keeps the due date of then
+    extend_deadline(app, region[3], "analysis", until=dt.date(2020, 3, 31), reason="Schulträger neu",
+                    by=OWNER, at=at("2019-11-07"))
     copy = bootstrap(Settings(database_url=copy_url), clock=ManualClock(at("2019-10-15", 20)),
                      trigger=RecordingTrigger())
     try:
