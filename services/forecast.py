@@ -3,7 +3,8 @@
 Read-only. What counts as of a date comes from the audit history (domain time, as in the report):
 the stage transitions before the end of the day, a run's ``due`` only once it had opened (as it
 stood then: deadline extensions are replayed), networks created and not closed by then. So a
-forecast "as of D" computed today equals one computed on a copy of the database taken at D. The same database, date and seed give byte-identical JSON (``to_json``).
+forecast "as of D" computed today equals one computed on a copy of the database taken at D. The
+same database, date and seed give byte-identical JSON (``to_json``).
 """
 
 from __future__ import annotations
