@@ -143,7 +143,7 @@ def _build(database_url: str, channel: str) -> Any:
                              "email": f"p{n}-{m}@example.org", "channels": [channel], "active": True})
             memberships.append({"id": uuid.uuid4(), "network_id": network_id, "organisation_id": org_id,
                                 "role": "member", "valid_from": OPENED, "exclusive": False})
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         session.execute(insert(Region), [{"id": region_id, "slug": "sn-bench", "name": "Bench", "state": "SN"}])
         for table, rows in ((Network, networks), (StageRun, runs), (Organisation, organisations),
@@ -151,7 +151,7 @@ def _build(database_url: str, channel: str) -> Any:
             session.execute(insert(table), rows)
         uow.commit()
     plan(app, OPENED)  # the "stage opened" messages of weeks ago ...
-    with app.uow() as uow:  # ... went out then
+    with app.uow(write=True) as uow:  # ... went out then
         uow.session.execute(update(OutboxItem).where(col(OutboxItem.status) == OutboxStatus.pending)
                             .values(status=OutboxStatus.sent, sent_at=OPENED, attempts=1))
         uow.commit()

@@ -58,7 +58,7 @@ def _region(app: Any) -> tuple[list[str], Any]:
     from verbund.services.setup import OrganisationSpec, add_member, create_network, upsert_organisation, upsert_region
 
     start = demo.DEMO_START
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         region = upsert_region(session, REGION, "Benchmark-Region", "SN")
         session.flush()

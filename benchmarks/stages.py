@@ -64,7 +64,7 @@ def _networks(count: int, database_url: str) -> list[str]:
     use_app(app)
     start = dt.datetime(2019, 9, 2, 9, tzinfo=BERLIN)
     sample = build_sample_region(app, at=start)
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         region = region_by_slug(uow.session, sample.region)
         partners = uow.session.exec(select(Organisation).where(Organisation.kind != "public_school").limit(8)).all()
         slugs = []

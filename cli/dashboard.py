@@ -11,12 +11,15 @@ import secrets
 import signal
 import sys
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from verbund.domain.errors import DomainError
+
+if TYPE_CHECKING:
+    from verbund.services.bootstrap import App
 
 console = Console()
 errors = Console(stderr=True)
@@ -182,6 +185,17 @@ def refresh_forecasts_once() -> None:
         log.error("Prognose konnte nicht berechnet werden (wird beim nächsten Seitenaufruf wiederholt): %s", error)
 
 
+def _reconcile_forever(app: App, stop: threading.Event) -> None:
+    """Every few minutes: the stage flows whose trigger was lost (``flows.reconcile``; embedded mode)."""
+    from verbund.flows.reconcile import GRACE, SWEEP_MINUTES, sweep_pending
+
+    while not stop.wait(SWEEP_MINUTES * 60):
+        try:
+            sweep_pending(app, older_than=GRACE)
+        except Exception as error:  # never fatal for the server; the next round repeats it
+            log.error("Abgleich offener Auslöser fehlgeschlagen: %s", error)
+
+
 def run_sweep_once() -> None:
     """One reminder sweep; any failure is logged, never fatal for the server (the next day repeats it)."""
     try:
@@ -268,7 +282,7 @@ def _serve(host: str, port: int, *, demo_logins: bool, sweep: bool, demo: bool, 
         with contextlib.suppress(typer.Exit):  # failed runs are reported; the dashboard shows the rest
             run_demo()
         print_status()
-    app = _app()
+    app = _app(sweep=True)
     if demo_logins:
         try:
             for label, email, password in _demo_logins(app):
@@ -281,6 +295,8 @@ def _serve(host: str, port: int, *, demo_logins: bool, sweep: bool, demo: bool, 
         console.print(f"Täglicher Erinnerungslauf um {SWEEP_HOUR:02d}:00 Uhr (Europe/Berlin) ist eingeplant.")
     if ui_url:
         console.print(f"Prefect-Oberfläche (alle Läufe mit Zustand): [bold]{ui_url}[/]", soft_wrap=True)
+    if execution_mode(app.settings) == "embedded":
+        threading.Thread(target=_reconcile_forever, args=(app, stop), name="reconcile-sweep", daemon=True).start()
     console.print(f"Dashboard: [bold]http://{host}:{port}[/] (Beenden mit Strg+C)")
     # Start-up leaves ~300,000 long-lived objects (Prefect, SQLAlchemy, pydantic); frozen, the
     # collector's full passes take milliseconds instead of stalling every request for ~200 ms.

@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
 def _app() -> App:
     from verbund.cli.main import _app as configured
 
-    return configured()
+    return configured(sweep=True)  # every command here runs stage flows
 
 
 def _at(value: str | None) -> dt.datetime | None:

@@ -149,7 +149,7 @@ def assign_rules(
     from verbund.services.importers.assignment import apply_rules, load_rules
 
     try:
-        report = apply_rules(_app(), load_rules(file), dry_run=dry_run, by=by)
+        report = apply_rules(_app(sweep=True), load_rules(file), dry_run=dry_run, by=by)
     except DomainError as error:
         raise _fail(error) from error
     if json_output:
@@ -173,7 +173,7 @@ def assign_mapping(
     from verbund.services.importers.explicit import apply_mapping
 
     try:
-        report = apply_mapping(_app(), file, dry_run=dry_run, by=by)
+        report = apply_mapping(_app(sweep=True), file, dry_run=dry_run, by=by)
     except DomainError as error:
         raise _fail(error) from error
     if json_output:
@@ -202,7 +202,7 @@ def assign_school(
     from verbund.services.importers.assignment import assign_school as assign
 
     try:
-        result = assign(_app(), school, network, by=by, reason=reason)
+        result = assign(_app(sweep=True), school, network, by=by, reason=reason)
     except DomainError as error:
         raise _fail(error) from error
     if json_output:

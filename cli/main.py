@@ -53,8 +53,11 @@ AtOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
 
 
-def _app(*, in_process: bool = False) -> App:
-    """The app with the configured trigger; ``in_process`` forces stage flows to run here (demo)."""
+def _app(*, in_process: bool = False, sweep: bool = False) -> App:
+    """The app with the configured trigger; ``in_process`` forces stage flows to run here (demo).
+
+    ``sweep`` (commands that run flows): first run the stage flows whose trigger a crash lost
+    (``flows.reconcile``; with nothing pending one query, no flow)."""
     from verbund.flows.runtime import use_app
     from verbund.flows.trigger import EmbeddedTrigger, make_trigger
 
@@ -63,6 +66,10 @@ def _app(*, in_process: bool = False) -> App:
                else make_trigger(settings, raise_if=is_prefect_start_failure))
     built = bootstrap(settings, trigger=trigger)
     use_app(built)
+    if sweep:
+        from verbund.flows.reconcile import sweep_at_start
+
+        sweep_at_start(built)
     return built
 
 
@@ -150,7 +157,7 @@ def demo(
 
     settings = Settings()
     own_ephemeral_server()
-    built = _app(in_process=True)  # the demo drives its simulated clock step by step
+    built = _app(in_process=True, sweep=True)  # the demo drives its simulated clock step by step
     start = parse_instant(settings.now, "VERBUND_NOW") if settings.now else DEMO_START
     console.print(f"Datenbank: {settings.safe_database_url()}")
     console.print(f"Prefect: {os.environ.get('PREFECT_API_URL') or EMBEDDED_NOTE}")
@@ -216,7 +223,7 @@ def stage_advance(
     from verbund.services.stages import advance_stage
 
     try:
-        built, when = _app(), _at(at)
+        built, when = _app(sweep=True), _at(at)
         if advance_is_sign_off(built, network, stage):  # a sign-off needs a process owner (docs/cli.md)
             by = decider(built, by or "", network, when)
         report = advance_stage(built, network, stage, by=by, at=when)
@@ -242,7 +249,7 @@ def stage_waive(
     from verbund.services.stages import waive_stage
 
     try:
-        built, when = _app(), _at(at)
+        built, when = _app(sweep=True), _at(at)
         if not reason.strip():
             raise InvalidInput("--reason: ein Verzicht braucht eine Begründung")
         report = waive_stage(built, network, stage, reason=reason, by=decider(built, by, network, when), at=when)

@@ -79,6 +79,13 @@ SPECS: tuple[DeploymentSpec, ...] = (
         tags=("verbund", "reminders"),
     ),
     DeploymentSpec(
+        entrypoint="verbund.flows.reconcile:reconcile_sweep",
+        description="Stufenläufe nachholen, deren Auslöser ein Absturz verloren hat (Trigger-Outbox), alle 5 Minuten.",
+        cron="*/5 * * * *",
+        concurrency_limit=1,
+        tags=("verbund", "reconcile"),
+    ),
+    DeploymentSpec(
         entrypoint="verbund.flows.report:build_report",
         description="Bericht zum Stand des Aufbaus der Kooperationsverbünde (monatlich am 1., 06:00, Stand des Tages).",
         cron="0 6 1 * *",

@@ -103,6 +103,7 @@ class StageRun(SQLModel, table=True):
     completed_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     waived_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     waiver_reason: str | None = None
+    reopened_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))  # by a process owner
     changed_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     version: int = 0
 
@@ -211,3 +212,21 @@ class StageRun(SQLModel, table=True):
             raise refuse("ein Verzicht braucht eine Begründung")
         if rule.actor and (not actor.strip() or actor == SYSTEM_ACTOR):
             raise refuse("ein Verzicht braucht eine verantwortliche Person (Prozessverantwortliche)")
+
+
+class PendingTrigger(SQLModel, table=True):
+    """The trigger outbox: a stage of a network that a committed change asks to reconcile.
+
+    Written in the same transaction as the change (``services.usecase``); deleted by the reconcile
+    that saw it (``services.stages.reconcile_in``). What a crash between commit and trigger leaves
+    behind, the reconcile sweep runs (``services.triggers``)."""
+
+    __tablename__ = "pending_trigger"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    network_id: uuid.UUID = Field(foreign_key="network.id", index=True)
+    stage: str
+    at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))  # domain time of the change
+    recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    attempts: int = 0  # sweeps that ran it and found it still pending
+    last_error: str | None = None

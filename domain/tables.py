@@ -15,7 +15,7 @@ from verbund.domain.governance import Agreement, Decision, DecisionVote, StageEv
 from verbund.domain.models import Contact, Membership, Network, NotImportedSchool, Organisation, Region
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.schools import ONE_ASSIGNMENT_PER_SCHOOL
-from verbund.domain.stages import AuditEvent, StageRun
+from verbund.domain.stages import AuditEvent, PendingTrigger, StageRun
 from verbund.domain.work import (
     AnalysisEntry,
     Attendance,
@@ -52,6 +52,7 @@ __all__ = [
     "NotImportedSchool",
     "Organisation",
     "OutboxItem",
+    "PendingTrigger",
     "Potential",
     "Protocol",
     "ProtocolObjection",

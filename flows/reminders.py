@@ -59,8 +59,15 @@ async def reminder_sweep(at: str | None = None, dry_run: bool = False) -> State[
 
     Tags ``kind:reminders``, ``region:alle``; the final state (``RemindersSent``, or
     ``RemindersFailed`` when a message failed for good) says the counts, never a person's name.
+
+    First the stage flows whose trigger a crash lost (``flows.reconcile``): a consultation that was
+    held must not be reminded of as if it were still ahead.
     """
     await tag_current_run(run_tags("reminders", None))
+    if not dry_run:
+        from verbund.flows.reconcile import sweep_pending
+
+        await asyncio.to_thread(sweep_pending, get_app())
     report: dict[str, Any] = await run_sweep(at, dry_run)
     counts = (f"geplant {report['planned']}, gesendet {report['sent']}, fehlgeschlagen {report['failed']}, "
               f"unterdrückt {report['suppressed']}")

@@ -24,7 +24,7 @@ from verbund.services.settings import Settings
 log = logging.getLogger("verbund.trigger")
 
 
-def _region_of(network: str) -> str:
+def region_of(network: str) -> str:
     from verbund.flows.runtime import get_app
     from verbund.services.queries import network_overview
 
@@ -51,7 +51,7 @@ class EmbeddedTrigger:
 
         try:
             own_ephemeral_server()
-            run_coro_as_sync(run_stage(network, stage, _region_of(network), at.isoformat()))
+            run_coro_as_sync(run_stage(network, stage, region_of(network), at.isoformat()))
         except Exception as error:  # the input is stored; the next reconcile repairs it
             if self.raise_if is not None and self.raise_if(error):
                 raise
@@ -82,7 +82,7 @@ class DeploymentTrigger:
                 parameters={"network": network, "at": at.isoformat()},
                 timeout=0,
                 idempotency_key=key,
-                tags=sorted(stage_tags(network, stage, _region_of(network))),
+                tags=sorted(stage_tags(network, stage, region_of(network))),
                 flow_run_name=f"{stage} · {network}",
             )
             if inspect.isawaitable(flow_run):

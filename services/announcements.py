@@ -50,7 +50,7 @@ def announce(app: App, network_slug: str, *, title: str, text: str, kinds: list[
     _check(title, text, kinds)
     digest = hashlib.sha256("|".join([network_slug, title.strip(), text.strip(), *kinds]).encode()).hexdigest()[:16]
     subject = f"announcement:{digest}"
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         network = network_by_slug(session, network_slug)
         state = region_of(session, network).state

@@ -34,8 +34,15 @@ class App:
     notifier: Notifier | None = None  # None: built on first use from the settings (see ``notifications``)
     notification_settings: NotificationSettings = field(default_factory=NotificationSettings)
 
-    def uow(self, *, read_only: bool = False) -> UnitOfWork:
-        return UnitOfWork(self.engine, read_only=read_only)
+    def uow(self, *, write: bool = False, read_only: bool | None = None) -> UnitOfWork:
+        """A unit of work; read-only unless the caller asks to write (``write=True``).
+
+        A read never takes SQLite's write lock (``BEGIN`` instead of ``BEGIN IMMEDIATE``) and refuses
+        to write or commit. Write use cases go through ``services.usecase.change``.
+        """
+        if read_only is not None and read_only == write:
+            raise ValueError("uow(): write and read_only contradict each other")
+        return UnitOfWork(self.engine, read_only=not write)
 
     def now(self) -> dt.datetime:
         return self.clock.now()

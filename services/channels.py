@@ -25,7 +25,7 @@ def check_channels(contact_name: str, channels: list[str]) -> list[str]:
 
 def set_channels(app: App, contact_id: uuid.UUID, channels: list[str]) -> None:
     """Replace a contact's channels after validating every URL."""
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         contact = uow.session.get(Contact, contact_id)
         if contact is None:
             raise NotFound("Ansprechperson", str(contact_id))

@@ -12,7 +12,7 @@ from verbund.domain.models import Network
 from verbund.domain.work import Attendance, Consultation, ConsultationStatus, Goal
 from verbund.services.bootstrap import App
 from verbund.services.lookup import network_by_slug, organisation
-from verbund.services.work import audit
+from verbund.services.usecase import change
 
 STAGE = "consultation"
 
@@ -49,8 +49,8 @@ def schedule_consultation(
         raise InvalidInput(f"Beginn der Beratung {starts_at.isoformat()} liegt nicht in der Zukunft")
     if not place.strip():
         raise InvalidInput("Ort der Beratung fehlt")
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session = work.session
         network = network_by_slug(session, network_slug)
         found = session.exec(select(Consultation).where(Consultation.network_id == network.id)).first()
         if found is not None and found.status == ConsultationStatus.held:
@@ -62,45 +62,38 @@ def schedule_consultation(
             found.starts_at, found.place, found.sequence = starts_at, place, found.sequence + 1
             found.status, found.invitations_sent_at = ConsultationStatus.scheduled, None
         session.add(found)
-        audit(session, network, at, app.wall_time(), by, STAGE, "consultation", action,
-              f"{starts_at.isoformat()} · {place}")
-        uow.commit()
-    app.trigger(network_slug, STAGE, at)
+        work.audit(network, by, STAGE, "consultation", action, f"{starts_at.isoformat()} · {place}")
+        work.touch(network, STAGE)
 
 
 def record_invitations_sent(app: App, network_slug: str, *, by: str, at: dt.datetime | None = None) -> None:
-    at = at or app.now()
-    with app.uow() as uow:
-        network = network_by_slug(uow.session, network_slug)
-        found = _consultation(uow.session, network)
-        found.invitations_sent_at = at
-        uow.session.add(found)
-        audit(uow.session, network, at, app.wall_time(), by, STAGE, "consultation", "invited")
-        uow.commit()
-    app.trigger(network_slug, STAGE, at)
+    with change(app, at) as work:
+        network = network_by_slug(work.session, network_slug)
+        found = _consultation(work.session, network)
+        found.invitations_sent_at = work.at
+        work.session.add(found)
+        work.audit(network, by, STAGE, "consultation", "invited")
+        work.touch(network, STAGE)
 
 
 def cancel_consultation(app: App, network_slug: str, *, reason: str, by: str, at: dt.datetime | None = None) -> None:
-    at = at or app.now()
-    with app.uow() as uow:
-        network = network_by_slug(uow.session, network_slug)
-        found = _consultation(uow.session, network)
+    with change(app, at) as work:
+        network = network_by_slug(work.session, network_slug)
+        found = _consultation(work.session, network)
         if found.status == ConsultationStatus.held:
             raise InvalidInput(f"Verbund '{network_slug}': eine abgehaltene Beratung kann nicht abgesagt werden")
         found.status, found.sequence = ConsultationStatus.cancelled, found.sequence + 1
-        uow.session.add(found)
-        audit(uow.session, network, at, app.wall_time(), by, STAGE, "consultation", "cancelled", reason)
-        uow.commit()
-    app.trigger(network_slug, STAGE, at)
+        work.session.add(found)
+        work.audit(network, by, STAGE, "consultation", "cancelled", reason)
+        work.touch(network, STAGE)
 
 
 def hold_consultation(
     app: App, network_slug: str, held: HoldInput, *, by: str, at: dt.datetime | None = None
 ) -> None:
     """Record that the consultation took place: attendance, decisions, goals confirmed."""
-    at = at or app.now()
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session, at = work.session, work.at
         network = network_by_slug(session, network_slug)
         found = _consultation(session, network)
         if found.status == ConsultationStatus.cancelled:
@@ -123,7 +116,5 @@ def hold_consultation(
                     goal.confirmed_at = at
                     session.add(goal)
         present = sum(1 for a in held.attendance if a.present)
-        audit(session, network, at, app.wall_time(), by, STAGE, "consultation", "held",
-              f"{present} von {len(held.attendance)} anwesend")
-        uow.commit()
-    app.trigger(network_slug, STAGE, at)
+        work.audit(network, by, STAGE, "consultation", "held", f"{present} von {len(held.attendance)} anwesend")
+        work.touch(network, STAGE)

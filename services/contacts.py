@@ -157,7 +157,7 @@ def find_contact(session: Session, ref: str) -> Contact:
 def add_contact(app: App, spec: ContactInput, *, by: str = "system", at: dt.datetime | None = None) -> str:
     """Add a contact (active from ``at``); returns its id."""
     at = at or app.now()
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         values, _organisation = plan_contact(uow.session, spec, None)
         contact = create_contact(uow.session, values, at, app.wall_time(), by)
         uow.commit()
@@ -168,7 +168,7 @@ def edit_contact(app: App, ref: str, spec: ContactInput, *, by: str = "system",
                  at: dt.datetime | None = None) -> list[str]:
     """Change the given fields of an active contact; returns the names of the fields that changed."""
     at = at or app.now()
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         contact = find_contact(uow.session, ref)
         if not contact.active:
             raise FieldError("contact", f"{contact.name} ist deaktiviert und kann nicht bearbeitet werden")
@@ -181,7 +181,7 @@ def edit_contact(app: App, ref: str, spec: ContactInput, *, by: str = "system",
 def set_active(app: App, ref: str, active: bool, *, by: str = "system", at: dt.datetime | None = None) -> str:
     """Deactivate (or activate again) a contact at ``at``; returns its name."""
     at = at or app.now()
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         contact = find_contact(uow.session, ref)
         if contact.active == active:
             raise FieldError("contact", f"{contact.name} ist bereits {'aktiv' if active else 'deaktiviert'}")

@@ -28,6 +28,7 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
+    event.listen(engine, "before_cursor_execute", refuse_writes)
     return engine
 
 
@@ -44,6 +45,22 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     each other nor for a writer (SQLite's busy handler sleeps in steps of up to 100 ms)."""
     read_only = connection.get_execution_options().get(READ_ONLY, False)
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER"})
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A read-only unit of work tried to write (a bug in the use case: it must ask ``uow(write=True)``)."""
+
+
+def refuse_writes(connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    """Refuse a write statement on a read-only unit of work's connection (it would take the write
+    lock mid-transaction on SQLite, and be rolled back anyway)."""
+    if connection.get_execution_options().get(READ_ONLY, False):
+        verb = statement.lstrip()[:6].split(None, 1)[0].upper() if statement.strip() else ""
+        if verb in _WRITES:
+            raise ReadOnlyViolation(f"read-only unit of work cannot write: {verb} …")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -19,7 +19,7 @@ def extend_deadline(app: App, network_slug: str, stage: str, *, until: dt.date, 
                     at: dt.datetime | None = None) -> dict[str, Any]:
     """Extend the stage's latest occurrence to ``until``; returns the stage's new due date and the old one."""
     at = at or app.now()
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         network = network_by_slug(session, network_slug)
         run = stage_run(session, network, stage, lock=True)

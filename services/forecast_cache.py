@@ -66,7 +66,7 @@ def refresh_forecasts(app: App, *, draws: int = DEFAULT_DRAWS, force: bool = Fal
             data = run_forecast(app, as_of=today, draws=draws, with_target_only=True)
         except DomainError:
             return 0
-        with app.uow() as uow:
+        with app.uow(write=True) as uow:
             session = uow.session
             session.execute(delete(ForecastEntry))  # only the latest set is kept
             now = app.wall_time()

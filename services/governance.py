@@ -1,7 +1,8 @@
 """Use cases for the other templates' stages: agreements, consensus decisions, documented steps.
 
-Each records, audits, commits, and then triggers the flows of the network's stages that are
-under way (a stage reads agreements, decisions or steps through its declared checks).
+Each records and audits in one write use case (``services.usecase.change``), which commits and then
+triggers the flows of the network's stages that are under way (a stage reads agreements, decisions
+or steps through its declared checks).
 
 Consensus decisions: the voters are the network's active members in the template's voting role
 (``[decisions] voters``); every voter's consent / objection / reservation is stored; the decision
@@ -33,6 +34,7 @@ from verbund.domain.stages import AuditEvent, StageRun, StageState
 from verbund.services.bootstrap import App
 from verbund.services.lookup import as_utc, network_by_slug, organisation, stage_run, template_of
 from verbund.services.stages import stages_under_way
+from verbund.services.usecase import change
 
 
 @dataclass
@@ -74,11 +76,6 @@ def _audit(session: Session, network: Network, at: dt.datetime, recorded: dt.dat
                            cycle=cycle, entity=entity, action=action, reason=reason, detail=detail or {}))
 
 
-def _trigger(app: App, network: str, stages: list[str], at: dt.datetime) -> None:
-    for stage in stages:
-        app.trigger(network, stage, at)
-
-
 def _active_run(session: Session, network: Network, stage: str) -> StageRun:
     run = stage_run(session, network, stage)
     if run.state not in (StageState.open, StageState.ready):
@@ -98,8 +95,8 @@ def record_agreement(
     at = at or app.now()
     if not title.strip():
         raise InvalidInput("title: eine Vereinbarung braucht einen Titel")
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session = work.session
         network = network_by_slug(session, network_slug)
         names = [organisation(session, party).name for party in parties]
         for index, item in enumerate(responsibilities or []):
@@ -124,9 +121,7 @@ def record_agreement(
         signed = f", unterzeichnet {signed_on.isoformat()}" if signed_on else ""
         _audit(session, network, at, app.wall_time(), by, None, None, "agreement", "recorded",
                f"{title}: {', '.join(names)}{signed}")
-        stages = stages_under_way(session, network)
-        uow.commit()
-    _trigger(app, network_slug, stages, at)
+        work.touch_all(network, stages_under_way(session, network))
 
 
 def record_step(app: App, network_slug: str, stage: str, step: str, *, text: str = "", by: str,
@@ -135,8 +130,8 @@ def record_step(app: App, network_slug: str, stage: str, step: str, *, text: str
     at = at or app.now()
     if not step.strip():
         raise InvalidInput("step: Schritt fehlt")
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session = work.session
         network = network_by_slug(session, network_slug)
         latest = stage_run(session, network, stage)
         _check_step(network, stage, step)
@@ -151,8 +146,7 @@ def record_step(app: App, network_slug: str, stage: str, step: str, *, text: str
                                   recorded_by=by, recorded_at=at))
         _audit(session, network, at, app.wall_time(), by, stage, run.cycle, "step", "documented", step)
         cycle = run.cycle
-        uow.commit()
-    app.trigger(network_slug, stage, at)
+        work.touch(network, stage)
     return cycle
 
 
@@ -198,8 +192,8 @@ def decide(
     for oid, vote in votes.items():
         if vote not in Vote.__members__:
             raise InvalidInput(f"votes[{oid}]: unbekannte Stimme '{vote}' (erlaubt: {', '.join(Vote.__members__)})")
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session = work.session
         network = network_by_slug(session, network_slug)
         latest = stage_run(session, network, stage)
         existing = decision_titled(session, network, stage, latest.cycle, title)
@@ -231,8 +225,7 @@ def decide(
                 "responsibility": result.responsibility})
         session.flush()
         report = _report(session, network, decision)
-        uow.commit()
-    app.trigger(network_slug, stage, at)
+        work.touch(network, stage)
     return report
 
 

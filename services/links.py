@@ -84,7 +84,7 @@ def signing_key(app: App) -> bytes:
 
 
 def _stored_key(app: App) -> str:
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         found = uow.session.get(AppSecret, SECRET_NAME)
         if found is not None:
             return found.value

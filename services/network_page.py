@@ -256,11 +256,10 @@ def end_membership(app: App, slug: str, organisation_id: str, *, by: str, at: dt
     """End an organisation's membership (kept as history with ``valid_to``); triggers the current stage."""
     from verbund.domain.errors import InvalidInput
     from verbund.services.lookup import current_stage
-    from verbund.services.work import audit
+    from verbund.services.usecase import change
 
-    at = at or app.now()
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session, at = work.session, work.at
         network = network_by_slug(session, slug)
         try:
             key = uuid.UUID(organisation_id)
@@ -276,11 +275,8 @@ def end_membership(app: App, slug: str, organisation_id: str, *, by: str, at: dt
             m.valid_to = at
             session.add(m)
         name = org.name if org else organisation_id
-        audit(session, network, at, app.wall_time(), by, None, "membership", "removed", name)  # type: ignore[arg-type]
-        stage = current_stage(session, network)
-        uow.commit()
-    if stage:
-        app.trigger(slug, stage, at)
+        work.audit(network, by, None, "membership", "removed", name)
+        work.touch(network, current_stage(session, network))
     return name
 
 

@@ -43,7 +43,7 @@ def create_network(app: App, slug: str, *, name: str, region: str, template: str
         raise InvalidInput(f"Slug '{slug}': nur Kleinbuchstaben, Ziffern und Bindestriche (z. B. kv-zwickau-nord)")
     if not name:
         raise InvalidInput("--name: der Verbund braucht einen Namen")
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         home = region_by_slug(session, region)
         chosen = _template(slug, template, home)
@@ -67,7 +67,7 @@ def rename_network(app: App, slug: str, *, name: str, by: str, at: dt.datetime |
     at = at or app.now()
     if not name.strip():
         raise InvalidInput("--name: der neue Name fehlt")
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         network = network_by_slug(uow.session, slug)
         old = network.name
         if old != name.strip():
@@ -83,7 +83,7 @@ def close_network(app: App, slug: str, *, reason: str, by: str, at: dt.datetime 
     at = at or app.now()
     if not reason.strip():
         raise InvalidInput("--reason: das Schließen braucht eine Begründung")
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         network = network_by_slug(session, slug)
         if network.closed_at is not None:

@@ -117,7 +117,7 @@ def claim(app: App, now: dt.datetime, lease_seconds: float) -> list[_Delivery]:
     wall = dt.datetime.now(dt.UTC)
     today = local_date(now)
     open_networks = {network_id for network_id, calendar in calendars.items() if in_send_window(now, calendar)}
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         lost = wall - dt.timedelta(seconds=lease_seconds)
         table = TABLE
@@ -222,7 +222,7 @@ def _escalate_failure(app: App, item: _Item, now: dt.datetime, calendar: Busines
     """Plan an escalation to the network's coordinators about a message that could not be delivered."""
     from verbund.domain.models import Membership, MembershipRole, Organisation
 
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         failed_contact = session.get(Contact, item.contact_id)
         coordinators = session.execute(

@@ -27,6 +27,7 @@ from verbund.domain.stages import AuditEvent
 from verbund.services.bootstrap import App
 from verbund.services.lookup import current_stage
 from verbund.services.setup import add_member
+from verbund.services.usecase import Change, change
 
 AGS = re.compile(r"^\d{8}(\d{4})?$")
 
@@ -206,38 +207,31 @@ def apply_partner(session: Session, plan: PlannedPartner, at: dt.datetime, by: s
     return organisation, changed
 
 
-def _trigger(session: Session, networks: list[Network]) -> list[tuple[str, str]]:
-    return [(n.slug, stage) for n in networks if (stage := current_stage(session, n))]
+def _touch(work: Change, networks: list[Network]) -> None:
+    for network in networks:
+        work.touch(network, current_stage(work.session, network))
 
 
 def add_partner(app: App, spec: PartnerInput, *, by: str = "system", at: dt.datetime | None = None) -> str:
     """Register a partner; returns its key. Triggers the current stage of each of its networks."""
-    at = at or app.now()
-    with app.uow() as uow:
-        plan = plan_partner(uow.session, spec, create=True)
-        apply_partner(uow.session, plan, at, by)
-        stages = _trigger(uow.session, plan.networks)
-        uow.commit()
-    for network, stage in stages:
-        app.trigger(network, stage, at)
+    with change(app, at) as work:
+        plan = plan_partner(work.session, spec, create=True)
+        apply_partner(work.session, plan, work.at, by)
+        _touch(work, plan.networks)
     return plan.key
 
 
 def edit_partner(app: App, spec: PartnerInput, *, leave: list[str] | None = None, by: str = "system",
                  at: dt.datetime | None = None) -> bool:
     """Change the given fields, join ``spec.networks``, leave ``leave``; True when anything changed."""
-    at = at or app.now()
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session, at = work.session, work.at
         plan = plan_partner(session, spec, create=False)
         organisation, changed = apply_partner(session, plan, at, by)
         left = _networks(session, leave or [])
         for network in left:
             changed |= _end_membership(session, network, organisation, at, by)
-        stages = _trigger(session, plan.networks + left)
-        uow.commit()
-    for network_slug, stage in stages:
-        app.trigger(network_slug, stage, at)
+        _touch(work, plan.networks + left)
     return changed
 
 
@@ -256,9 +250,8 @@ def _end_membership(session: Session, network: Network, organisation: Organisati
 
 def close_partner(app: App, key: str, *, by: str = "system", at: dt.datetime | None = None) -> None:
     """Close a partner (never deleted): its memberships end, its contacts stay for the history."""
-    at = at or app.now()
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session, at = work.session, work.at
         organisation = find_organisation(session, key)
         if organisation.closed_at is not None:
             raise FieldError("key", f"Partner '{key}' ist bereits geschlossen")
@@ -267,10 +260,7 @@ def close_partner(app: App, key: str, *, by: str = "system", at: dt.datetime | N
             _end_membership(session, network, organisation, at, by)
         organisation.closed_at = at
         session.add(organisation)
-        stages = _trigger(session, networks)
-        uow.commit()
-    for network_slug, stage in stages:
-        app.trigger(network_slug, stage, at)
+        _touch(work, networks)
 
 
 def _row(session: Session, organisation: Organisation, regions: dict[uuid.UUID, str]) -> dict[str, Any]:

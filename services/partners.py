@@ -25,6 +25,7 @@ from verbund.services.bootstrap import App
 from verbund.services.links import DEFAULT_DAYS, PURPOSE_LABELS, LinkError, LinkScope, partner_link
 from verbund.services.lookup import network_by_slug, stage_run
 from verbund.services.mail import channels_for
+from verbund.services.usecase import change
 from verbund.services.work import AnalysisInput, PotentialInput, audit, record_analysis, record_potentials
 
 
@@ -124,15 +125,12 @@ def submit_potential(app: App, scope: LinkScope, area: str, title: str, descript
 def submit_rsvp(app: App, scope: LinkScope, attending: bool, represented_by: str) -> None:
     """Zusage/Absage zur Beratung: recorded as an audit event the coordinator sees on the network page."""
     _require(scope, "rsvp")
-    at = app.now()
-    with app.uow() as uow:
-        contact, org, network = _load(uow.session, scope, at)
+    with change(app) as work:
+        contact, org, network = _load(work.session, scope, work.at)
         reason = f"{org.name}: " + (f"Zusage, vertreten durch {represented_by.strip() or contact.name}"
                                     if attending else "Absage")
-        audit(uow.session, network, at, app.wall_time(), contact.name, "consultation", "rsvp",
-              "accepted" if attending else "declined", reason)
-        uow.commit()
-    app.trigger(scope.network, "consultation", at)
+        work.audit(network, contact.name, "consultation", "rsvp", "accepted" if attending else "declined", reason)
+        work.touch(network, "consultation")
 
 
 def submit_objection(app: App, scope: LinkScope, text: str) -> None:
@@ -156,7 +154,7 @@ def name_deputy(app: App, scope: LinkScope, name: str, email: str) -> None:
     if not name.strip() or "@" not in email:
         raise InvalidInput("Vertretung: Name und E-Mail-Adresse angeben")
     at = app.now()
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         contact, org, network = _load(session, scope, at)
         deputy = session.exec(select(Contact).where(Contact.organisation_id == org.id,
@@ -180,7 +178,7 @@ def name_deputy(app: App, scope: LinkScope, name: str, email: str) -> None:
 def switch_channel(app: App, scope: LinkScope, channel: str, on: bool) -> None:
     """Switch one of the contact's channels off (kept aside) or on again; nothing is deleted."""
     at = app.now()
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         contact, _org, _network = _load(session, scope, at)
         if not on:
@@ -232,7 +230,7 @@ def send_fresh_link(app: App, scope: LinkScope) -> str:
         app.notifications().send(message)
     except DeliveryError as error:
         raise InvalidInput(f"Der Link konnte nicht gesendet werden: {error}") from error
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         audit(uow.session, network_by_slug(uow.session, scope.network), at, app.wall_time(), contact.name,
               scope.stage, "link", "fresh_link_sent")
         uow.commit()

@@ -20,7 +20,7 @@ from verbund.domain.work import (
 from verbund.services.bootstrap import App
 from verbund.services.clock import local_date
 from verbund.services.lookup import network_by_slug, organisation, region_of
-from verbund.services.work import audit
+from verbund.services.usecase import change
 
 STAGE = "protocol"
 
@@ -36,18 +36,17 @@ def draft_protocol(app: App, network_slug: str, *, body: str, by: str, at: dt.da
     at = at or app.now()
     if not body.strip():
         raise InvalidInput("Protokolltext ist leer")
-    with app.uow() as uow:
-        network = network_by_slug(uow.session, network_slug)
-        found = uow.session.exec(select(Protocol).where(Protocol.network_id == network.id)).first()
+    with change(app, at) as work:
+        network = network_by_slug(work.session, network_slug)
+        found = work.session.exec(select(Protocol).where(Protocol.network_id == network.id)).first()
         if found is not None and found.status in (ProtocolStatus.approved, ProtocolStatus.published):
             raise InvalidInput(f"Verbund '{network_slug}': das Protokoll ist genehmigt und eingefroren")
         found = found or Protocol(network_id=network.id, drafted_by=by)
         found.body, found.status = body, ProtocolStatus.draft
         found.objection_deadline = found.circulated_at = None
-        uow.session.add(found)
-        audit(uow.session, network, at, app.wall_time(), by, STAGE, "protocol", "drafted")
-        uow.commit()
-    app.trigger(network_slug, STAGE, at)
+        work.session.add(found)
+        work.audit(network, by, STAGE, "protocol", "drafted")
+        work.touch(network, STAGE)
 
 
 def circulate_protocol(
@@ -57,21 +56,20 @@ def circulate_protocol(
     at = at or app.now()
     if objection_business_days < 1:
         raise InvalidInput("Einspruchsfrist: mindestens ein Werktag")
-    with app.uow() as uow:
-        network = network_by_slug(uow.session, network_slug)
-        found = _protocol(uow.session, network)
+    with change(app, at) as work:
+        network = network_by_slug(work.session, network_slug)
+        found = _protocol(work.session, network)
         if found.status != ProtocolStatus.draft:
             raise InvalidInput(
                 f"Verbund '{network_slug}': nur ein Entwurf kann versandt werden (Status {found.status})"
             )
-        calendar = BusinessCalendar(region_of(uow.session, network).state)
+        calendar = BusinessCalendar(region_of(work.session, network).state)
         deadline = calendar.add_business_days(local_date(at), objection_business_days)
         found.status, found.circulated_at, found.objection_deadline = ProtocolStatus.circulated, at, deadline
-        uow.session.add(found)
-        audit(uow.session, network, at, app.wall_time(), by, STAGE, "protocol", "circulated",
+        work.session.add(found)
+        work.audit(network, by, STAGE, "protocol", "circulated",
               f"Einspruchsfrist bis {deadline.isoformat()}")
-        uow.commit()
-    app.trigger(network_slug, STAGE, at)
+        work.touch(network, STAGE)
     return deadline
 
 
@@ -79,50 +77,48 @@ def object_to_protocol(
     app: App, network_slug: str, *, organisation_id: str, text: str, at: dt.datetime | None = None
 ) -> None:
     at = at or app.now()
-    with app.uow() as uow:
-        network = network_by_slug(uow.session, network_slug)
-        found = _protocol(uow.session, network)
+    with change(app, at) as work:
+        network = network_by_slug(work.session, network_slug)
+        found = _protocol(work.session, network)
         if found.status != ProtocolStatus.circulated or found.objection_deadline is None:
             raise InvalidInput("Einsprüche sind nur gegen einen versandten Entwurf möglich")
         if local_date(at) > found.objection_deadline:
             raise InvalidInput(f"Die Einspruchsfrist endete am {found.objection_deadline.isoformat()}")
-        org = organisation(uow.session, organisation_id)
-        uow.session.add(ProtocolObjection(protocol_id=found.id, organisation_id=org.id, text=text, raised_at=at))
-        audit(uow.session, network, at, app.wall_time(), org.name, STAGE, "protocol", "objection", text)
-        uow.commit()
-    app.trigger(network_slug, STAGE, at)
+        org = organisation(work.session, organisation_id)
+        work.session.add(ProtocolObjection(protocol_id=found.id, organisation_id=org.id, text=text, raised_at=at))
+        work.audit(network, org.name, STAGE, "protocol", "objection", text)
+        work.touch(network, STAGE)
 
 
 def resolve_objections(app: App, network_slug: str, *, resolution: str, by: str, at: dt.datetime | None = None) -> int:
     at = at or app.now()
-    with app.uow() as uow:
-        network = network_by_slug(uow.session, network_slug)
-        found = _protocol(uow.session, network)
-        open_rows = uow.session.exec(
+    with change(app, at) as work:
+        network = network_by_slug(work.session, network_slug)
+        found = _protocol(work.session, network)
+        open_rows = work.session.exec(
             select(ProtocolObjection).where(
                 ProtocolObjection.protocol_id == found.id, col(ProtocolObjection.resolved_at).is_(None)
             )
         ).all()
         for row in open_rows:
             row.resolved_at, row.resolution = at, resolution
-            uow.session.add(row)
-        audit(uow.session, network, at, app.wall_time(), by, STAGE, "protocol", "objections_resolved", resolution)
-        uow.commit()
-    app.trigger(network_slug, STAGE, at)
+            work.session.add(row)
+        work.audit(network, by, STAGE, "protocol", "objections_resolved", resolution)
+        work.touch(network, STAGE)
     return len(open_rows)
 
 
 def approve_protocol(app: App, network_slug: str, *, by: str, at: dt.datetime | None = None) -> str:
     """Approve after the objection deadline with no open objection; freezes the text. Returns the hash."""
     at = at or app.now()
-    with app.uow() as uow:
-        network = network_by_slug(uow.session, network_slug)
-        found = _protocol(uow.session, network)
+    with change(app, at) as work:
+        network = network_by_slug(work.session, network_slug)
+        found = _protocol(work.session, network)
         if found.status != ProtocolStatus.circulated or found.objection_deadline is None:
             raise InvalidInput("Nur ein mit Einspruchsfrist versandter Entwurf kann genehmigt werden")
         if local_date(at) <= found.objection_deadline:
             raise InvalidInput(f"Die Einspruchsfrist läuft bis {found.objection_deadline.isoformat()}")
-        open_count = len(uow.session.exec(
+        open_count = len(work.session.exec(
             select(ProtocolObjection.id).where(
                 ProtocolObjection.protocol_id == found.id, col(ProtocolObjection.resolved_at).is_(None)
             )
@@ -131,26 +127,24 @@ def approve_protocol(app: App, network_slug: str, *, by: str, at: dt.datetime | 
             raise InvalidInput(f"{open_count} Einsprüche sind noch offen")
         found.status, found.approved_at, found.approved_by = ProtocolStatus.approved, at, by
         found.content_hash = content_hash(found.body)
-        uow.session.add(found)
-        audit(uow.session, network, at, app.wall_time(), by, STAGE, "protocol", "approved", found.content_hash)
+        work.session.add(found)
+        work.audit(network, by, STAGE, "protocol", "approved", found.content_hash)
         digest = found.content_hash
-        uow.commit()
-    app.trigger(network_slug, STAGE, at)
+        work.touch(network, STAGE)
     return digest
 
 
 def publish_protocol(app: App, network_slug: str, *, by: str, at: dt.datetime | None = None) -> None:
     at = at or app.now()
-    with app.uow() as uow:
-        network = network_by_slug(uow.session, network_slug)
-        found = _protocol(uow.session, network)
+    with change(app, at) as work:
+        network = network_by_slug(work.session, network_slug)
+        found = _protocol(work.session, network)
         if found.status != ProtocolStatus.approved:
             raise InvalidInput(f"Nur ein genehmigtes Protokoll kann veröffentlicht werden (Status {found.status})")
         found.status, found.published_at = ProtocolStatus.published, at
-        uow.session.add(found)
-        audit(uow.session, network, at, app.wall_time(), by, STAGE, "protocol", "published")
-        uow.commit()
-    app.trigger(network_slug, STAGE, at)
+        work.session.add(found)
+        work.audit(network, by, STAGE, "protocol", "published")
+        work.touch(network, STAGE)
 
 
 def record_recommendations(
@@ -159,19 +153,17 @@ def record_recommendations(
 ) -> int:
     at = at or app.now()
     added = 0
-    with app.uow() as uow:
-        network = network_by_slug(uow.session, network_slug)
-        existing = set(uow.session.exec(select(Recommendation.title).where(Recommendation.network_id == network.id)))
+    with change(app, at) as work:
+        network = network_by_slug(work.session, network_slug)
+        existing = set(work.session.exec(select(Recommendation.title).where(Recommendation.network_id == network.id)))
         for title in titles:
             if not title.strip():
                 raise InvalidInput("Empfehlung ohne Text")
             if title not in existing:
-                uow.session.add(Recommendation(network_id=network.id, title=title, due=due, recorded_at=at))
+                work.session.add(Recommendation(network_id=network.id, title=title, due=due, recorded_at=at))
                 existing.add(title)
                 added += 1
         if added:
-            audit(uow.session, network, at, app.wall_time(), by, STAGE, "recommendation", "recorded",
-                  f"{added} Empfehlungen")
-        uow.commit()
-    app.trigger(network_slug, STAGE, at)
+            work.audit(network, by, STAGE, "recommendation", "recorded", f"{added} Empfehlungen")
+        work.touch(network, STAGE)
     return added

@@ -344,7 +344,7 @@ def _message_links(app: App) -> LinkSigner:
 def plan(app: App, now: dt.datetime, *, network: str | None = None, dry_run: bool = False) -> PlanReport:
     """Plan the sweep at ``now`` and store it (``dry_run``: decide and count, store nothing)."""
     signer = None if dry_run else _message_links(app)
-    with _without_cycle_collection(), app.uow() as uow:
+    with _without_cycle_collection(), app.uow(write=True) as uow:
         planned = collect(uow.session, now, app.notification_settings.public_url, network)
         ids = None if network is None else list({nid for nid, _item in planned})
         report = store(uow.session, planned, now, ids, write=not dry_run, link=signer)

@@ -118,7 +118,7 @@ def build_sample_region(app: App, *, at: dt.datetime, seed: int = 2019) -> Sampl
     builder = _Builder(seed)
     needs = list(SPECIAL_NEEDS)
     result = SampleRegion(region=REGION_SLUG)
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         region = upsert_region(session, REGION_SLUG, REGION_NAME, "SN")
         session.flush()

@@ -144,7 +144,7 @@ def build_template_sample(app: App, template: str, *, at: dt.datetime, seed: int
     rng = random.Random(f"{seed}-{template}")
     networks = SAMPLES[template]()
     result = SampleRegion(region=networks[0].region[0])
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         for spec in networks:
             region = upsert_region(session, spec.region[0], spec.region[1], process.state, spec.region[2])

@@ -124,17 +124,15 @@ def add_member_by_slug(
     app: App, network_slug: str, organisation_id: uuid.UUID, role: str = "member",
     at: dt.datetime | None = None, actor: str = "system",
 ) -> None:
-    at = at or app.now()
-    with app.uow() as uow:
-        network = network_by_slug(uow.session, network_slug)
-        organisation = uow.session.get(Organisation, organisation_id)
+    from verbund.services.usecase import change
+
+    with change(app, at) as work:
+        network = network_by_slug(work.session, network_slug)
+        organisation = work.session.get(Organisation, organisation_id)
         if organisation is None:
             raise InvalidInput(f"Organisation {organisation_id} existiert nicht")
-        add_member(uow.session, network, organisation, role, at, actor)
-        stage = current_stage(uow.session, network)
-        uow.commit()
-    if stage:
-        app.trigger(network_slug, stage, at)
+        add_member(work.session, network, organisation, role, work.at, actor)
+        work.touch(network, current_stage(work.session, network))
 
 
 def region_networks(app: App, region_slug: str) -> list[str]:

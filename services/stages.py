@@ -36,6 +36,8 @@ from verbund.services.lookup import (
     stage_runs,
     template_of,
 )
+from verbund.services.triggers import seen, settle
+from verbund.services.usecase import Change, change
 
 
 class Outcome:
@@ -165,6 +167,8 @@ def reconcile_in(session: Session, app: App, network: Network, stage_name: str, 
     ensure_stage_runs(session, network)
     session.flush()
     run = stage_run(session, network, stage_name, lock=True)
+    at = replay_instant(run, at)
+    triggers = seen(session, network, stage_name, at)
     recorded = app.wall_time()
     log: list[str] = []
     unmet: list[str] = []
@@ -202,7 +206,16 @@ def reconcile_in(session: Session, app: App, network: Network, stage_name: str, 
         else:
             outcome = Outcome.completed if state is StageState.completed else Outcome.waived
     following = _pending_successors(session, network, template, stage_name) if run.is_done else []
+    settle(session, triggers)
     return _report(network, region.slug, run, outcome, unmet, log, template, following)
+
+
+def replay_instant(run: StageRun, at: dt.datetime) -> dt.datetime:
+    """The instant a reconcile works at: ``at``, or the stage's last transition when ``at`` lies
+    before it. A reconcile never rewrites history: a trigger from before the last transition (a
+    re-run replaying its script, a swept trigger, a back-filled input) is evaluated as of the last
+    transition, which already saw everything up to then (docs/decisions.md, "Re-runs")."""
+    return max(at, run.changed_at) if run.changed_at is not None else at
 
 
 def _report(
@@ -231,7 +244,7 @@ def _report(
 def reconcile_stage(app: App, network_slug: str, stage: str, at: dt.datetime | None = None) -> StageReport:
     """Bring one network's stage up to date with its facts (idempotent)."""
     at = at or app.now()
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         network = network_by_slug(uow.session, network_slug)
         report = reconcile_in(uow.session, app, network, stage, at)
         uow.commit()
@@ -295,10 +308,9 @@ def advance_stage(
 
     pending → open (predecessor done), open → ready (criteria met), ready → completed (sign-off).
     """
-    at = at or app.now()
     actor = by or SYSTEM_ACTOR
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session, at = work.session, work.at
         network = network_by_slug(session, network_slug)
         template = template_of(network)
         stage = template.stage(stage_name)
@@ -326,8 +338,7 @@ def advance_stage(
         _apply(session, run, event, log)
         following = _pending_successors(session, network, template, stage_name) if run.is_done else []
         report = _report(network, region.slug, run, run.state, [], log, template, following)
-        uow.commit()
-    _trigger_after(app, report, at)
+        _touch_after(work, report)
     return report
 
 
@@ -339,9 +350,8 @@ def waive_stage(
         raise InvalidInput("--reason: ein Verzicht braucht eine Begründung")
     if not (by or "").strip():
         raise InvalidInput("--by: ein Verzicht braucht die E-Mail-Adresse der Prozessverantwortlichen")
-    at = at or app.now()
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session, at = work.session, work.at
         network = network_by_slug(session, network_slug)
         template = template_of(network)
         run = stage_run(session, network, stage_name, lock=True)
@@ -351,18 +361,16 @@ def waive_stage(
         _apply(session, run, event, log)
         following = _pending_successors(session, network, template, stage_name)
         report = _report(network, region_of(session, network).slug, run, Outcome.waived, [], log, template, following)
-        uow.commit()
-    _trigger_after(app, report, at)
+        _touch_after(work, report)
     return report
 
 
-def _trigger_after(app: App, report: StageReport, at: dt.datetime) -> None:
+def _touch_after(work: Change, report: StageReport) -> None:
     """After a manual move, let the flows carry on (complete, or open the next stage)."""
     if report.state in (StageState.completed, StageState.waived):
-        for following in report.next_stages:
-            app.trigger(report.network, following, at)
+        work.touch_all(report.network, report.next_stages)
     else:
-        app.trigger(report.network, report.stage, at)
+        work.touch(report.network, report.stage)
 
 
 def network_stage_names(app: App, network_slug: str) -> list[str]:

@@ -11,10 +11,11 @@ from verbund.services.db import READ_ONLY
 
 
 class UnitOfWork:
-    """``with app.uow() as uow: ...; uow.commit()`` — leaving without commit rolls back.
+    """``with app.uow(write=True) as uow: ...; uow.commit()`` — leaving without commit rolls back.
 
-    ``read_only``: for read models (dashboard pages); on SQLite it reads a snapshot without taking
-    the write lock (``services.db``), and ``commit`` refuses.
+    ``read_only`` (what ``app.uow()`` gives unless asked to write): for reads; on SQLite it reads a
+    snapshot without taking the write lock (``services.db``); ``commit`` refuses, and so does any
+    INSERT, UPDATE or DELETE on its connection (``services.db.refuse_writes``).
     """
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:

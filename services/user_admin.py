@@ -47,7 +47,7 @@ def list_users(app: App) -> list[dict[str, Any]]:
 
 def deactivate_user(app: App, email: str) -> None:
     """The user can no longer log in; every session ends. The account stays (audit, activation)."""
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         user = _user(uow.session, _email(email))
         if not user.active:
             raise InvalidInput(f"Benutzer '{user.email}' ist bereits deaktiviert")
@@ -61,7 +61,7 @@ def reset_password(app: App, email: str, *, by: str = "system", days: int = 2) -
     """Make the password useless, end every session and return a one-time link to set a new one."""
     token = secrets.token_urlsafe(32)
     now = app.wall_time()
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         user = _user(uow.session, _email(email))
         if not user.active:
             raise InvalidInput(f"Benutzer '{user.email}' ist deaktiviert")
@@ -92,7 +92,7 @@ def invite_coordinator(app: App, who: Principal, *, email: str, network: str, na
         raise FieldError("email", f"'{email.strip()}' ist keine E-Mail-Adresse") from error
     token = secrets.token_urlsafe(32)
     now = app.wall_time()
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         found = uow.session.exec(select(Network).where(Network.slug == network)).first()
         if found is None:
             raise FieldError("network", f"Verbund '{network}' gibt es nicht")
@@ -135,7 +135,7 @@ def redeem(app: App, token: str, password: str, password_again: str) -> str:
     except InvalidInput as error:
         raise FieldError("password", str(error).removeprefix("Passwort: ")) from error
     now = app.wall_time()
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         found = _open(session, token, now)
         user = session.exec(select(DashboardUser).where(DashboardUser.email == found.email)).first()

@@ -125,7 +125,7 @@ def add_user(app: App, *, email: str, role: str, password: str, name: str = "",
     """Create a user, or add a scope to an existing one (same role). Returns True when created."""
     email = _email(email)
     check_password_strength(password)
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         session = uow.session
         kind, value = _scope_values(session, role, region, network)
         user = session.exec(select(DashboardUser).where(DashboardUser.email == email)).first()
@@ -146,7 +146,7 @@ def add_user(app: App, *, email: str, role: str, password: str, name: str = "",
 
 def set_password(app: App, *, email: str, password: str) -> None:
     check_password_strength(password)
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         user = _user(uow.session, _email(email))
         user.password_hash = hash_password(password)
         uow.session.add(user)
@@ -191,7 +191,7 @@ def _token_id(token: str) -> str:
 def login(app: App, email: str, password: str) -> str | None:
     """A new session token for the right password, else None (same work either way)."""
     now = app.wall_time()
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         user = uow.session.exec(select(DashboardUser).where(DashboardUser.email == (email or "").strip().lower())
                                 ).first()
         stored = user.password_hash if user is not None and user.active else _DUMMY_HASH
@@ -222,7 +222,7 @@ def session_principal(app: App, token: str | None) -> Principal | None:
 def logout(app: App, token: str | None) -> None:
     if not token:
         return
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         found = uow.session.get(UserSession, _token_id(token))
         if found is not None:
             uow.session.delete(found)
@@ -237,7 +237,7 @@ def set_stand_in(app: App, *, coordinator: str, stand_in: str, until: dt.datetim
     start = start or app.now()
     if until <= start:
         raise InvalidInput("Vertretung: das Ende liegt nicht nach dem Beginn")
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         owner, deputy = _user(uow.session, _email(coordinator)), _user(uow.session, _email(stand_in))
         if owner.id == deputy.id:
             raise InvalidInput("Vertretung: eine Person kann sich nicht selbst vertreten")

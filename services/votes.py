@@ -45,6 +45,7 @@ from verbund.services.governance import (
     voters,
 )
 from verbund.services.lookup import network_by_slug, template_of
+from verbund.services.usecase import change
 
 LISTED = 12  # names listed in an error before "…"
 
@@ -131,8 +132,8 @@ def open_decision(
     at = at or app.now()
     if not title.strip():
         raise InvalidInput("--title: ein Beschluss braucht einen Titel")
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session = work.session
         network = network_by_slug(session, network_slug)
         run = _active_run(session, network, stage)
         existing = decision_titled(session, network, stage, run.cycle, title)
@@ -153,7 +154,6 @@ def open_decision(
                f"{title}: {decision.reason}", {"proposed": proposed, "previous": previous})
         session.flush()
         report = _report(session, network, decision)
-        uow.commit()
     return report
 
 
@@ -165,8 +165,8 @@ def cast_vote(
     at = at or app.now()
     if vote not in Vote.__members__:
         raise InvalidInput(f"--vote: unbekannte Stimme '{vote}' (erlaubt: {', '.join(Vote.__members__)})")
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session = work.session
         network = network_by_slug(session, network_slug)
         decision = find_decision(session, network, decision_ref)
         membership, org = find_member(session, network, member, at)
@@ -183,8 +183,7 @@ def cast_vote(
         _tally(session, app, network, decision, entitled, cast, at, by)
         session.flush()
         report = _report(session, network, decision)
-        uow.commit()
-    app.trigger(network_slug, decision.stage, at)
+        work.touch(network, decision.stage)
     return report
 
 

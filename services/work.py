@@ -1,6 +1,7 @@
 """Use cases for what partners and coordinators contribute: analysis entries, potentials, goals.
 
-Each records, audits, commits, and then triggers the stage's flow through the trigger port.
+Each records and audits in one write use case (``services.usecase.change``), which commits and
+then triggers the stage's flow through the trigger port.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from verbund.domain.work import (
 )
 from verbund.services.bootstrap import App
 from verbund.services.lookup import network_by_slug, organisation
+from verbund.services.usecase import change
 
 
 @dataclass
@@ -70,10 +72,9 @@ def record_analysis(
     app: App, network_slug: str, entries: list[AnalysisInput], *, by: str, at: dt.datetime | None = None
 ) -> int:
     """Record (or update) analysis entries; returns how many changed. Triggers ``analysis``."""
-    at = at or app.now()
     changed = 0
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session, at = work.session, work.at
         network = network_by_slug(session, network_slug)
         for index, item in enumerate(entries):
             where = f"Eintrag {index + 1}"
@@ -98,20 +99,17 @@ def record_analysis(
             session.add(found)
             changed += 1
         if changed:
-            audit(session, network, at, app.wall_time(), by, "analysis", "analysis_entry", "recorded",
-                  f"{changed} Einträge")
-        uow.commit()
-    app.trigger(network_slug, "analysis", at)
+            work.audit(network, by, "analysis", "analysis_entry", "recorded", f"{changed} Einträge")
+        work.touch(network, "analysis")
     return changed
 
 
 def record_potentials(
     app: App, network_slug: str, items: list[PotentialInput], *, by: str, at: dt.datetime | None = None
 ) -> int:
-    at = at or app.now()
     changed = 0
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session, at = work.session, work.at
         network = network_by_slug(session, network_slug)
         for index, item in enumerate(items):
             where = f"Potenzial {index + 1} ('{item.title}')"
@@ -130,20 +128,17 @@ def record_potentials(
             session.add(found)
             changed += 1
         if changed:
-            audit(session, network, at, app.wall_time(), by, "potentials", "potential", "recorded",
-                  f"{changed} Potenziale")
-        uow.commit()
-    app.trigger(network_slug, "potentials", at)
+            work.audit(network, by, "potentials", "potential", "recorded", f"{changed} Potenziale")
+        work.touch(network, "potentials")
     return changed
 
 
 def record_goals(
     app: App, network_slug: str, items: list[GoalInput], *, by: str, at: dt.datetime | None = None
 ) -> int:
-    at = at or app.now()
     changed = 0
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session, at = work.session, work.at
         network = network_by_slug(session, network_slug)
         potentials = {p.title: p for p in session.exec(select(Potential).where(Potential.network_id == network.id))}
         for index, item in enumerate(items):
@@ -164,9 +159,8 @@ def record_goals(
                 if potentials[title].id not in linked:
                     session.add(GoalPotential(goal_id=found.id, potential_id=potentials[title].id))
             changed += 1
-        audit(session, network, at, app.wall_time(), by, "goals", "goal", "recorded", f"{changed} Ziele")
-        uow.commit()
-    app.trigger(network_slug, "goals", at)
+        work.audit(network, by, "goals", "goal", "recorded", f"{changed} Ziele")
+        work.touch(network, "goals")
     return changed
 
 

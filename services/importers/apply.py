@@ -59,7 +59,7 @@ def import_file(
     """Read ``path`` with ``adapter`` and store it in one transaction (rolled back for a dry run)."""
     at = at or app.now()
     parsed = adapter.parse(path, local_date(at))
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         report = apply_parsed(uow.session, parsed, at, close_missing=close_missing, progress=progress)
         report.dry_run = dry_run
         if not dry_run:

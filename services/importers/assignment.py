@@ -28,6 +28,7 @@ from verbund.services.importers.base import ImportFileError, read_text
 from verbund.services.importers.coverage import active_membership, assignment_counts, schools_in_scope
 from verbund.services.lookup import current_stage, network_by_slug, region_by_slug
 from verbund.services.setup import create_network
+from verbund.services.usecase import change
 
 LEVELS = ("schools", "communities", "kreise")  # most specific first
 # The template a rule's new network gets when the rule names none: the Land's own process.
@@ -99,8 +100,8 @@ def apply_rules(app: App, rules: list[NetworkRule], *, dry_run: bool = False, by
     at = at or app.now()
     report = RulesReport(dry_run=dry_run)
     touched: set[str] = set()
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session = work.session
         networks = {r.slug: _network(session, r, at) for r in rules}
         current = _current_networks(session, at)
         for region_slug in sorted({r.region for r in rules}):
@@ -124,11 +125,10 @@ def apply_rules(app: App, rules: list[NetworkRule], *, dry_run: bool = False, by
                 _assign(session, school, network, f"Regel: {LEVEL_LABELS[level]}", by, at)
                 touched.add(network.slug)
                 report.assigned += 1
-        stages = {slug: current_stage(session, networks[slug]) for slug in touched}
-        if not dry_run:
-            uow.commit()
-    if not dry_run:
-        _trigger(app, stages, at)
+        for slug in sorted(touched):
+            work.touch(slug, current_stage(session, networks[slug]))
+        if dry_run:
+            work.discard()
     return report
 
 
@@ -139,8 +139,8 @@ def assign_school(app: App, school: str, network_slug: str, *, by: str, reason: 
     if not by.strip():
         raise InvalidInput("--by: wer die Zuordnung ändert, muss angegeben sein")
     source, _, source_id = school.partition(":")
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session = work.session
         network = network_by_slug(session, network_slug)
         organisation = session.exec(select(Organisation).where(
             Organisation.source == source, Organisation.source_id == source_id)).first()
@@ -155,9 +155,7 @@ def assign_school(app: App, school: str, network_slug: str, *, by: str, reason: 
         already = _open(session, organisation.id, network.id)
         if already is None:
             _assign(session, organisation, network, f"manuell: {reason or 'ohne Begründung'}", by, at)
-        stage = current_stage(session, network)
-        uow.commit()
-    _trigger(app, {network_slug: stage}, at)
+        work.touch(network, current_stage(session, network))
     return {"school": school, "network": network_slug, "ended": ended, "changed": already is None}
 
 
@@ -287,9 +285,3 @@ def _end_assignments(session: Session, school: Organisation, keep: Network, by: 
         ended += 1
     session.flush()
     return ended
-
-
-def _trigger(app: App, stages: dict[str, str | None], at: dt.datetime) -> None:
-    for slug, stage in sorted(stages.items()):
-        if stage:
-            app.trigger(slug, stage, at)

@@ -27,6 +27,7 @@ from verbund.services.importers.base import ImportFileError, Problem, read_text
 from verbund.services.importers.tabular import Table, read_table
 from verbund.services.lookup import current_stage
 from verbund.services.partner_directory import PartnerInput, apply_partner, find_organisation, plan_partner
+from verbund.services.usecase import change
 
 PARTNER_FIELDS = ("key", "name", "kind", "region", "land", "networks", "address", "ags")
 CONTACT_FIELDS = ("organisation", "name", "function", "email", "channels")
@@ -143,24 +144,22 @@ def _run(app: App, path: Path, mapping: DirectoryMapping, dry_run: bool,
          each: Callable[[Session, _Rows, str, DirectoryReport], list[Network]]) -> DirectoryReport:
     report = DirectoryReport(dry_run=dry_run)
     table = read_rows(path, mapping)
-    with app.uow() as uow:
+    with change(app) as work:
         touched: dict[str, Network] = {}
         for line, values in table.rows:
             rows = _Rows(mapping, values)
             where = f"Zeile {line}"
             try:
-                for network in each(uow.session, rows, where, report):
+                for network in each(work.session, rows, where, report):
                     touched[network.slug] = network
             except FieldError as error:
                 report.rejected.append(Problem(where, rows.column(error.field), error.reason))
             except NotFound as error:
                 report.rejected.append(Problem(where, rows.column("key"), str(error)))
-        stages = [(slug, stage) for slug, n in touched.items() if (stage := current_stage(uow.session, n))]
-        if report.stored:
-            uow.commit()
-    if report.stored:
-        for slug, stage in stages:
-            app.trigger(slug, stage, app.now())
+        for slug, network in touched.items():
+            work.touch(slug, current_stage(work.session, network))
+        if not report.stored:
+            work.discard()
     return report
 
 

@@ -19,10 +19,11 @@ from sqlmodel import Session, col, select
 
 from verbund.domain.models import Network, Organisation, OrganisationKind
 from verbund.services.bootstrap import App
-from verbund.services.importers.assignment import _assign, _current_networks, _trigger
+from verbund.services.importers.assignment import _assign, _current_networks
 from verbund.services.importers.base import ImportFileError, Problem, read_text
 from verbund.services.importers.tabular import read_table
 from verbund.services.lookup import current_stage
+from verbund.services.usecase import change
 
 SCHOOL_COLUMNS = ("school", "schule")
 NETWORK_COLUMNS = ("network", "verbund")
@@ -85,8 +86,8 @@ def apply_mapping(app: App, path: Path, *, dry_run: bool = False, by: str = "sys
     at = at or app.now()
     report = MappingReport(dry_run=dry_run)
     lines = read_mapping(path, report)
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:
+        session = work.session
         planned = _check(session, lines, at, report)
         current = _current_networks(session, at)
         touched: dict[str, Network] = {}
@@ -103,13 +104,12 @@ def apply_mapping(app: App, path: Path, *, dry_run: bool = False, by: str = "sys
                 current[school.id] = {network.id}
                 touched[network.slug] = network
                 report.assigned += 1
-        stages = {slug: current_stage(session, network) for slug, network in touched.items()}
+        for slug, network in sorted(touched.items()):
+            work.touch(slug, current_stage(session, network))
         for problems in (report.rejected, report.notes):
             problems.sort(key=lambda problem: int(problem.where.removeprefix("Zeile ")))
-        if report.stored:
-            uow.commit()
-    if report.stored:
-        _trigger(app, stages, at)
+        if not report.stored:
+            work.discard()
     return report
 
 

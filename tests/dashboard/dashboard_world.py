@@ -42,7 +42,7 @@ class World:
 
 
 def _small_region(app: App, slug: str, state: str, network: str, at: dt.datetime) -> None:
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         region = upsert_region(uow.session, slug, slug.title(), state)
         uow.session.flush()
         net = create_network(uow.session, region, network, f"Verbund {network}", "sachsen-inklusion", at)

@@ -44,7 +44,7 @@ def _free_port() -> int:
 def _prepare_partner_network(world: World) -> None:
     """kv-anderland needs only its school's analysis: the required partners have answered already."""
     app, slug = world.app, world.other
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         network = network_by_slug(uow.session, slug)
         partners = []
         for kind in ("school_board", "youth_welfare", "social_welfare", "student_transport"):

@@ -53,7 +53,7 @@ def region_app(app: App, tmp_path: Path, webhook: WebhookSink) -> App:
     """The sample region, analysis of one network open, every contact reachable at the webhook."""
     build_sample_region(app, at=START)
     reconcile_stage(app, NETWORK, "analysis", START)
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         for contact in uow.session.exec(select(Contact)).all():
             contact.channels = [webhook.url]
             uow.session.add(contact)

@@ -166,7 +166,7 @@ def test_a_named_deputy_becomes_a_contact_of_the_organisation_and_is_planned_for
 def test_a_channel_switched_off_is_kept_aside_and_can_be_switched_on_again(world: World, client: Any) -> None:
     partner = Partner(world, client, "analysis")
     channel = "json://nutzer:geheim@127.0.0.1:9/"
-    with world.app.uow() as uow:
+    with world.app.uow(write=True) as uow:
         contact = uow.session.get(Contact, partner.contact_id)
         assert contact is not None
         contact.channels = [channel, *contact.channels]
@@ -190,7 +190,7 @@ def test_a_channel_switched_off_is_kept_aside_and_can_be_switched_on_again(world
 
 
 def _reachable_at(world: World, contact_id: uuid.UUID, url: str) -> None:
-    with world.app.uow() as uow:
+    with world.app.uow(write=True) as uow:
         contact = uow.session.get(Contact, contact_id)
         assert contact is not None
         contact.channels = [url]

@@ -40,7 +40,7 @@ def cli_env(prefect_api: str, tmp_path: Path) -> dict[str, str]:
     app = bootstrap(Settings(database_url=database_url))
     build_sample_region(app, at=start)
     reconcile_stage(app, NETWORK, "analysis", start)
-    with app.uow() as uow:  # one partner with a secret in a (refused) webhook URL
+    with app.uow(write=True) as uow:  # one partner with a secret in a (refused) webhook URL
         contact = uow.session.exec(
             select(Contact).join(Organisation).where(Organisation.kind == "youth_welfare")).first()
         assert contact is not None

@@ -46,7 +46,7 @@ def app(request: pytest.FixtureRequest, database_url: str, clock: ManualClock) -
 
 
 def _school(app: App, region: str, key: str, kind: str = "public_school", **changes: object) -> uuid.UUID:
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         org = upsert_organisation(uow.session, upsert_region(uow.session, region, region, region[:2].upper()),
                                   OrganisationSpec("test", key, f"Schule {key}", kind))
         for name, value in changes.items():
@@ -57,7 +57,7 @@ def _school(app: App, region: str, key: str, kind: str = "public_school", **chan
 
 
 def _network(app: App, region: str, slug: str) -> None:
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         create_network(uow.session, upsert_region(uow.session, region, region, region[:2].upper()), slug,
                        f"Verbund {slug}", "sachsen-inklusion", app.now())
         uow.commit()
@@ -104,13 +104,13 @@ def test_a_region_without_public_schools_shows_zero_coverage(app: App) -> None:
 def test_the_network_page_lists_current_members_with_contacts_and_names_former_ones(app: App) -> None:
     _network(app, "sn-nord", "kv-nord")
     stays, leaves = _school(app, "sn-nord", "stays"), _school(app, "sn-nord", "leaves")
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         uow.session.add(Contact(organisation_id=stays, name="Frau A", channels=["local://a", "local://b"]))
         uow.session.add(Contact(organisation_id=stays, name="Herr Alt", channels=[], active=False))
         uow.commit()
     add_member_by_slug(app, "kv-nord", stays)
     add_member_by_slug(app, "kv-nord", leaves)
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         uow.session.add(AnalysisEntry(network_id=network_by_slug(uow.session, "kv-nord").id, organisation_id=leaves,
                                       category="conditions", text="vorher erfasst", recorded_by="test",
                                       recorded_at=app.now()))
@@ -125,7 +125,7 @@ def test_the_network_page_lists_current_members_with_contacts_and_names_former_o
 def test_a_membership_starting_later_is_not_shown_yet(app: App) -> None:
     _network(app, "sn-nord", "kv-nord")
     org_id = _school(app, "sn-nord", "later")
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         org = uow.session.get(Organisation, org_id)
         assert org is not None
         add_member(uow.session, network_by_slug(uow.session, "kv-nord"), org, "member",
@@ -168,7 +168,7 @@ def test_the_overview_counts_each_networks_sent_and_failed_messages(app: App) ->
     _network(app, "sn-nord", "kv-a")
     _network(app, "sn-nord", "kv-b")
     org = _school(app, "sn-nord", "a")
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         contact = Contact(organisation_id=org, name="Frau A", channels=["local://a"])
         uow.session.add(contact)
         uow.session.flush()
@@ -206,7 +206,7 @@ def test_the_overviews_coverage_equals_verbund_coverage_json(app: App, clock: Ma
     add_member_by_slug(app, "kv-nord-b", s["guest-member"], role="guest")
     add_member_by_slug(app, "kv-sued", south)
     add_member_by_slug(app, "kv-nord-a", south_guest, role="guest")
-    with app.uow() as uow:  # a second active membership in the same network (another role): still one network
+    with app.uow(write=True) as uow:  # a second active membership in the same network (another role): still one network
         network = network_by_slug(uow.session, "kv-nord-a")
         uow.session.add(Membership(network_id=network.id, organisation_id=s["same-network"], role="coordinator",
                                    valid_from=app.now() - dt.timedelta(days=1)))

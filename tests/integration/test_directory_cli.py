@@ -49,7 +49,7 @@ channels = "Kanäle"
 
 @pytest.fixture
 def world(app: App, monkeypatch: pytest.MonkeyPatch) -> App:
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         zwickau = upsert_region(uow.session, "sn-zwickau", "LaSuB Zwickau", "SN")
         chemnitz = upsert_region(uow.session, "sn-chemnitz", "LaSuB Chemnitz", "SN")
         bochum = upsert_region(uow.session, "nw-bochum", "Bochum", "NW")

@@ -161,7 +161,7 @@ def test_a_second_open_assignment_is_impossible_by_constraint(app: App, tmp_path
     import_file(app, SachsenAdapter(), ZWICKAU)
     apply_rules(app, load_rules(zwickau_by_kreis(tmp_path)))
 
-    with app.uow() as uow, pytest.raises(IntegrityError):
+    with app.uow(write=True) as uow, pytest.raises(IntegrityError):
         school = uow.session.exec(select(Organisation).where(Organisation.source_id == "1003")).one()
         other = uow.session.exec(select(Network).where(Network.slug == "kv-zwickau-land")).one()
         uow.session.add(Membership(network_id=other.id, organisation_id=school.id, role=MembershipRole.member,
@@ -178,7 +178,7 @@ def test_a_school_in_two_networks_by_plain_membership_is_counted_and_blocks_the_
     apply_rules(app, load_rules(zwickau_by_kreis(tmp_path)))
     assert not [u for u in show_stage(app, "kv-vogtland", "analysis")["unmet"] if "Verbünden" in u]
 
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         school = uow.session.exec(select(Organisation).where(Organisation.source_id == "1003")).one()
         other = uow.session.exec(select(Network).where(Network.slug == "kv-zwickau-land")).one()
         uow.session.add(Membership(network_id=other.id, organisation_id=school.id, role=MembershipRole.member,
@@ -309,7 +309,7 @@ def test_a_guest_in_a_second_network_is_not_assigned_twice_for_coverage_or_the_a
 
     import_file(app, SachsenAdapter(), ZWICKAU)
     apply_rules(app, load_rules(zwickau_by_kreis(tmp_path)))
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         school = uow.session.exec(select(Organisation).where(Organisation.source_id == "1003")).one()
         other = uow.session.exec(select(Network).where(Network.slug == "kv-zwickau-land")).one()
         uow.session.add(Membership(network_id=other.id, organisation_id=school.id, role=MembershipRole.guest,

@@ -122,7 +122,7 @@ def test_the_overview_and_the_report_show_not_imported_next_to_the_regions_figur
     from verbund.services.users import Principal
 
     imported(app, tmp_path)
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         region = upsert_region(uow.session, "sn-zwickau", "LaSuB-Standort Zwickau", "SN")
         create_network(uow.session, region, "kv-vogtland", "KV Vogtland", "sachsen-inklusion", app.now())
         uow.commit()

@@ -122,7 +122,7 @@ def test_a_second_open_assignment_is_refused_by_the_postgresql_index(pg_app: App
     import_file(pg_app, SachsenAdapter(), ZWICKAU)
     networks(pg_app, tmp_path, 'kreise = ["14523"]')
 
-    with pg_app.uow() as uow, pytest.raises(IntegrityError, match="ux_membership_one_assignment"):
+    with pg_app.uow(write=True) as uow, pytest.raises(IntegrityError, match="ux_membership_one_assignment"):
         school = uow.session.exec(select(Organisation).where(Organisation.source_id == "1003")).one()
         other = uow.session.exec(select(Network).where(Network.slug == "kv-zwickau-land")).one()
         uow.session.add(Membership(network_id=other.id, organisation_id=school.id, role=MembershipRole.member,
@@ -155,7 +155,7 @@ def test_a_concurrent_second_assignment_waits_and_is_refused_by_the_database(pg_
         except BaseException as error:  # handed to the test thread
             outcome["second"] = error
 
-    with pg_app.uow() as uow:  # the first assignment, not yet committed
+    with pg_app.uow(write=True) as uow:  # the first assignment, not yet committed
         school = uow.session.exec(select(Organisation).where(Organisation.source_id == "1003")).one()
         first = uow.session.exec(select(Network).where(Network.slug == "kv-vogtland")).one()
         uow.session.add(Membership(network_id=first.id, organisation_id=school.id, role=MembershipRole.member,

@@ -48,7 +48,7 @@ def region_app(app: App, tmp_path: Path) -> App:
     """The sample region, analysis open in one network, contacts with an e-mail address and no channel."""
     build_sample_region(app, at=START)
     reconcile_stage(app, NETWORK, "analysis", START)
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         for contact in uow.session.exec(select(Contact)).all():
             contact.channels = []
             uow.session.add(contact)

@@ -41,7 +41,7 @@ def _prepare(app: App, url: str) -> set[str]:
     sample = build_sample_region(app, at=START)
     for network in sample.networks:
         reconcile_stage(app, network, "analysis", START)
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         for contact in uow.session.exec(select(Contact)).all():
             contact.channels = [url]
             uow.session.add(contact)

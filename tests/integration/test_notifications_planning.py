@@ -140,7 +140,7 @@ def test_a_contact_in_several_networks_gets_one_message_a_day_with_all_items(
 
 
 def test_contacts_without_a_channel_are_reported_and_kept_as_suppressed(region_app: App) -> None:
-    with region_app.uow() as uow:
+    with region_app.uow(write=True) as uow:
         query = select(Contact).join(Organisation).where(Organisation.kind == "youth_welfare")
         contact = uow.session.exec(query).first()
         assert contact is not None

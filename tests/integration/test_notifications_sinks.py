@@ -27,7 +27,7 @@ NETWORK = "kv-auental-nord"
 
 
 def set_channels(app: App, channels: Callable[[Contact, Organisation], list[str]]) -> None:
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         for contact, org in uow.session.exec(select(Contact, Organisation).join(Organisation)).all():
             contact.channels = channels(contact, org)
             uow.session.add(contact)

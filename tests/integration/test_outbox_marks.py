@@ -56,7 +56,7 @@ def _check(database_url: str, senders: int) -> None:
     try:
         build_sample_region(app, at=START)
         reconcile_stage(app, "kv-auental-nord", "analysis", START)
-        with app.uow() as uow:
+        with app.uow(write=True) as uow:
             for contact in uow.session.exec(select(Contact)).all():
                 contact.channels = ["json://127.0.0.1:9/"]
                 uow.session.add(contact)

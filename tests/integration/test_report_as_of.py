@@ -78,7 +78,7 @@ def test_overdue_stages_are_those_still_open_after_their_due_date(app: App, regi
 
 def test_later_membership_ends_and_school_closures_do_not_change_a_past_report(app: App, region: list[str]) -> None:
     past = build_report(app, dt.date(2019, 10, 1))
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         schools = uow.session.exec(
             select(Organisation).where(Organisation.kind == OrganisationKind.public_school).order_by(
                 col(Organisation.name))).all()
@@ -171,7 +171,7 @@ def test_a_failed_report_leaves_an_existing_file_as_it_was(app: App, region: lis
 def test_public_schools_the_import_put_out_of_scope_count_neither_in_scope_nor_assigned(
     app: App, region: list[str]
 ) -> None:
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         school = uow.session.exec(
             select(Organisation).where(Organisation.kind == OrganisationKind.public_school).order_by(
                 col(Organisation.name))).first()

@@ -104,7 +104,7 @@ def test_an_unassigned_school_blocks_the_analysis_of_every_network_of_the_region
 ) -> None:
     from verbund.domain.models import Membership
 
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         school = uow.session.exec(select(Organisation).where(Organisation.kind == "public_school")).first()
         assert school is not None
         for membership in uow.session.exec(select(Membership).where(Membership.organisation_id == school.id)):

@@ -33,7 +33,7 @@ def region_app(app: App) -> tuple[App, list[str]]:
     """The sample region; in one network a school loses every contact and a partner its e-mail and channels."""
     build_sample_region(app, at=START)
     reconcile_stage(app, NETWORK, "analysis", START)
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         rows = uow.session.exec(select(Organisation).join(Membership, col(Membership.organisation_id) ==
                                                           col(Organisation.id))
                                 .join(Network, col(Network.id) == col(Membership.network_id))
