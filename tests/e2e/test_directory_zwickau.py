@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from notify_sinks import SmtpSink  # noqa: E402
+from notify_sinks import SmtpSink
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ SHARED_DATA = Path(os.environ.get("VERBUND_SHARED_DATA", Path(__file__).resolve(
 ZWICKAU = SHARED_DATA / "sachsen" / "schuldatenbank_api_2021-02_zwickau.json"
 NETWORK = "kv-zwickau"
 PARTNERS = """Kennung;Name;Art;Region;Land;Verbünde;Anschrift;AGS
-lk-z-schulen;Landkreis Zwickau, Amt für Schulen;Schulträger;sn-zwickau;;kv-zwickau;Robert-Müller-Str. 4, 08056 Zwickau;14524330
+lk-z-schulen;Landkreis Zwickau, Amt für Schulen;Schulträger;sn-zwickau;;kv-zwickau;Robert-Müller-Str. 4;14524330
 lk-z-jugendamt;Landkreis Zwickau, Jugendamt;Jugendamt;sn-zwickau;;kv-zwickau;;14524330
 lk-z-sozialamt;Landkreis Zwickau, Sozialamt;Sozialamt;sn-zwickau;;kv-zwickau;;14524330
 lk-z-befoerderung;Landkreis Zwickau, Schülerbeförderung;student_transport;sn-zwickau;;kv-zwickau;;
