@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from verbund.dashboard import actions_build as build
 from verbund.domain.errors import InvalidInput
 from verbund.services import consultation, protocol, stages, work
 from verbund.services.bootstrap import App
@@ -171,4 +172,12 @@ ACTIONS: dict[str, Action] = {
     "protokoll-veroeffentlichen": Action("act", publish),
     "empfehlungen": Action("act", recommendations),
     "partnerlink": Action("act", link),
+    # issue 13: what only the CLI could do, and the deadline extension (process owners)
+    "beschluss-eroeffnen": Action("act", build.open_decision),
+    "stimme": Action("act", build.vote),
+    "vereinbarung": Action("act", build.agreement),
+    "schritt": Action("act", build.step),
+    "mitteilung": Action("act", build.announce),
+    "beratung-absagen": Action("act", build.cancel_consultation),
+    "frist-verlaengern": Action("decide", build.extend),
 }

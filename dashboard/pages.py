@@ -24,6 +24,7 @@ from verbund.dashboard.web import (
     render,
 )
 from verbund.domain.errors import DomainError, NotFound, TemplateError
+from verbund.domain.models import KIND_LABELS
 from verbund.domain.forecast import RISK_KEYS
 from verbund.services import users
 from verbund.services.forecast_cache import is_current, network_forecast, refresh_forecasts
@@ -144,6 +145,7 @@ async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Respon
     if who.may_act(*scope) and request.query_params.get("suche"):
         found = await call(find_organisations, app_of(request), request.query_params["suche"])
     return render(request, "network.html", n=data, may_act=who.may_act(*scope), may_decide=who.may_decide(*scope),
+                  kind_labels=KIND_LABELS,
                   found=found, search=request.query_params.get("suche", ""), forecast=outlook, risks=RISK_LABELS)
 
 

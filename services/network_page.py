@@ -155,7 +155,7 @@ def _governance(session: Session, network: Network, template: ProcessTemplate, a
         cast = votes.get(d.id, [])
         voted = {v["organisation"] for v in cast}
         decisions.append({
-            "title": d.title, "text": d.text, "kind": d.kind, "stage": d.stage,
+            "id": str(d.id), "title": d.title, "text": d.text, "kind": d.kind, "stage": d.stage,
             "stage_title": _stage_title(template, d.stage), "cycle": d.cycle, "status": d.status,
             "status_label": DECISION_STATUS_LABELS.get(d.status, d.status), "reason": d.reason,
             "previous_responsibility": d.previous_responsibility,

@@ -5,6 +5,7 @@ those who may read the network; others get 404."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 from collections.abc import Iterator
 from html import unescape
@@ -114,9 +115,32 @@ def test_a_user_without_access_to_the_network_gets_404_and_no_votes(governed: Te
     assert api.status_code == 404 and "Finanzierung" not in api.text
 
 
-def test_the_page_offers_no_governance_form(governed: TestClient) -> None:
-    """Read-only: the section holds no form (votes are cast through ``verbund`` commands)."""
-    login(governed, USERS["coordinator_lindenau"][0])
+def test_a_coordinator_votes_in_the_page_and_an_objection_keeps_the_previous_responsibility(
+        governed: TestClient, app: App) -> None:
+    """The forms (issue 13) call the same use cases as ``verbund decision vote``."""
+    app.clock.set(day(7))  # type: ignore[attr-defined]
+    csrf = login(governed, USERS["coordinator_lindenau"][0])
+    html = unescape(governed.get(f"/verbund/{NRW}").text)
+    section = html[html.index('<section id="steuerung">'):html.index('<section id="nachrichten">')]
+    assert 'action="/verbund/rbn-lindenau/aktion/stimme"' in section
+    decision = re.search(r'<option value="([0-9a-f-]{36})">Handlungsfeld Übergang Schule–Beruf</option>', section)
+    member = re.search(r'<option value="([0-9a-f-]{36})">Kreis Lindenau, Schulverwaltungsamt</option>', section)
+    assert decision and member
+    done = governed.post(f"/verbund/{NRW}/aktion/stimme", data={
+        "csrf": csrf, "decision": decision[1], "member": member[1], "vote": "objection",
+        "reason": "Zuständigkeit beim Kreis belassen"}, follow_redirects=False)
+    assert done.status_code == 303 and "meldung=" in done.headers["location"]
+    rows = _rows(unescape(governed.get(f"/verbund/{NRW}").text), "Handlungsfeld Übergang Schule–Beruf")
+    assert 'data-status="not_agreed"' in rows and "Zuständigkeit beim Kreis belassen" in rows
+    assert "Zuständig: <strong>der Kommune</strong>" in rows
+    again = governed.post(f"/verbund/{NRW}/aktion/stimme", data={
+        "csrf": csrf, "decision": decision[1], "member": member[1], "vote": "consent"}, follow_redirects=False)
+    assert "fehler=" in again.headers["location"]  # a decided decision takes no further vote
+
+
+def test_the_ministry_reads_governance_without_forms(governed: TestClient, app: App) -> None:
+    add_user(app, email="ministerium@example.org", role="ministry", password=PASSWORD)
+    login(governed, "ministerium@example.org")
     html = governed.get(f"/verbund/{NRW}").text
     section = html[html.index('<section id="steuerung">'):html.index('<section id="nachrichten">')]
-    assert "<form" not in section
+    assert "Finanzierung ungeklärt" in section and "<form" not in section
