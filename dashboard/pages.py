@@ -24,8 +24,8 @@ from verbund.dashboard.web import (
     render,
 )
 from verbund.domain.errors import DomainError, NotFound, TemplateError
-from verbund.domain.models import KIND_LABELS
 from verbund.domain.forecast import RISK_KEYS
+from verbund.domain.models import KIND_LABELS
 from verbund.services import users
 from verbund.services.forecast_cache import is_current, network_forecast, refresh_forecasts
 from verbund.services.network_page import find_organisations, network_page, network_scope
