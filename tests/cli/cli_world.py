@@ -16,6 +16,7 @@ from verbund.services.settings import Settings
 from verbund.services.stages import Outcome, reconcile_stage
 
 runner = CliRunner()
+NOW = "2019-09-02T09:00:00"  # VERBUND_NOW of the CLI tests' world
 
 
 @dataclass

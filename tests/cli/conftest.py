@@ -7,14 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_world import Cli, cli_app
+from cli_world import NOW, Cli, cli_app
 
 from verbund.services.bootstrap import bootstrap
 from verbund.services.clock import parse_instant
 from verbund.services.sample import build_sample_region
 from verbund.services.settings import Settings
 
-NOW = "2019-09-02T09:00:00"
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ shows what is stored, and a refusal is a German message with exit code 1."""
 
 from __future__ import annotations
 
-from cli_world import Cli
-from conftest import NOW
+from cli_world import NOW, Cli
 
 from verbund.services.bootstrap import bootstrap
 from verbund.services.clock import parse_instant
