@@ -15,7 +15,6 @@ from verbund.services.sample import build_sample_region
 from verbund.services.settings import Settings
 
 
-
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
     database_url = f"sqlite:///{tmp_path / 'verbund.db'}"
