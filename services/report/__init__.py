@@ -19,6 +19,7 @@ from verbund.domain.models import Region
 from verbund.services.bootstrap import App
 from verbund.services.report.charts import charts
 from verbund.services.report.figures import compute, end_of_day
+from verbund.services.report.forecast_section import ForecastSection, forecast_sections
 from verbund.services.report.history import RegionRecord, load_history
 from verbund.services.report.markup import html, markdown
 from verbund.services.report.model import Change, Figures, Report
@@ -80,7 +81,16 @@ def build_report(
         compare_to=compare_to,
         previous=previous,
         changes=changes(previous, figures) if previous is not None else (),
+        forecast=_forecast(app, as_of, region, len(figures.networks)),
     )
+
+
+def _forecast(app: App, as_of: dt.date, region: str | None, total: int) -> tuple[ForecastSection, ...]:
+    """The section "Prognose zum <Zieldatum>" as of the report's date (issue 19)."""
+    from verbund.services.forecast import run_forecast
+
+    data = run_forecast(app, as_of=as_of, region=region, with_target_only=True)
+    return forecast_sections(data["networks"], total)
 
 
 def render(report: Report, fmt: str) -> bytes:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 SPECIAL_NEEDS: tuple[str, ...] = (
     "Lernen",
@@ -135,6 +136,7 @@ class Report:
     compare_to: dt.date | None = None
     previous: Figures | None = None
     changes: tuple[Change, ...] = field(default_factory=tuple)
+    forecast: tuple[Any, ...] = ()  # issue 19: ``forecast_section.ForecastSection`` per target date
 
     @property
     def title(self) -> str:

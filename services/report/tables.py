@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from verbund.domain.stages import STATE_LABELS
+from verbund.services.report.forecast_section import forecast_tables
 from verbund.services.report.model import (
     FINISHED,
     FINISHED_LABEL,
@@ -62,6 +63,7 @@ def report_tables(report: Report) -> list[Table]:
         key = "verbuende" if len(templates) == 1 else f"verbuende-{index}"
         tables.append(_network_table(key, f"Verbünde ({template}): Stufen und Termine", rows))
     tables.append(_completions_table(figures))
+    tables.extend(forecast_tables(report.forecast))  # issue 19: "Prognose zum <Zieldatum>"
     if report.previous is not None:
         tables.append(Table(
             "veraenderungen", f"Veränderungen seit dem {report.previous.as_of:%d.%m.%Y}",

@@ -8,8 +8,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from verbund.domain.errors import InvalidInput, NotFound
+from verbund.domain.models import Network
 from verbund.services.bootstrap import App, bootstrap
 from verbund.services.clock import BERLIN, ManualClock
 from verbund.services.deadlines import extend_deadline
@@ -123,3 +125,20 @@ def test_the_command_prints_a_german_table_json_for_programs_and_refuses_bad_dat
     assert "30.09.2021" in table.stdout and "im Plan" in table.stdout
     bad = runner.invoke(cli, ["forecast", "--as-of", "20.10.2019"])
     assert bad.exit_code == 1 and "--as-of: '20.10.2019' ist kein Datum" in bad.output
+
+
+def test_the_report_has_a_section_prognose_zum_zieldatum_in_every_format(app: App, region: list[str]) -> None:
+    from verbund.services.report import build_report, render
+
+    report = build_report(app, dt.date(2021, 9, 1))  # the last network's analysis has run two years
+    text = render(report, "md").decode()
+    assert "## Prognose zum 30.09.2021: Verbünde nach Region und Risiko" in text
+    assert "| sn-muldenland |" in text.split("Verbünde nach Region und Risiko")[1]
+    at_risk = text.split("## Prognose zum 30.09.2021: Verbünde mit Risiko")[1].split("##")[0]
+    with app.uow() as uow:
+        names = {n.slug: n.name for n in uow.session.exec(select(Network))}
+    assert f"| {names[region[3]]} | sn-muldenland | stockt |" in at_risk
+    assert "## Prognose zum 30.09.2021: Methode" in text and "2.000-mal" in text
+    for fmt in ("html", "pdf", "xlsx", "csv"):
+        assert render(report, fmt)
+    assert "Prognose zum 30.09.2021" in render(report, "html").decode()
