@@ -45,6 +45,8 @@ def remind(
     except DomainError as error:
         errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
         raise typer.Exit(1) from error
+    for warning in report.get("warnings", []):
+        errors.print(f"[yellow]Warnung:[/] {warning}", highlight=False)
     if json_output:
         _print_json(report)
         return

@@ -3,21 +3,17 @@
 An item is identified by an idempotency key over (contact, subject, kind, date): planning the same
 domain state twice yields the same keys, so re-planning never duplicates. Sending happens only on
 business days of the Land between 08:00 and 18:00 Europe/Berlin; reminders to schools wait for
-the end of the Land's school holidays (Schulferien, ``domain/data/schulferien.csv``), and a
+the end of the Land's school holidays (Schulferien, ``domain.ferien``), and a
 school's due date that falls in them moves to the first school day after.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from sqlalchemy import Column, Index
@@ -25,6 +21,7 @@ from sqlmodel import Field, SQLModel
 
 from verbund.domain.business_days import BERLIN, BusinessCalendar, local_date
 from verbund.domain.columns import JSONList, UTCDateTime, new_id
+from verbund.domain.ferien import SchoolHolidays, merge, parse_school_holidays_csv, school_holidays
 
 
 class OutboxKind(StrEnum):
@@ -94,43 +91,9 @@ def delivery_id(contact_id: uuid.UUID | str, day: dt.date) -> str:
     return hashlib.sha256(f"{contact_id}|{day.isoformat()}".encode()).hexdigest()[:24]
 
 
-@dataclass(frozen=True)
-class SchoolHolidays:
-    """A Land's school holidays as inclusive date ranges."""
-
-    periods: tuple[tuple[str, dt.date, dt.date], ...] = ()
-
-    def contains(self, day: dt.date) -> bool:
-        return any(first <= day <= last for _name, first, last in self.periods)
-
-    def first_school_day(self, day: dt.date, calendar: BusinessCalendar) -> dt.date:
-        """``day`` if it is a school day, else the first business day after it outside the holidays."""
-        while not calendar.is_business_day(day) or self.contains(day):
-            day += dt.timedelta(days=1)
-        return day
-
-
 def parse_school_holidays(text: str, state: str, where: str = "schulferien.csv") -> SchoolHolidays:
-    """Rows ``land,name,first_day,last_day`` of ``state``; errors name the line."""
-    periods = []
-    for number, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        try:
-            if row["land"] != state:
-                continue
-            first, last = dt.date.fromisoformat(row["first_day"]), dt.date.fromisoformat(row["last_day"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise ValueError(f"{where}, Zeile {number}: ungültige Ferienzeile ({error})") from error
-        if last < first:
-            raise ValueError(f"{where}, Zeile {number}: letzter Ferientag vor dem ersten")
-        periods.append((row["name"], first, last))
-    return SchoolHolidays(tuple(periods))
-
-
-@lru_cache(maxsize=16)
-def school_holidays(state: str) -> SchoolHolidays:
-    """The shipped school holidays of a Land (empty for a Land without data)."""
-    text = resources.files("verbund.domain").joinpath("data", "schulferien.csv").read_text(encoding="utf-8")
-    return parse_school_holidays(text, state)
+    """Rows ``land,name,first_day,last_day`` of ``state`` as a calendar of their own; errors name the line."""
+    return merge(state, [parse_school_holidays_csv(text, state, where)])
 
 
 def in_send_window(at: dt.datetime, calendar: BusinessCalendar) -> bool:

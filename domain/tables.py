@@ -10,6 +10,7 @@ from verbund.domain.access import (
     UserSession,
 )
 from verbund.domain.directory import ContactEvent, Invitation
+from verbund.domain.ferien import SchoolHolidayPeriod
 from verbund.domain.forecast_cache import ForecastEntry
 from verbund.domain.governance import Agreement, Decision, DecisionVote, StageEvidence
 from verbund.domain.models import Contact, Membership, Network, NotImportedSchool, Organisation, Region
@@ -58,6 +59,7 @@ __all__ = [
     "ProtocolObjection",
     "Recommendation",
     "Region",
+    "SchoolHolidayPeriod",
     "StageEvidence",
     "StageRun",
     "StandIn",

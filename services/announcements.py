@@ -21,9 +21,10 @@ from sqlmodel import col, select
 from verbund.domain.business_days import BusinessCalendar, local_date
 from verbund.domain.errors import InvalidInput
 from verbund.domain.models import KIND_LABELS, Contact, Membership, Organisation
-from verbund.domain.outbox import OutboxKind, PlannedItem, Recipient, plan_item, school_holidays
+from verbund.domain.outbox import OutboxKind, PlannedItem, Recipient, plan_item
 from verbund.domain.stages import AuditEvent
 from verbund.services.bootstrap import App
+from verbund.services.ferien import Calendars
 from verbund.services.lookup import network_by_slug, region_of
 from verbund.services.reminders import store
 
@@ -54,7 +55,7 @@ def announce(app: App, network_slug: str, *, title: str, text: str, kinds: list[
         session = uow.session
         network = network_by_slug(session, network_slug)
         state = region_of(session, network).state
-        calendar, holidays = BusinessCalendar(state), school_holidays(state)
+        calendar, holidays = BusinessCalendar(state), Calendars(session)(state)
         context = {"network": network.slug, "network_name": network.name, "title": title.strip(),
                    "text": text.strip(), "by": by}
         planned: list[tuple[Any, PlannedItem]] = []

@@ -441,12 +441,13 @@ class SweepReport:
     messages: int = 0
     contacts_without_channel: list[str] = field(default_factory=list)
     unreachable_members: list[dict[str, Any]] = field(default_factory=list)  # per network (services.reach)
+    warnings: list[str] = field(default_factory=list)  # Schulferien not known for a date (services.ferien)
 
     def to_dict(self) -> dict[str, Any]:
         return {"planned": self.planned, "sent": self.sent, "failed": self.failed, "suppressed": self.suppressed,
                 "retrying": self.retrying, "messages": self.messages,
                 "contacts_without_channel": self.contacts_without_channel,
-                "unreachable_members": self.unreachable_members}
+                "unreachable_members": self.unreachable_members, "warnings": self.warnings}
 
 
 def sweep(app: App, at: dt.datetime | None = None, *, dry_run: bool = False) -> SweepReport:
@@ -459,7 +460,7 @@ def sweep(app: App, at: dt.datetime | None = None, *, dry_run: bool = False) -> 
     with app.uow(read_only=True) as uow:
         unreachable = unreachable_by_network(uow.session, now)
     return SweepReport(planned.planned, sent.sent, sent.failed, planned.suppressed, sent.retrying, sent.messages,
-                       planned.without_channel, unreachable)
+                       planned.without_channel, unreachable, planned.warnings)
 
 
 def outbox_messages(app: App, network: str | None = None, status: str | None = None) -> dict[str, Any]:

@@ -40,12 +40,12 @@ from verbund.domain.outbox import (
     next_send_slot,
     plan_item,
     reminder_day,
-    school_holidays,
 )
 from verbund.domain.process import StageTemplate, load_template
 from verbund.domain.stages import StageRun, StageState
 from verbund.domain.work import Consultation, ConsultationStatus, Protocol, ProtocolStatus
 from verbund.services.bootstrap import App
+from verbund.services.ferien import Calendars
 from verbund.services.links import message_link, signing_key
 
 NO_CHANNEL = "keine Kanäle hinterlegt"
@@ -59,6 +59,7 @@ class PlanReport:
     planned: int = 0
     suppressed: int = 0
     without_channel: list[str] = field(default_factory=list)  # "Name (Organisation)", new this sweep
+    warnings: list[str] = field(default_factory=list)  # Schulferien not known for a date planning needed
 
 
 @dataclass
@@ -111,7 +112,7 @@ def _process_owners(session: Session) -> dict[uuid.UUID, list[Recipient]]:
     return found
 
 
-def _networks(session: Session, now: dt.datetime, only: str | None) -> list[_NetworkView]:
+def _networks(session: Session, now: dt.datetime, only: str | None, ferien: Calendars) -> list[_NetworkView]:
     query = select(Network, Region.state).join(Region, col(Region.id) == col(Network.region_id))
     if only:
         query = query.where(Network.slug == only)
@@ -119,7 +120,7 @@ def _networks(session: Session, now: dt.datetime, only: str | None) -> list[_Net
     views = []
     for network, state in session.exec(query).all():
         view = _NetworkView(network.id, network.slug, network.name, network.template, network.region_id,
-                            BusinessCalendar(state), school_holidays(state))
+                            BusinessCalendar(state), ferien(state))
         for role, recipient in recipients.get(network.id, []):
             view.members.append(recipient)
             if role == MembershipRole.coordinator:
@@ -235,10 +236,11 @@ def _protocol_items(view: _NetworkView, minutes: Protocol, now: dt.datetime, pub
 
 
 def collect(
-    session: Session, now: dt.datetime, public_url: str, network: str | None = None
+    session: Session, now: dt.datetime, public_url: str, network: str | None = None,
+    ferien: Calendars | None = None,
 ) -> list[tuple[uuid.UUID, PlannedItem]]:
     """Every item relevant at ``now``, as (network id, item). Reads only; stores nothing."""
-    views = _networks(session, now, network)
+    views = _networks(session, now, network, ferien if ferien is not None else Calendars(session))
     ids = [view.id for view in views]
     runs: dict[uuid.UUID, list[StageRun]] = defaultdict(list)
     active = (StageState.open, StageState.ready)
@@ -345,9 +347,11 @@ def plan(app: App, now: dt.datetime, *, network: str | None = None, dry_run: boo
     """Plan the sweep at ``now`` and store it (``dry_run``: decide and count, store nothing)."""
     signer = None if dry_run else _message_links(app)
     with _without_cycle_collection(), app.uow(write=True) as uow:
-        planned = collect(uow.session, now, app.notification_settings.public_url, network)
+        ferien = Calendars(uow.session)
+        planned = collect(uow.session, now, app.notification_settings.public_url, network, ferien)
         ids = None if network is None else list({nid for nid, _item in planned})
         report = store(uow.session, planned, now, ids, write=not dry_run, link=signer)
+        report.warnings = ferien.warnings()
         if not dry_run:
             uow.commit()
     return report

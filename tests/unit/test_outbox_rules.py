@@ -84,7 +84,8 @@ def test_the_shipped_school_holidays_of_saxony_cover_2018_to_2021() -> None:
     assert FERIEN.contains(dt.date(2021, 10, 18)) and FERIEN.contains(dt.date(2021, 10, 30))
     assert not FERIEN.contains(dt.date(2021, 11, 1))
     assert FERIEN.contains(dt.date(2019, 5, 31))  # Ferientag nach Himmelfahrt
-    assert not school_holidays("NW").contains(dt.date(2021, 10, 18))  # no data shipped for NRW
+    assert not school_holidays("NW").contains(dt.date(2021, 10, 8))  # NRW's own Herbstferien 2021 begin on 11.10.
+    assert school_holidays("NW").contains(dt.date(2021, 10, 18))
 
 
 def test_a_schools_due_date_in_the_autumn_holidays_moves_to_the_first_school_day_after() -> None:
