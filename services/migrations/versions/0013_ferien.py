@@ -1,7 +1,7 @@
 """ferien: Schulferien imported from a Land's iCalendar file (issue 16)
 
 Revision ID: ferien
-Revises: not_imported
+Revises: trigger_outbox
 """
 from collections.abc import Sequence
 
@@ -12,7 +12,7 @@ from alembic import op
 from verbund.domain.columns import UTCDateTime
 
 revision: str = "ferien"
-down_revision: str | None = "not_imported"
+down_revision: str | None = "trigger_outbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
