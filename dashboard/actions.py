@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from verbund.dashboard import actions_build as build
 from verbund.domain.errors import InvalidInput
+from verbund.domain.formatting import count
+from verbund.domain.stages import STATE_LABELS
 from verbund.services import consultation, protocol, stages, work
 from verbund.services.bootstrap import App
 from verbund.services.clock import BERLIN
@@ -47,14 +49,14 @@ def _local(value: str, label: str) -> dt.datetime:
 
 def waive(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
     stage = _required(data, "stage", "Stufe")
-    stages.waive_stage(app, slug, stage, reason=_required(data, "reason", "Begründung"), by=who.email)
-    return f"Stufe „{stage}“ erlassen"
+    report = stages.waive_stage(app, slug, stage, reason=_required(data, "reason", "Begründung"), by=who.email)
+    return f"Stufe „{report.title}“ erlassen"
 
 
 def sign_off(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
     stage = _required(data, "stage", "Stufe")
     report = stages.advance_stage(app, slug, stage, by=who.email)
-    return f"Stufe „{stage}“: {', '.join(report.transitions)}"
+    return f"Stufe „{report.title}“ ist jetzt {STATE_LABELS[report.state]}"
 
 
 def add_member(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
@@ -75,14 +77,14 @@ def analysis(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
     item = work.AnalysisInput(_required(data, "organisation_id", "Organisation"), _required(data, "category",
                               "Kategorie"), data.get("text", ""), data.get("no_information") == "1",
                               data.get("reason") or None)
-    return f"{work.record_analysis(app, slug, [item], by=who.email)} Einträge gespeichert"
+    return count(work.record_analysis(app, slug, [item], by=who.email), "Eintrag", "Einträge") + " gespeichert"
 
 
 def potential(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
     raised = [data["organisation_id"]] if data.get("organisation_id") else []
     item = work.PotentialInput(_required(data, "area", "Bereich"), _required(data, "title", "Titel"),
                                data.get("description", ""), raised)
-    return f"{work.record_potentials(app, slug, [item], by=who.email)} Potenziale gespeichert"
+    return count(work.record_potentials(app, slug, [item], by=who.email), "Potenzial", "Potenziale") + " gespeichert"
 
 
 def goal(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
@@ -90,7 +92,7 @@ def goal(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
     item = work.GoalInput(_required(data, "title", "Titel"), [_required(data, "potential", "Potenzial")],
                           data.get("kind") or "development", data.get("owner_organisation_id") or None,
                           data.get("indicator") or None, target)
-    return f"{work.record_goals(app, slug, [item], by=who.email)} Ziele gespeichert"
+    return count(work.record_goals(app, slug, [item], by=who.email), "Ziel", "Ziele") + " gespeichert"
 
 
 def schedule(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
@@ -129,8 +131,8 @@ def circulate(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
 
 
 def resolve(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
-    count = protocol.resolve_objections(app, slug, resolution=_required(data, "resolution", "Lösung"), by=who.email)
-    return f"{count} Einsprüche erledigt"
+    done = protocol.resolve_objections(app, slug, resolution=_required(data, "resolution", "Lösung"), by=who.email)
+    return count(done, "Einspruch", "Einsprüche") + " erledigt"
 
 
 def approve(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
@@ -144,7 +146,8 @@ def publish(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
 
 def recommendations(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
     titles = [line.strip() for line in data.get("titles", "").splitlines() if line.strip()]
-    return f"{protocol.record_recommendations(app, slug, titles, by=who.email)} Empfehlungen erfasst"
+    recorded = protocol.record_recommendations(app, slug, titles, by=who.email)
+    return count(recorded, "Empfehlung", "Empfehlungen") + " erfasst"
 
 
 def link(app: App, slug: str, data: dict[str, str], who: Principal) -> str:

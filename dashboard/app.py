@@ -7,8 +7,8 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from verbund.dashboard import api, directory, pages, partner, reports
-from verbund.dashboard.web import BadForm, Forbidden, Hidden, render
+from verbund.dashboard import accessibility, api, directory, pages, partner, reports
+from verbund.dashboard.web import BadForm, Forbidden, Hidden, render, use_operator_texts
 from verbund.services.bootstrap import App
 
 log = logging.getLogger("verbund.dashboard")
@@ -26,10 +26,12 @@ def create_app(app: App) -> FastAPI:
     web = FastAPI(title="verbund", version="1", summary="Dashboard und API der Kooperationsverbünde",
                   docs_url=None, redoc_url=None)
     web.state.verbund = app
+    use_operator_texts(app.settings.texts_dir)
     web.include_router(pages.router)
     web.include_router(partner.router)
     web.include_router(reports.router)
     web.include_router(directory.router)
+    web.include_router(accessibility.router)
     web.include_router(api.router)
 
     @web.get("/healthz", tags=["betrieb"], summary="Lebenszeichen")

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from verbund.dashboard.web import BadForm, app_of, back, call, check_csrf, form, partner_csrf, render
 from verbund.domain.errors import DomainError
+from verbund.domain.formatting import count
 from verbund.domain.work import AREA_LABELS, CATEGORY_LABELS
 from verbund.services import partners
 from verbund.services.links import LinkExpired, LinkInvalid, LinkScope, verify
@@ -72,8 +73,7 @@ def _dispatch(app: object, scope: LinkScope, data: dict[str, str]) -> str:
     if what == "analyse":
         answers = {c: (data.get(f"text-{c}", ""), data.get(f"none-{c}") == "1", data.get(f"reason-{c}", ""))
                    for c in CATEGORY_LABELS}
-        count = partners.submit_analysis(app, scope, answers)
-        return f"Vielen Dank! {count} Angaben gespeichert."
+        return f"Vielen Dank! {count(partners.submit_analysis(app, scope, answers), 'Angabe', 'Angaben')} gespeichert."
     if what == "potenzial":
         partners.submit_potential(app, scope, data.get("area", ""), data.get("title", ""), data.get("description", ""))
         return "Vielen Dank! Das Potenzial ist gespeichert."

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from starlette.concurrency import run_in_threadpool
 
 from verbund.domain.access import ROLE_LABELS
@@ -27,8 +28,16 @@ MAX_BODY = 256 * 1024
 T = TypeVar("T")
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+DEFAULT_LOADER = templates.env.loader
 templates.env.globals.update(STATE_LABELS=STATE_LABELS, ROLE_LABELS=ROLE_LABELS)
 templates.env.filters["merge_network"] = lambda stage, slug: {**stage, "network": slug, "stage": stage["name"]}
+
+
+def use_operator_texts(folder: Path | None) -> None:
+    """Templates ``texts/NAME`` come from the operator's ``folder`` where it has that file (BITV pages)."""
+    assert DEFAULT_LOADER is not None
+    templates.env.loader = DEFAULT_LOADER if folder is None else ChoiceLoader(
+        [PrefixLoader({"texts": FileSystemLoader(str(folder))}), DEFAULT_LOADER])
 
 
 class Forbidden(Exception):

@@ -23,7 +23,7 @@ from verbund.domain.stages import AuditEvent
 from verbund.domain.work import CATEGORY_LABELS, AnalysisEntry, Protocol, ProtocolStatus
 from verbund.services.bootstrap import App
 from verbund.services.links import DEFAULT_DAYS, PURPOSE_LABELS, LinkError, LinkScope, partner_link
-from verbund.services.lookup import network_by_slug, stage_run
+from verbund.services.lookup import network_by_slug, stage_run, template_of
 from verbund.services.mail import channels_for
 from verbund.services.usecase import change
 from verbund.services.work import AnalysisInput, PotentialInput, audit, record_analysis, record_potentials
@@ -50,6 +50,7 @@ class PartnerView:
     protocol: dict[str, Any] | None
     channels: list[dict[str, Any]]
     deputy: str | None
+    stage_title: str = ""  # the template's German name of the stage
 
 
 def _load(session: Session, scope: LinkScope, at: dt.datetime) -> tuple[Contact, Organisation, Network]:
@@ -93,7 +94,8 @@ def view(app: App, scope: LinkScope) -> PartnerView:
         return PartnerView(contact.id, contact.name, org.id, org.name, network.slug, network.name, scope.stage,
                            scope.purpose, PURPOSE_LABELS[scope.purpose], run.state,
                            run.due.isoformat() if run.due else None, entries, protocol, channels,
-                           f"{deputy.name} ({deputy.email or '—'})" if deputy else None)
+                           f"{deputy.name} ({deputy.email or '—'})" if deputy else None,
+                           template_of(network).stage(scope.stage).title)
 
 
 def submit_analysis(app: App, scope: LinkScope, answers: dict[str, tuple[str, bool, str]]) -> int:

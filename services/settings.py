@@ -16,7 +16,8 @@ def default_database_url() -> str:
 
 
 class Settings(BaseSettings):
-    """``VERBUND_DATABASE_URL``, ``VERBUND_NOW``, ``VERBUND_REGION_CONCURRENCY``, ``VERBUND_EXECUTION``.
+    """``VERBUND_DATABASE_URL``, ``VERBUND_NOW``, ``VERBUND_REGION_CONCURRENCY``, ``VERBUND_EXECUTION``,
+    ``VERBUND_FEEDBACK_EMAIL``, ``VERBUND_TEXTS_DIR``.
 
     ``execution``: where triggered stage flows run — ``embedded`` (in this process), ``deployments``
     (``run_deployment`` on a Prefect server's workers) or ``auto`` (deployments when
@@ -29,6 +30,10 @@ class Settings(BaseSettings):
     now: str | None = None
     region_concurrency: int = Field(default=4, ge=1, le=64)
     execution: Literal["auto", "embedded", "deployments"] = "auto"
+    # BITV 2.0 pages: the operator's address for accessibility feedback, and a folder with the operator's
+    # own barrierefreiheit.html / leichte-sprache.html (Jinja, extending base.html) instead of the defaults.
+    feedback_email: str | None = None
+    texts_dir: Path | None = None
 
     def safe_database_url(self) -> str:
         """The database URL with any password masked, for logs and messages."""

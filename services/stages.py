@@ -66,6 +66,7 @@ class StageReport:
     next_stage: str | None = None
     next_stages: list[str] = field(default_factory=list)
     next_cycle_opens: str | None = None
+    title: str = ""  # the template's German name of the stage
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -238,6 +239,7 @@ def _report(
         next_stage=following[0] if following else None,
         next_stages=following,
         next_cycle_opens=opens.isoformat() if opens else None,
+        title=template.stage(run.stage).title,
     )
 
 
@@ -272,6 +274,7 @@ def show_stage(app: App, network_slug: str, stage_name: str, at: dt.datetime | N
         ).all()
         return {
             "network": network.slug,
+            "network_name": network.name,
             "stage": stage.name,
             "title": stage.title,
             "cycle": run.cycle,
