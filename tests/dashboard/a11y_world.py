@@ -26,7 +26,7 @@ AREAS = ("communication", "special_offers", "process_steering")
 
 def answer_analysis(app: App, slug: str) -> None:
     """The required partners join the network and every member answers every category."""
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         network = network_by_slug(uow.session, slug)
         for kind in ("school_board", "youth_welfare", "social_welfare", "student_transport"):
             org = upsert_organisation(uow.session, None, OrganisationSpec("test", f"{slug}-{kind}",
