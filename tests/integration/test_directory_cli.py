@@ -218,3 +218,20 @@ def test_the_contact_file_refuses_a_mailto_channel_and_then_stores_the_corrected
     stored = json.loads(run("contact", "import", str(fixed), "--mapping", str(mapping), "--json").stdout)
     assert (stored["created"], stored["stored"]) == (2, True)
     assert counts(world)["Contact"] == before["Contact"] + 2
+
+
+def test_the_sample_files_in_docs_examples_import_as_documented(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    with app.uow(write=True) as uow:
+        zwickau = upsert_region(uow.session, "sn-zwickau", "LaSuB Zwickau", "SN")
+        uow.session.flush()
+        for slug in ("kv-zwickau-nord", "kv-zwickau-sued"):
+            create_network(uow.session, zwickau, slug, slug, "sachsen-inklusion", app.now())
+        uow.commit()
+    monkeypatch.setattr(cli_main, "_app", lambda **_: app)
+    partners = run("partner", "import", str(examples / "partner.csv"), "--mapping",
+                   str(examples / "partner-zuordnung.toml"), "--json")
+    contacts = run("contact", "import", str(examples / "kontakte.csv"), "--mapping",
+                   str(examples / "kontakte-zuordnung.toml"), "--json")
+    assert partners.exit_code == 0 and json.loads(partners.stdout)["created"] == 6, partners.output
+    assert contacts.exit_code == 0 and json.loads(contacts.stdout)["created"] == 6, contacts.output

@@ -58,7 +58,7 @@ def region_app(app: App, tmp_path: Path) -> App:
 
 
 def _network_addresses(app: App) -> set[str]:
-    with app.uow() as uow:
+    with app.uow(write=True) as uow:
         rows = uow.session.exec(select(Contact.email).join(Membership, Membership.organisation_id ==
                                                             Contact.organisation_id)
                                 .join(Network, Network.id == Membership.network_id)
