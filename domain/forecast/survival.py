@@ -6,10 +6,12 @@ step function over the event times. Sampling the open stage of a network draws f
 ``P(D | D > spent)``: only durations longer than the time already spent.
 
 Beyond the last event time the estimate says nothing. There the duration is extrapolated with a
-constant hazard fitted to the upper half of the data (events above the median divided by the
-business days all observations spent above it, the censoring-aware maximum-likelihood rate);
-long-censored stages (stalls) make the rate small and the tail long. Sampling reports whether it
-had to use that tail for a stage whose time spent exceeds every completed observation.
+constant hazard fitted to the upper quarter of the data (events above the 75th percentile divided
+by the business days all observations spent above it, the censoring-aware maximum-likelihood rate).
+Some occurrences never finish (stalls): their share π is the share of observations still running
+beyond the longest completed one, and an occurrence that has run ``s`` days stalls with
+probability π / (π + (1 − π)·S(s)); a stall is drawn as ``NEVER``. ``beyond_observations`` says
+when a stage's time spent exceeds every completed observation (the tail is extrapolated).
 
 Without enough observations the template's nominal duration is the prior: a lognormal with that
 median and ``PRIOR_SIGMA``, represented by ``PRIOR_POINTS`` quantiles as if they were observations.
