@@ -138,6 +138,35 @@ def import_csv(
     _run_import(adapter, file, dry_run, json_output, keep_missing, progress)
 
 
+@import_app.command("coordinates")
+def import_coordinates(
+    file: Annotated[Path, typer.Argument(help="CSV mit Dienststellenschlüssel und Koordinaten.")],
+    mapping: Annotated[Path, typer.Option("--mapping", help="TOML: [columns] key, latitude, longitude (, name); "
+                                                            "delimiter (docs/import.md).")],
+    dry_run: DryRunOption = False, json_output: JsonOption = False,
+) -> None:
+    """Koordinaten über den Dienststellenschlüssel an importierte Schulen anfügen (teilen sich Schulen
+    einen Schlüssel, erhalten alle dieselben); meldet, was nicht passt."""
+    from verbund.services.importers.coordinates import import_coordinates as join
+
+    try:
+        report = join(_plain_app(), file, mapping, dry_run=dry_run)
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        _print_json(report.to_dict())
+        return
+    prefix = "Probelauf: " if dry_run else ""
+    console.print(f"{prefix}{report.rows} Zeilen, {report.matched_keys} Schlüssel gefunden: {report.updated} Schulen "
+                  f"aktualisiert, {report.unchanged} unverändert; {report.unmatched} Zeilen ohne passende Schule; "
+                  f"{report.without_coordinates} Schulen im Geltungsbereich weiter ohne Koordinaten.", highlight=False)
+    for problem in report.rejected[:20]:
+        errors.print(f"  {problem.where}, {problem.field}: {problem.reason}", highlight=False)
+    for row in report.schools_without_coordinates[:20]:
+        console.print(f"  [yellow]ohne Koordinaten:[/] {row['school']} {row['name']} (Schlüssel "
+                      f"{row['service_key'] or '—'})", highlight=False)
+
+
 @assign_app.command("rules")
 def assign_rules(
     file: Annotated[Path, typer.Argument(help="TOML-Datei mit [[networks]] und ihren Kreisen, Gemeinden, Schulen.")],

@@ -209,6 +209,7 @@ def _found(school: Organisation, placed: tuple[Membership, Network] | None, regi
     membership, network = placed if placed else (None, None)
     return {"school": f"{school.source}:{school.source_id}", "name": school.name, "community": school.community,
             "region": regions.get(school.region_id), "service_key": school.service_key,
+            "latitude": school.latitude, "longitude": school.longitude,
             "network": network.slug if network else None, "network_name": network.name if network else None,
             "since": membership.valid_from.isoformat() if membership else None,
             "basis": membership.basis if membership else None, "special_needs": list(school.special_needs),

@@ -26,7 +26,7 @@ from verbund.services.setup import upsert_region
 
 Progress = Callable[[int, int], None]
 COMPARED = ("name", "kind", "region_id", "community", "community_key", "school_types", "special_needs",
-            "latitude", "longitude", "in_scope", "out_of_scope_reason", "closed_at", "import_notes")
+            "latitude", "longitude", "in_scope", "out_of_scope_reason", "closed_at", "import_notes", "service_key")
 BATCH = 2000
 
 
@@ -82,6 +82,7 @@ def apply_parsed(
         values = _values(record, region_ids)
         report.out_of_scope += record.out_of_scope_reason is not None
         old = existing.get(record.source_id)
+        _keep_joined(values, old)
         if old is None:
             values.update(id=uuid.uuid4(), source=parsed.source, source_id=record.source_id)
             creates.append(values)
@@ -109,6 +110,17 @@ def apply_parsed(
     return report
 
 
+def _keep_joined(values: dict[str, Any], old: dict[str, Any] | None) -> None:
+    """A source without coordinates (the Saxon API) keeps those joined by ``import coordinates``, and one
+    without a Dienststellenschlüssel keeps the stored one (issue 13)."""
+    if old is None:
+        return
+    if values["latitude"] is None and values["longitude"] is None:
+        values["latitude"], values["longitude"] = old["latitude"], old["longitude"]
+    if values["service_key"] is None:
+        values["service_key"] = old["service_key"]
+
+
 def _regions(session: Session, parsed: Parsed) -> dict[str, uuid.UUID]:
     regions = {slug: upsert_region(session, ref.slug, ref.name, ref.state, ref.parent)
                for slug, ref in parsed.regions.items()}
@@ -134,6 +146,7 @@ def _values(record: SchoolRecord, region_ids: dict[str, uuid.UUID]) -> dict[str,
         "latitude": record.latitude, "longitude": record.longitude, "in_scope": record.in_scope,
         "out_of_scope_reason": record.out_of_scope_reason, "closed_at": closed_at,
         "import_notes": [f"{note.field}: {note.reason}" for note in record.notes],
+        "service_key": record.service_key,
     }
 
 

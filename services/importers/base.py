@@ -61,6 +61,7 @@ class SchoolRecord:
     special_needs: list[str] = field(default_factory=list)
     latitude: float | None = None
     longitude: float | None = None
+    service_key: str | None = None  # Dienststellenschlüssel (issue 13): joins coordinates, not unique
     in_scope: bool = True
     out_of_scope_reason: str | None = None
     closed_on: dt.date | None = None

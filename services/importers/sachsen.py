@@ -154,6 +154,7 @@ def _record(where: str, item: Any) -> SchoolRecord:
         community=text_value(main.get("community")), community_key=_community_key(where, main, notes),
         school_types=[str(key) for key in keys], special_needs=saxon_foci(keys),
         in_scope=scope.in_scope, out_of_scope_reason=scope.reason, notes=notes,
+        service_key=text_value(item.get("institution_key")),
     )
 
 
