@@ -95,6 +95,16 @@ class SchoolHolidays:
                 f"gelten als Schultage. Abhilfe: verbund ferien import DATEI.ics --land {self.state or 'XX'}"]
 
 
+def stage_due(calendar: BusinessCalendar, holidays: SchoolHolidays | None, start: dt.date,
+              business_days: int) -> dt.date:
+    """A stage's due date: ``business_days`` after ``start``; for a stage that waits for schools
+    (``holidays`` given), a date in the Schulferien moves to the first school day after."""
+    due = calendar.add_business_days(start, business_days)
+    if holidays is not None and holidays.contains(due):
+        return holidays.first_school_day(due, calendar)
+    return due
+
+
 def merge(state: str, layers: list[Layer]) -> SchoolHolidays:
     """Stack the layers (lowest precedence first): each replaces the lower ones on the days it covers
     (a lower period reaching into them keeps only its days outside). The coverage is the union of the

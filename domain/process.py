@@ -73,6 +73,7 @@ class StageTemplate:
     after: tuple[str, ...] = ()
     recurs_every_months: int | None = None
     minimum_business_days: int = 0
+    waits_for_schools: bool = False  # due date out of the Land's Schulferien (domain.ferien, issue 16)
 
     @property
     def recurring(self) -> bool:
@@ -164,7 +165,7 @@ def _str_list(value: Any) -> bool:
 
 STAGE_KEYS = frozenset({"name", "title", "description", "due_business_days", "sign_off",
                         "reminders_business_days", "checks", "after", "recurs_every_months",
-                        "minimum_business_days"})
+                        "minimum_business_days", "waits_for_schools"})
 TOP_KEYS = frozenset({"key", "name", "state", "description", "stages", "roles", "partner_kinds",
                       "decisions", "sources", "report_date"})
 
@@ -239,6 +240,7 @@ def _parse_stage(raw: Any, where: str, index: int, earlier: list[str]) -> StageT
         after=tuple(dict.fromkeys(after)),
         recurs_every_months=months,
         minimum_business_days=minimum,
+        waits_for_schools=_optional_bool(raw, "waits_for_schools", where, index),
     )
 
 

@@ -22,12 +22,14 @@ from sqlmodel import Session
 from verbund.domain.business_days import BusinessCalendar
 from verbund.domain.criteria import sections_for, unmet_criteria
 from verbund.domain.errors import IllegalTransition, InvalidInput
+from verbund.domain.ferien import stage_due
 from verbund.domain.models import Network
 from verbund.domain.process import ProcessTemplate, StageTemplate
 from verbund.domain.stages import SYSTEM_ACTOR, AuditEvent, StageRun, StageState
 from verbund.services import facts as facts_loader
 from verbund.services.bootstrap import App
 from verbund.services.clock import local_date
+from verbund.services.ferien import Calendars
 from verbund.services.lookup import (
     ensure_stage_runs,
     network_by_slug,
@@ -154,6 +156,12 @@ def _pending_successors(session: Session, network: Network, template: ProcessTem
             or (stage in _follows(template, s.name) and latest[s.name].cycle < cycle)]
 
 
+def _due(session: Session, state: str, at: dt.datetime, stage: StageTemplate) -> dt.date:
+    """Business days in the Land's calendar; a stage that waits for schools also avoids the Schulferien."""
+    holidays = Calendars(session)(state) if stage.waits_for_schools else None
+    return stage_due(BusinessCalendar(state), holidays, local_date(at), stage.due_business_days)
+
+
 def _apply(session: Session, run: StageRun, event: AuditEvent, log: list[str]) -> None:
     session.add(run)
     session.add(event)
@@ -186,7 +194,7 @@ def reconcile_in(session: Session, app: App, network: Network, stage_name: str, 
             if not _predecessor_done(session, network, template, stage_name, run.cycle):
                 outcome = Outcome.waiting_for_previous
                 continue
-            due = BusinessCalendar(region.state).add_business_days(local_date(at), stage.due_business_days)
+            due = _due(session, region.state, at, stage)
             _apply(session, run, run.transition(StageState.open, at=at, recorded_at=recorded, due=due), log)
         elif state is StageState.open:
             unmet = _unmet(session, network, region.state, stage, at, run.cycle)
@@ -325,7 +333,7 @@ def advance_stage(
         recorded = app.wall_time()
         log: list[str] = []
         if state is StageState.pending:
-            due = BusinessCalendar(region.state).add_business_days(local_date(at), stage.due_business_days)
+            due = _due(session, region.state, at, stage)
             done = _predecessor_done(session, network, template, stage_name, run.cycle)
             event = run.transition(StageState.open, at=at, recorded_at=recorded, actor=actor,
                                    predecessors_done=done, due=due)

@@ -72,3 +72,16 @@ def test_an_imported_layer_replaces_the_shipped_periods_only_within_its_span() -
     names = [p.name for p in calendar.periods if p.first.year == 2027]
     assert "Herbstferien 2027 (amtlich)" in names and "Herbstferien 2027" not in names
     assert "Sommerferien 2027" in names  # before the span: the shipped period stays
+
+
+def test_a_stage_that_waits_for_schools_is_not_due_in_the_ferien() -> None:
+    from verbund.domain.ferien import stage_due
+    from verbund.domain.process import load_template
+
+    analysis = load_template("sachsen-inklusion").stage("analysis")
+    assert analysis.waits_for_schools
+    assert not load_template("sachsen-inklusion").stage("goals").waits_for_schools
+    start = dt.date(2026, 10, 29)  # 40 business days later is Monday 28.12.2026, in the Weihnachtsferien
+    assert SN.add_business_days(start, 40) == dt.date(2026, 12, 28)
+    assert stage_due(SN, school_holidays("SN"), start, 40) == dt.date(2027, 1, 4)
+    assert stage_due(SN, None, start, 40) == dt.date(2026, 12, 28)
