@@ -123,3 +123,15 @@ def test_a_sweep_in_2031_warns_once_that_the_ferien_are_not_known(app: App, cloc
 
     [warning] = report["warnings"]
     assert "Schulferien SN" in warning and "2031" in warning and "verbund ferien import" in warning
+
+
+def test_the_saxon_analysis_opened_on_29_october_2026_is_due_after_the_weihnachtsferien(
+    app: App, clock: ManualClock
+) -> None:
+    start = dt.datetime(2026, 10, 29, 9, tzinfo=BERLIN)  # + 40 business days = 28.12.2026, in the Ferien
+    clock.set(start)
+    build_sample_region(app, at=start)
+    reconcile_stage(app, "kv-auental-nord", "analysis", start)
+    with app.uow() as uow:
+        due = uow.session.exec(select(StageRun.due).where(StageRun.stage == "analysis")).first()
+    assert due == dt.date(2027, 1, 4)
