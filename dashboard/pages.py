@@ -178,6 +178,23 @@ async def network_action(request: Request, slug: str, name: str) -> Response:
     return back(target, notice=notice)
 
 
+@router.get("/ueber", response_class=HTMLResponse, include_in_schema=False)
+async def about(request: Request) -> Response:
+    """Über verbund: version, data sources and licences (the ODbL attribution of the Schulferien)."""
+    await signed_in(request)
+    from importlib.metadata import PackageNotFoundError, version
+
+    from verbund.domain.ferien import ATTRIBUTION
+    from verbund.services.ferien import known_ranges
+
+    try:
+        current = version("verbund")
+    except PackageNotFoundError:  # pragma: no cover - running from a checkout without install
+        current = "unbekannt"
+    ferien = await call(known_ranges, app_of(request))
+    return render(request, "about.html", version=current, attribution=ATTRIBUTION, ferien=ferien)
+
+
 @router.get("/konto", response_class=HTMLResponse, include_in_schema=False)
 async def account(request: Request) -> Response:
     who = await signed_in(request)

@@ -131,3 +131,11 @@ def list_ferien(app: App, state: str, year: int | None = None) -> dict[str, Any]
         "warnings": calendar.warnings(),
     }
 
+
+
+def known_ranges(app: App) -> list[tuple[str, str]]:
+    """Per Land the days whose Schulferien are known ("08.10.2018–03.01.2029")."""
+    with app.uow() as uow:
+        calendars = Calendars(uow.session)
+        return [(land, "; ".join(f"{a:%d.%m.%Y}–{b:%d.%m.%Y}" for a, b in calendars(land).coverage) or "nichts")
+                for land in sorted(LAENDER)]

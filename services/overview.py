@@ -16,12 +16,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from verbund.domain.access import UserRole
+from verbund.domain.business_days import LAENDER
 from verbund.domain.models import Membership, Network, NotImportedSchool, Organisation, Region
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.process import load_template
 from verbund.domain.stages import StageRun
 from verbund.services.bootstrap import App
 from verbund.services.clock import local_date
+from verbund.services.ferien import Calendars
 from verbund.services.forecast_cache import cached_forecasts
 from verbund.services.importers.coverage import active_membership, school_in_scope
 from verbund.services.users import Principal
@@ -211,6 +213,7 @@ def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuer
         messages = _messages(session, slugs)
         regions = {n.region: n for n in pairs}
         cover = coverage(session, list(regions), at) if principal.role != UserRole.coordinator else {}
+        ferien = _ferien_warnings(session, shown, today)
     for row in shown:
         counts = messages.get(row["slug"], {})
         row["messages"] = {"sent": counts.get("sent", 0), "failed": counts.get("failed", 0)}
@@ -223,4 +226,19 @@ def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuer
         "regions": [{"slug": r.region, "name": r.region_name, "land": r.land, **cover.get(r.region, {})}
                     for r in sorted(regions.values(), key=lambda r: r.region)],
         "today": today.isoformat(),
+        "ferien_warnings": ferien,
     }
+
+
+def _ferien_warnings(session: Session, rows: list[dict[str, Any]], today: dt.date) -> list[str]:
+    """One sentence per Land whose Schulferien are not known for today or a shown due date (issue 16)."""
+    calendars = Calendars(session)
+    for row in rows:
+        if row["land"] not in LAENDER:
+            continue
+        calendar = calendars(row["land"])
+        calendar.contains(today)
+        for cell in row["stages"]:
+            if cell.get("due") and cell.get("state") in ("open", "ready"):
+                calendar.contains(dt.date.fromisoformat(cell["due"]))
+    return calendars.warnings()
