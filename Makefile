@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run demo test lint bench clean server deploy workers stop scaleout-bench prefect-yaml
+.PHONY: install run demo test test-fast lint bench clean server deploy workers stop scaleout-bench prefect-yaml
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ demo: install ## the demo and the status only; exits
 
 test: install ## the whole test suite (what CI runs)
 	$(BIN)/python -m pytest
+
+test-fast: install ## everything but the long tests (marker slow)
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: install ## ruff, mypy strict, import contracts
 	$(BIN)/ruff check .

@@ -1,9 +1,14 @@
-"""Shared fixtures: a fresh domain database per test, one Prefect test harness per session."""
+"""Shared fixtures: a fresh domain database per test, one Prefect test harness per session, and the
+demo's database built once per session and copied for each test that needs it."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import inspect
+import io
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,12 +65,80 @@ def pg_database_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def prefect_api() -> Iterator[str]:
-    """One Prefect test harness for the whole session, heartbeats off (DESIGN.md §10)."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
+    """One Prefect API server for the whole session, heartbeats off (DESIGN.md §10).
 
-    with (
-        prefect_test_harness(server_startup_timeout=PREFECT_START_TIMEOUT),
-        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
-    ):
-        yield str(PREFECT_API_URL.value())
+    Prefect's ``prefect_test_harness``, with two differences: the server's database is in memory,
+    as in the embedded default (a SQLite file stalled the server's services for up to 60 s under
+    load: docs/decisions.md §5), and it is verbund's owned server, which ends with the test process
+    even when that is killed.
+    """
+    from prefect.context import _temporary_global_settings_context, get_settings_context
+    from prefect.events.worker import EventsWorker
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_DATABASE_CONNECTION_URL,
+        temporary_settings,
+    )
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    from verbund.cli.embedded import EPHEMERAL_DATABASE
+    from verbund.flows.local_server import _owned_server_class, free_port
+
+    prior = SubprocessASGIServer._instances.get(None)
+    with temporary_settings({PREFECT_SERVER_DATABASE_CONNECTION_URL: EPHEMERAL_DATABASE}):
+        server = _owned_server_class()(port=free_port())
+        SubprocessASGIServer._instances[None] = server
+        try:
+            server.start(timeout=PREFECT_START_TIMEOUT)
+            with (
+                temporary_settings({PREFECT_API_URL: server.api_url, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+                _temporary_global_settings_context(get_settings_context()),
+            ):
+                yield str(server.api_url)
+
+                async def drain() -> None:  # stale events must not leak into a later harness
+                    result = EventsWorker.drain_all()
+                    if inspect.isawaitable(result):
+                        await result
+
+                with contextlib.suppress(Exception):
+                    run_coro_as_sync(drain())
+        finally:
+            server.stop()
+            if prior is not None:
+                SubprocessASGIServer._instances[None] = prior
+            else:
+                SubprocessASGIServer._instances.pop(None, None)
+
+
+@pytest.fixture(scope="session")
+def demo_folder(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Saxon demo (`verbund demo`'s run_demo), run once per session in-process on the session's
+    Prefect harness: ``verbund.db`` and the local mailbox ``postfach/`` beside it. Never write here:
+    take a copy with ``demo_database``."""
+    from rich.console import Console
+
+    from verbund.cli.demo import run_demo
+    from verbund.flows.runtime import use_app
+    from verbund.flows.trigger import EmbeddedTrigger
+
+    folder = tmp_path_factory.mktemp("demo-session")
+    app = bootstrap(Settings(database_url=f"sqlite:///{folder / 'verbund.db'}"), trigger=EmbeddedTrigger())
+    use_app(app)
+    try:
+        result = run_demo(app, console=Console(file=io.StringIO()))
+        assert result.ok, result.failures
+    finally:
+        use_app(None)
+        app.engine.dispose()
+    return folder
+
+
+@pytest.fixture
+def demo_database(demo_folder: Path, tmp_path: Path) -> str:
+    """A copy of the session's demo (database and mailbox) for one test; its SQLite URL."""
+    target = tmp_path / "demo"
+    shutil.copytree(demo_folder, target)
+    return f"sqlite:///{target / 'verbund.db'}"

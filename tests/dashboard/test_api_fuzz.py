@@ -32,6 +32,8 @@ with warnings.catch_warnings():
 
 from dashboard_world import World, build_world, login  # noqa: E402
 
+pytestmark = pytest.mark.slow  # long: fuzzes every API route
+
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 ROLES = ["anonymous", "ministry", "po_region", "po_land", "po_other", "coordinator", "coordinator_other"]
 STAGES = ["analysis", "potentials", "goals", "consultation", "protocol"]

@@ -30,6 +30,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 CATEGORIES = ("conditions", "actors", "responsibilities", "cooperation_structures")
 
 pytestmark = [
+    pytest.mark.slow,  # long: a browser drives the dashboard
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium fehlt (/usr/bin/chromium): "
                        "apt-get install chromium"),
 ]

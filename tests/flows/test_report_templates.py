@@ -20,6 +20,8 @@ from verbund.services.report.tables import report_tables
 from verbund.services.sample import build_sample_region
 from verbund.services.settings import Settings
 
+pytestmark = pytest.mark.slow  # long: runs the whole NRW demo
+
 START = dt.datetime(2019, 9, 2, 8, tzinfo=BERLIN)
 FINAL = dt.date(2021, 3, 31)
 MIDDLE = dt.date(2020, 3, 31)  # the first conference and report done, the second year not begun

@@ -25,6 +25,8 @@ from verbund.services.sample import build_sample_region
 from verbund.services.settings import Settings
 from verbund.services.stages import reconcile_stage
 
+pytestmark = pytest.mark.slow  # long: a crash series: sweeps killed at twenty points
+
 SCRIPT = Path(__file__).with_name("notify_crash_sweep.py")
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 AT = START + dt.timedelta(hours=1)

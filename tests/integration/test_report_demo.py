@@ -31,6 +31,8 @@ from verbund.services.report.model import SPECIAL_NEEDS
 from verbund.services.report.tables import report_tables
 from verbund.services.settings import Settings
 
+pytestmark = pytest.mark.slow  # long: runs the whole demo region through every stage
+
 MIDDLE = dt.date(2019, 10, 14)  # goals done everywhere, consultations not yet scheduled
 FINAL = dt.date(2019, 12, 31)
 
