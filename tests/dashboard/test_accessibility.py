@@ -18,6 +18,7 @@ from a11y_world import every_state, serve
 from dashboard_world import PASSWORD, World
 
 from verbund.services.clock import ManualClock
+from verbund.services.forecast_cache import refresh_forecasts
 from verbund.services.links import sign
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -119,7 +120,8 @@ def role_paths(world: World, states: dict[str, tuple[str, str]], role: str) -> l
     networks = {"coordinator": [world.own[0]], "po_region": world.own}.get(
         role, [*world.own, world.other] + ([world.foreign] if role == "ministry" else []))
     paths = ["/uebersicht", "/uebersicht?zustand=overdue&sortierung=overdue", "/konto", "/verzeichnis",
-             "/uebersicht?meldung=Gespeichert&fehler=Fehler", "/verbund/gibt-es-nicht"]
+             "/uebersicht?meldung=Gespeichert&fehler=Fehler", "/verbund/gibt-es-nicht",
+             "/uebersicht?risiko=on_track"]  # issue 19: the forecast column and its filter
     paths += [f"/verbund/{n}" for n in networks]
     paths += [f"/verbund/{n}/stufe/{s}" for n, s in states.values() if n in networks]
     if role in ("ministry", "po_land", "po_region"):
@@ -131,6 +133,7 @@ def test_every_page_passes_axe_for_every_role_at_1280_and_320_px(
     world: World, clock: ManualClock, browser: Any
 ) -> None:
     states = every_state(world, clock)
+    refresh_forecasts(world.app, draws=200)  # the overview's column and the network pages' forecast (issue 19)
     failures: dict[str, list[str]] = {}
     with serve(world.app) as base:
         anonymous = browser.new_context(bypass_csp=True)
