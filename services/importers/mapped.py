@@ -18,8 +18,8 @@ from verbund.services.importers.base import (
     RowError,
     SchoolRecord,
     parse_german_date,
-    read_text,
 )
+from verbund.services.importers.encoding import ENCODINGS, read_text_detected
 from verbund.services.importers.tabular import read_table
 
 FIELDS = ("id", "name", "region", "kind", "community", "community_key", "school_types", "special_needs",
@@ -35,13 +35,14 @@ class Mapping:
     columns: dict[str, str]
     default_kind: str
     kinds: dict[str, str] = field(default_factory=dict)
+    encoding: str = "auto"  # "auto" (UTF-8 or cp1252, detected), "utf-8" or "cp1252"
     regions: dict[str, RegionRef] = field(default_factory=dict)
 
 
 def load_mapping(path: Path) -> Mapping:
     """Read and check the TOML mapping; every mistake names the key."""
     try:
-        data = tomllib.loads(read_text(path))
+        data = tomllib.loads(read_text_detected(path))
     except tomllib.TOMLDecodeError as error:
         raise ImportFileError(path, "TOML", str(error)) from error
     source, state = _text(path, data, "source"), _text(path, data, "state").upper()
@@ -59,6 +60,10 @@ def load_mapping(path: Path) -> Mapping:
             raise ImportFileError(path, f"Schlüssel columns.{name}", "fehlt (Spaltenname der Datei)")
     mapping = Mapping(source, state, str(data.get("delimiter", ";")), {k: str(v) for k, v in columns.items()},
                       str(data.get("default_kind", "public_school")))
+    mapping.encoding = str(data.get("encoding", "auto")).lower().replace("windows-1252", "cp1252")
+    if mapping.encoding not in ENCODINGS:
+        raise ImportFileError(path, "Schlüssel encoding", f"'{data.get('encoding')}' unbekannt (erlaubt: "
+                                                          f"{', '.join(ENCODINGS)})")
     for value, kind in [("default_kind", mapping.default_kind), *_table(path, data, "kinds", {}).items()]:
         if kind not in OrganisationKind.__members__:
             raise ImportFileError(path, f"kinds.{value}", f"unbekannte Art '{kind}'")
@@ -100,7 +105,7 @@ class MappedCsvAdapter:
 
     def parse(self, path: Path, today: dt.date) -> Parsed:
         columns = self.mapping.columns
-        table = read_table(path, self.mapping.delimiter, tuple(columns.values()))
+        table = read_table(path, self.mapping.delimiter, tuple(columns.values()), self.mapping.encoding)
         parsed = Parsed(self.source)
         for line, row in table.rows:
             where = f"Zeile {line}"

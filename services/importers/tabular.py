@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from verbund.services.importers.base import ImportFileError, read_text
+from verbund.services.importers.encoding import read_text_detected
 
 
 @dataclass
@@ -18,9 +19,12 @@ class Table:
     rows: list[tuple[int, dict[str, str]]]  # (line number in the file, values by column)
 
 
-def read_table(path: Path, delimiter: str = ";", required: tuple[str, ...] = ()) -> Table:
-    """The file's rows; a missing header or required column, or broken quoting, is an ``ImportFileError``."""
-    content = read_text(path)
+def read_table(path: Path, delimiter: str = ";", required: tuple[str, ...] = (), encoding: str | None = None) -> Table:
+    """The file's rows; a missing header or required column, or broken quoting, is an ``ImportFileError``.
+
+    ``encoding`` None: UTF-8 only (with or without BOM; NRW's own rule); ``"auto"``, ``"utf-8"`` or
+    ``"cp1252"``: as ``services.importers.encoding`` reads a person's file (detected for ``"auto"``)."""
+    content = read_text(path) if encoding is None else read_text_detected(path, encoding)
     offset = 0
     first, _, rest = content.partition("\n")
     if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
