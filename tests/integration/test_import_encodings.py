@@ -75,7 +75,7 @@ def test_a_file_mixing_utf8_and_cp1252_is_refused_with_the_line_and_a_hint(app: 
 
 
 def test_a_byte_cp1252_does_not_define_is_undecidable(tmp_path: Path) -> None:
-    with pytest.raises(ImportFileError, match="Zeile 2.*Kodierung nicht erkennbar.*0x81.*UTF-8"):
+    with pytest.raises(ImportFileError, match=r"Zeile 2.*Kodierung nicht erkennbar.*0x81.*UTF-8"):
         decode_bytes(b"a;b\n\x81x;\xe4\n", tmp_path / "x.csv")
 
 
