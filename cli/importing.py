@@ -263,11 +263,19 @@ def assign_suggest(
     console.print(table)
 
 
-def coverage(json_output: JsonOption = False) -> None:
+def coverage(
+    json_output: JsonOption = False,
+    map_file: Annotated[Path | None, typer.Option(
+        "--map", help="Zusätzlich eine Karte als SVG schreiben: je Schule mit Koordinaten ein Zeichen, Form und "
+                      "Nummer je Verbund, nicht zugeordnete mit „?“.")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="Nur diese Region auf der Karte.")] = None,
+) -> None:
     """Abdeckung je Region und Land: Schulen im Geltungsbereich, zugeordnet, nicht zugeordnet, doppelt."""
     from verbund.services.importers.coverage import coverage_report
 
     data = coverage_report(_plain_app())
+    if map_file is not None:
+        _write_map(map_file, region)
     if json_output:
         _print_json(data)
         return
@@ -286,6 +294,21 @@ def coverage(json_output: JsonOption = False) -> None:
     for entry in data["not_imported"]:
         console.print(f"Nicht importiert ({entry['region']}): {entry['name'] or entry['source_id'] or '?'} "
                       f"– {entry['source']}, {entry['where']}, {entry['field']}: {entry['reason']}")
+
+
+def _write_map(path: Path, region: str | None) -> None:
+    from verbund.services.region_map import region_points, render_svg
+
+    try:
+        points = region_points(_plain_app(), region)
+        path.write_text(render_svg(points, f"Schulen und Verbünde{' in ' + region if region else ''}"),
+                        encoding="utf-8")
+    except DomainError as error:
+        raise _fail(error) from error
+    except OSError as error:
+        raise _fail(Exception(f"--map: '{path}' nicht schreibbar ({error.strerror})")) from error
+    errors.print(f"Karte: {path} ({len(points['schools'])} Schulen eingezeichnet, {points['unassigned']} nicht "
+                 f"zugeordnet, {points['without_coordinates']} ohne Koordinaten)", highlight=False)
 
 
 def foci(network: Annotated[str | None, typer.Option(help="Nur dieser Verbund.")] = None,

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from verbund.dashboard import accessibility, api, directory, pages, partner, reports
+from verbund.dashboard import accessibility, api, directory, pages, partner, regions, reports
 from verbund.dashboard.web import BadForm, Forbidden, Hidden, render, use_operator_texts
 from verbund.services.bootstrap import App
 
@@ -31,6 +31,7 @@ def create_app(app: App) -> FastAPI:
     web.include_router(partner.router)
     web.include_router(reports.router)
     web.include_router(directory.router)
+    web.include_router(regions.router)
     web.include_router(accessibility.router)
     web.include_router(api.router)
 
