@@ -25,6 +25,7 @@ from verbund.domain.models import Network, Region
 from verbund.domain.process import load_template
 from verbund.domain.stages import AuditEvent, StageRun
 from verbund.services.bootstrap import App
+from verbund.services.ferien import Calendars
 from verbund.services.report.figures import end_of_day, replay
 from verbund.services.report.history import Transition, _extensions
 
@@ -94,8 +95,10 @@ def run_forecast(
         if with_target_only and target is None:
             dated = {h.slug for h in histories if h.template.report_date is not None}
             only = dated if only is None else only & dated
+        calendars = Calendars(uow.session)
+        ferien = {land: calendars(land) for land in sorted({h.land for h in histories})}
     options = ForecastOptions(day, seed=seed, draws=draws, target=target, target_stage=target_stage)
-    results = forecast(histories, options, only=only)
+    results = forecast(histories, options, only=only, school_holidays=ferien)
     return {
         "as_of": day.isoformat(), "seed": seed, "draws": draws,
         "target": target.isoformat() if target else None, "target_stage": target_stage, "region": region,

@@ -13,7 +13,9 @@ import zlib
 
 import numpy as np
 
+from verbund.domain.business_days import BusinessCalendar
 from verbund.domain.errors import InvalidInput
+from verbund.domain.ferien import SchoolHolidays
 from verbund.domain.forecast.calendar_index import BusinessDayIndex, business_day_index
 from verbund.domain.forecast.model import (
     AT_RISK,
@@ -72,10 +74,11 @@ def _indexes(histories: list[NetworkHistory], options: ForecastOptions) -> dict[
     return {land: business_day_index(land, first, last) for land in sorted({h.land for h in histories})}
 
 
-def forecast(histories: list[NetworkHistory], options: ForecastOptions,
-             only: set[str] | None = None) -> list[NetworkForecast]:
+def forecast(histories: list[NetworkHistory], options: ForecastOptions, only: set[str] | None = None,
+             school_holidays: dict[str, SchoolHolidays] | None = None) -> list[NetworkForecast]:
     """Forecast every network (in slug order) as of ``options.as_of``; ``only``: just these slugs,
-    with every network's history still pooled (a region's forecast equals its part of the Land's)."""
+    with every network's history still pooled (a region's forecast equals its part of the Land's).
+    ``school_holidays`` per Land: the plan of a stage that waits for schools ends outside them."""
     if options.draws < 1:
         raise InvalidInput(f"--draws: muss mindestens 1 sein, ist {options.draws}")
     chosen = sorted((h for h in histories if only is None or h.slug in only), key=lambda h: h.slug)
@@ -88,11 +91,22 @@ def forecast(histories: list[NetworkHistory], options: ForecastOptions,
         return []
     indexes = _indexes(histories, options)
     pools = Pools(histories, indexes, options.as_of)
-    return [_network(h, options, indexes[h.land], pools) for h in chosen]
+    ferien = school_holidays or {}
+    return [_network(h, options, indexes[h.land], pools, ferien.get(h.land)) for h in chosen]
+
+
+def _planned(stage: StageTemplate, start: int, index: BusinessDayIndex, ferien: SchoolHolidays | None) -> int:
+    """The plan's end of a stage not yet open: ``start`` plus its nominal business days; a stage that
+    waits for schools ends on the first school day when that falls in the Schulferien."""
+    end = start + stage.due_business_days
+    day = index.date_at(end)
+    if ferien is None or not stage.waits_for_schools or day is None or not ferien.contains(day):
+        return end
+    return index.position(ferien.first_school_day(day, BusinessCalendar(index.state)))
 
 
 def _network(history: NetworkHistory, options: ForecastOptions, index: BusinessDayIndex,
-             pools: Pools) -> NetworkForecast:
+             pools: Pools, ferien: SchoolHolidays | None) -> NetworkForecast:
     rng = np.random.default_rng([options.seed, zlib.crc32(history.slug.encode())])
     draws, now = options.draws, index.position(options.as_of)
     template = history.template
@@ -122,7 +136,7 @@ def _network(history: NetworkHistory, options: ForecastOptions, index: BusinessD
             begins = np.maximum.reduce([*before, np.full(draws, now, dtype=np.int64)])
             waived = rng.random(draws) < pool.p_waived
             durations = np.where(waived, 0, np.maximum(pool.survival.sample(-1, rng, draws), minimum))
-            plan[stage.name] = max([*planned_before, now]) + nominal
+            plan[stage.name] = _planned(stage, max([*planned_before, now]), index, ferien)
             spent, tail, p_waived = None, False, pool.p_waived
         finish[stage.name] = np.maximum(begins + durations, now + 1)
         stages.append(StageForecast(stage.name, run.cycle, run.state, nominal, minimum, pool.basis, spent, tail,

@@ -169,3 +169,18 @@ def test_the_same_input_and_seed_give_byte_identical_json_and_a_region_its_part_
     other = json.dumps([f.to_dict() for f in forecast(histories, ForecastOptions(
         D(2020, 9, 1), seed=8, draws=400, target=D(2021, 9, 30)))], ensure_ascii=False)
     assert other != first
+
+
+def test_the_plan_of_a_stage_that_waits_for_schools_ends_after_the_schulferien() -> None:
+    from verbund.domain.ferien import school_holidays
+
+    calendar, ferien = BusinessCalendar("SN"), school_holidays("SN")
+    assert SAXONY.stage("analysis").waits_for_schools and ferien.contains(D(2020, 8, 3))
+    as_of = calendar.add_business_days(D(2020, 8, 3), -40)  # 40 business days later: in the Sommerferien
+    network = NetworkHistory("neu", "Neu", "sn-x", "SN", SAXONY, ())
+    options = ForecastOptions(as_of, draws=200, target_stage="analysis")
+    (plain,) = forecast([network], options)
+    (with_ferien,) = forecast([network], options, school_holidays={"SN": ferien})
+    assert plain.plan_end == D(2020, 8, 3)
+    assert with_ferien.plan_end == ferien.first_school_day(D(2020, 8, 3), calendar) > D(2020, 8, 3)
+    assert with_ferien.p50 == plain.p50  # the Monte Carlo's durations already contain the Ferien
