@@ -211,12 +211,14 @@ def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuer
             for row in shown:
                 row["stages"] = [_stage_cell(page_runs.get(row["slug"], {}).get(c), c, today) for c in columns]
         messages = _messages(session, slugs)
+        unreachable = _unreachable(session, slugs, at)
         regions = {n.region: n for n in pairs}
         cover = coverage(session, list(regions), at) if principal.role != UserRole.coordinator else {}
         ferien = _ferien_warnings(session, shown, today)
     for row in shown:
         counts = messages.get(row["slug"], {})
         row["messages"] = {"sent": counts.get("sent", 0), "failed": counts.get("failed", 0)}
+        row["unreachable"] = unreachable.get(row["slug"], [])
     return {
         "stages": columns,
         "networks": shown,
@@ -242,3 +244,12 @@ def _ferien_warnings(session: Session, rows: list[dict[str, Any]], today: dt.dat
             if cell.get("due") and cell.get("state") in ("open", "ready"):
                 calendar.contains(dt.date.fromisoformat(cell["due"]))
     return calendars.warnings()
+
+
+def _unreachable(session: Session, slugs: list[str], at: dt.datetime) -> dict[str, list[str]]:
+    """The page's networks' member organisations that no message reaches (never silently skipped, issue 12)."""
+    from verbund.services.reach import unreachable_members
+
+    ids = dict(session.exec(select(Network.id, Network.slug).where(col(Network.slug).in_(slugs))).all())
+    found = unreachable_members(session, at, list(ids)) if ids else {}
+    return {ids[network_id]: [name for name, _reason in rows] for network_id, rows in found.items()}

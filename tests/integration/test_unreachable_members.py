@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 
 import pytest
 from sqlmodel import col, select
@@ -18,11 +19,12 @@ from verbund.services.clock import BERLIN
 from verbund.services.contacts import set_active
 from verbund.services.importers.coverage import coverage_report
 from verbund.services.outbox import sweep
+from verbund.services.overview import overview
 from verbund.services.queries import status
 from verbund.services.sample import build_sample_region
 from verbund.services.stages import reconcile_stage, show_stage
 from verbund.services.user_admin import redeem
-from verbund.services.users import add_user, login
+from verbund.services.users import Principal, add_user, login
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 NETWORK = "kv-auental-nord"
@@ -72,6 +74,9 @@ def test_the_sweep_status_coverage_and_analysis_name_the_unreachable_members(reg
     assert {row["name"] for row in in_region["organisations"]} == {school, partner}
     sentence = next(item for item in unmet if "erreicht keine Nachricht" in item)
     assert sentence.startswith("2 dieser Mitglieder") and school in sentence and partner in sentence
+    shown = next(n for n in overview(app, Principal(uuid.uuid4(), "m@example.org", "M", "ministry"))["networks"]
+                 if n["slug"] == NETWORK)
+    assert sorted(shown["unreachable"]) == sorted([school, partner])  # the dashboard's overview names them too
     others = [n for n in status(app)["networks"] if n["slug"] != NETWORK]
     assert {o["name"] for n in others for o in n["unreachable_members"]["organisations"]} <= {partner}
 
