@@ -16,7 +16,16 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 from starlette.concurrency import run_in_threadpool
 
+from verbund.domain import formatting
 from verbund.domain.access import ROLE_LABELS
+from verbund.domain.labels import (
+    DECISION_STATUS_LABELS,
+    MESSAGE_KIND_LABELS,
+    STATUS_LABELS,
+    audit_sentence,
+    stage_title,
+)
+from verbund.domain.process import load_template
 from verbund.domain.stages import STATE_LABELS
 from verbund.services.bootstrap import App
 from verbund.services.links import signing_key
@@ -30,6 +39,14 @@ T = TypeVar("T")
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 DEFAULT_LOADER = templates.env.loader
 templates.env.globals.update(STATE_LABELS=STATE_LABELS, ROLE_LABELS=ROLE_LABELS)
+templates.env.globals.update(MESSAGE_KINDS=MESSAGE_KIND_LABELS, STATUS_LABELS=STATUS_LABELS,
+                             DECISION_STATUS=DECISION_STATUS_LABELS, audit_sentence=audit_sentence)
+templates.env.filters["role_label"] = lambda role, template: load_template(template).role_label(role)
+templates.env.filters.update(when=formatting.local_time, day=formatting.local_date, percent=formatting.percent,
+                             decimal=formatting.decimal)
+
+
+templates.env.filters["stage_title"] = stage_title
 templates.env.filters["merge_network"] = lambda stage, slug: {**stage, "network": slug, "stage": stage["name"]}
 
 

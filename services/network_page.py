@@ -223,7 +223,8 @@ def network_page(app: App, slug: str, prefect_ui: str | None = None) -> dict[str
                            "prefect_runs": _prefect_link(prefect_ui, network.slug, run.stage)})
         rsvps = [e for e in by_stage.get("consultation", []) if e["entity"] == "rsvp"]
         page = {"slug": network.slug, "name": network.name, "region": region.slug, "region_name": region.name,
-                "land": region.state, "template": network.template, "members": members, "stages": stages,
+                "land": region.state, "template": network.template, "template_name": template.name,
+                "members": members, "stages": stages,
                 "other_events": by_stage.get(None, []), **_work(session, network, names),
                 "consultation": _consultation(session, network, names), "rsvps": rsvps,
                 "protocol": _protocol(session, network, names),

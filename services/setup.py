@@ -102,7 +102,7 @@ def add_member(
     session.add(membership)
     session.add(
         AuditEvent(at=at, recorded_at=at, actor=actor, network_id=network.id, entity="membership",
-                   action="added", reason=f"{organisation.name} ({role})")
+                   action="added", reason=f"{organisation.name} ({load_template(network.template).role_label(role)})")
     )
     return membership
 

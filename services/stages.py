@@ -294,7 +294,7 @@ def show_stage(app: App, network_slug: str, stage_name: str, at: dt.datetime | N
             "sign_off": stage.sign_off,
             "unmet": unmet,
             "events": [
-                {"at": _iso(e.at), "actor": e.actor, "action": e.action, "from": e.from_state,
+                {"at": _iso(e.at), "actor": e.actor, "entity": e.entity, "action": e.action, "from": e.from_state,
                  "to": e.to_state, "reason": e.reason, "cycle": e.cycle}
                 for e in events
             ],

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from verbund.domain.forecast import RISKS, STALLED
+from verbund.domain.labels import stage_title
 
 METHOD = (
     "Für jede noch nicht beendete Stufe wird 2.000-mal eine Dauer in Werktagen des Landes gezogen, aus den bis "
@@ -66,7 +67,7 @@ def forecast_tables(sections: tuple[ForecastSection, ...]) -> list[Any]:
             f"prognose-risiko{suffix}", f"{title}: Verbünde mit Risiko",
             ("Verbund", "Region", "Risiko", "P50", "P80", "P(bis Zieldatum)", "verzögert vor allem"),
             tuple((n["name"], n["region"], n["risk"], _date(n["p50"]), _date(n["p80"]),
-                   round(100 * n["p_done_by_target"]), n["delay_stage"] or "—")
+                   round(100 * n["p_done_by_target"]), stage_title(n["delay_stage"]) if n["delay_stage"] else "—")
                   for n in sorted(section.at_risk, key=lambda n: (n["risk"] != STALLED, n["p_done_by_target"],
                                                                   n["slug"]))),
         ))

@@ -28,9 +28,10 @@ def answer_analysis(app: App, slug: str) -> None:
     """The required partners join the network and every member answers every category."""
     with app.uow(write=True) as uow:
         network = network_by_slug(uow.session, slug)
-        for kind in ("school_board", "youth_welfare", "social_welfare", "student_transport"):
+        for kind, name in (("school_board", "Schulträger"), ("youth_welfare", "Jugendamt"),
+                           ("social_welfare", "Sozialamt"), ("student_transport", "Schülerbeförderung")):
             org = upsert_organisation(uow.session, None, OrganisationSpec("test", f"{slug}-{kind}",
-                                                                          f"Partner {kind} {slug}", kind))
+                                                                          f"{name} {slug}", kind))
             uow.session.flush()
             add_member(uow.session, network, org, "member", app.now(), "test")
         uow.commit()
@@ -47,8 +48,8 @@ def every_state(world: World, clock: ManualClock) -> dict[str, tuple[str, str]]:
     advance_stage(app, world.other, "analysis", by=po)  # → completed
     reconcile_stage(app, world.other, "potentials")  # → open
     oid = str(next(iter(organisation_ids(app, world.other).values())))
-    record_potentials(app, world.other, [PotentialInput(a, f"Potenzial {a}", "Text", [oid]) for a in AREAS],
-                      by="test")
+    record_potentials(app, world.other, [PotentialInput(a, f"Potenzial {i}", "Text", [oid])
+                                         for i, a in enumerate(AREAS)], by="test")
     reconcile_stage(app, world.other, "potentials")  # → completed, goals open
     answer_analysis(app, world.foreign)
     reconcile_stage(app, world.foreign, "analysis")  # → ready

@@ -92,7 +92,7 @@ def test_the_network_page_shows_votes_reasons_and_the_responsibility_that_applie
     assert "Zuständig: <strong>der Kommune</strong>" in pending
 
     agreement = html[html.index('data-agreement="Kooperationsvertrag"'):]
-    assert f"unterzeichnet am {day(1).date().isoformat()}" in agreement and "Handlungsfelder: Inklusion" in agreement
+    assert f"unterzeichnet am {day(1).date():%d.%m.%Y}" in agreement and "Handlungsfelder: Inklusion" in agreement
     assert "Kreis Lindenau, Schulverwaltungsamt" in agreement.split("</p>")[1]
     assert "<td>Lenkungskreis" in html and "<td>constituted</td>" in html
 
