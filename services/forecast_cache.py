@@ -20,7 +20,7 @@ from verbund.domain.business_days import local_date
 from verbund.domain.errors import DomainError
 from verbund.domain.forecast_cache import ForecastEntry
 from verbund.domain.models import Network
-from verbund.domain.stages import AuditEvent
+from verbund.domain.stages import StageRun
 from verbund.services.bootstrap import App
 from verbund.services.forecast import DEFAULT_DRAWS, run_forecast
 
@@ -28,13 +28,13 @@ _refreshing = threading.Lock()
 
 
 def data_version(session: Session) -> str:
-    """Changes whenever a stage moves or a network is added or closed (cheap: aggregates only)."""
-    events = session.connection().execute(
-        sa_select(func.count(), func.max(col(AuditEvent.recorded_at)))).one()
+    """Changes whenever a stage moves (every transition and deadline extension raises its run's
+    ``version``) or a network is added or closed. Cheap: aggregates over stage runs and networks,
+    not over the (much longer) audit table."""
+    runs = session.connection().execute(sa_select(func.count(), func.sum(col(StageRun.version)))).one()
     networks = session.connection().execute(
         sa_select(func.count(), func.count(col(Network.closed_at)))).one()
-    latest = events[1].isoformat() if isinstance(events[1], dt.datetime) else str(events[1])
-    return f"e{events[0]}-{latest}-n{networks[0]}-c{networks[1]}"
+    return f"r{runs[0]}-v{runs[1] or 0}-n{networks[0]}-c{networks[1]}"
 
 
 def is_current(app: App) -> bool:
