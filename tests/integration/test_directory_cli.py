@@ -6,6 +6,7 @@ and column; every refusal leaves every table's row count unchanged."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -235,3 +236,23 @@ def test_the_sample_files_in_docs_examples_import_as_documented(app: App, monkey
                    str(examples / "kontakte-zuordnung.toml"), "--json")
     assert partners.exit_code == 0 and json.loads(partners.stdout)["created"] == 6, partners.output
     assert contacts.exit_code == 0 and json.loads(contacts.stdout)["created"] == 6, contacts.output
+
+
+def test_activation_and_deactivation_are_dated_events_a_past_date_sees(world: App) -> None:
+    import datetime as dt
+
+    from verbund.services.clock import BERLIN
+    from verbund.services.contacts import active_contact_ids
+
+    run("partner", "add", "--name", "Jugendamt", "--kind", "youth_welfare", "--region", "sn-zwickau", "--key", "ja")
+    contact = json.loads(run("contact", "add", "--organisation", "ja", "--name", "Eva Sommer", "--email",
+                             "eva@ja.example", "--at", "2019-09-01T09:00", "--json").stdout)["id"]
+    assert run("contact", "deactivate", contact, "--at", "2019-11-01T09:00").exit_code == 0
+    assert run("contact", "activate", contact, "--at", "2020-02-01T09:00").exit_code == 0
+    with world.uow() as uow:
+        def active(day: str) -> bool:
+            at = dt.datetime.fromisoformat(day).replace(hour=12, tzinfo=BERLIN)
+            return uuid.UUID(contact) in active_contact_ids(uow.session, at)
+
+        assert [active(d) for d in ("2019-08-31", "2019-10-01", "2019-12-01", "2020-03-01")] == [
+            False, True, False, True]
