@@ -235,6 +235,34 @@ def stage_advance(
         console.print(f"{network} · {stage}: {', '.join(report.transitions)} → {STATE_LABELS[report.state]}")
 
 
+@stage_app.command("reopen")
+def stage_reopen(
+    network: str, stage: str,
+    reason: Annotated[str, typer.Option("--reason", help="Begründung der Wiedereröffnung (Pflicht).")],
+    by: Annotated[str, typer.Option("--by", help="E-Mail einer angelegten Prozessverantwortlichen (Pflicht).")],
+    at: AtOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Eine abgeschlossene oder erlassene Stufe für eine Korrektur wiedereröffnen (nur Prozessverantwortliche).
+
+    Protokolliert; der Stufenlauf läuft erneut, die Stufe nimmt wieder Eingaben an und wartet auf eine neue Abnahme.
+    """
+    from verbund.cli.common import decider
+    from verbund.services.stages import reopen_stage
+
+    try:
+        built, when = _app(sweep=True), _at(at)
+        if not reason.strip():
+            raise InvalidInput("--reason: eine Wiedereröffnung braucht eine Begründung")
+        report = reopen_stage(built, network, stage, reason=reason, by=decider(built, by, network, when), at=when)
+    except DomainError as error:
+        raise _fail(error) from error
+    if json_output:
+        _print_json(report.to_dict())
+    else:
+        console.print(f"{network} · {stage}: wiedereröffnet ({reason}), Zustand {report.state}")
+
+
 @stage_app.command("waive")
 def stage_waive(
     network: str, stage: str,

@@ -1,7 +1,7 @@
 """The network page's actions: each goes through the service layer, which commits and triggers the flow.
 
 ``ACTIONS`` maps the URL name to (who may do it, the handler). ``decide``: process owners only
-(sign off, waive); ``act``: process owners and coordinators of the network.
+(sign off, waive, reopen); ``act``: process owners and coordinators of the network.
 """
 
 from __future__ import annotations
@@ -51,6 +51,12 @@ def waive(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
     stage = _required(data, "stage", "Stufe")
     report = stages.waive_stage(app, slug, stage, reason=_required(data, "reason", "Begründung"), by=who.email)
     return f"Stufe „{report.title}“ erlassen"
+
+
+def reopen(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
+    stage = _required(data, "stage", "Stufe")
+    stages.reopen_stage(app, slug, stage, reason=_required(data, "reason", "Begründung"), by=who.email)
+    return f"Stufe „{stage}“ wiedereröffnet"
 
 
 def sign_off(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
@@ -160,6 +166,7 @@ def link(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
 ACTIONS: dict[str, Action] = {
     "erlassen": Action("decide", waive),
     "abnehmen": Action("decide", sign_off),
+    "wiedereroeffnen": Action("decide", reopen),
     "mitglied-aufnehmen": Action("act", add_member),
     "mitglied-entfernen": Action("act", remove_member),
     "analyse": Action("act", analysis),

@@ -7,6 +7,7 @@ records who and when, and returns the audit event to store.
     pending ──open──▶ open ──criteria met──▶ ready ──sign-off / auto──▶ completed
        │               │  ◀──criteria lost──  │
        └───────────────┴──────waive (reason, process owner)──────────▶ waived
+    completed / waived ──reopen (reason, process owner)──▶ open (then it waits for a sign-off)
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ TRANSITIONS: dict[tuple[StageState, StageState], Rule] = {
     (StageState.pending, StageState.waived): Rule(reason=True, actor=True),
     (StageState.open, StageState.waived): Rule(reason=True, actor=True),
     (StageState.ready, StageState.waived): Rule(reason=True, actor=True),
+    # reopening a finished stage for a correction: a process owner, with a reason (audited)
+    (StageState.completed, StageState.open): Rule(reason=True, actor=True),
+    (StageState.waived, StageState.open): Rule(reason=True, actor=True),
 }
 
 SYSTEM_ACTOR = "system"
@@ -137,6 +141,9 @@ class StageRun(SQLModel, table=True):
             self.opened_at = self.opened_at or at
             self.due = due if due is not None else self.due
             self.ready_at = None
+            if current in DONE_STATES:  # reopened: it waits for a new sign-off
+                self.completed_at = self.waived_at = self.waiver_reason = None
+                self.reopened_at = at
         elif to is StageState.ready:
             self.ready_at = at
         elif to is StageState.completed:
@@ -208,10 +215,11 @@ class StageRun(SQLModel, table=True):
             raise refuse("Ausstiegskriterien nicht erfüllt", unmet)
         if rule.criteria_lost and not unmet:
             raise refuse("die Ausstiegskriterien sind weiterhin erfüllt")
+        what = "eine Wiedereröffnung" if to is StageState.open else "ein Verzicht"
         if rule.reason and not (reason and reason.strip()):
-            raise refuse("ein Verzicht braucht eine Begründung")
+            raise refuse(f"{what} braucht eine Begründung")
         if rule.actor and (not actor.strip() or actor == SYSTEM_ACTOR):
-            raise refuse("ein Verzicht braucht eine verantwortliche Person (Prozessverantwortliche)")
+            raise refuse(f"{what} braucht eine verantwortliche Person (Prozessverantwortliche)")
 
 
 class PendingTrigger(SQLModel, table=True):

@@ -12,6 +12,7 @@ from verbund.domain.models import Network
 from verbund.domain.work import Attendance, Consultation, ConsultationStatus, Goal
 from verbund.services.bootstrap import App
 from verbund.services.lookup import network_by_slug, organisation
+from verbund.services.stage_gate import require_not_held, require_open
 from verbund.services.usecase import change
 
 STAGE = "consultation"
@@ -52,9 +53,9 @@ def schedule_consultation(
     with change(app, at) as work:
         session = work.session
         network = network_by_slug(session, network_slug)
+        require_open(session, network, STAGE)
         found = session.exec(select(Consultation).where(Consultation.network_id == network.id)).first()
-        if found is not None and found.status == ConsultationStatus.held:
-            raise InvalidInput(f"Verbund '{network_slug}': die Beratung hat bereits stattgefunden")
+        require_not_held(session, network, found)
         action = "scheduled" if found is None else "moved"
         if found is None:
             found = Consultation(network_id=network.id, starts_at=starts_at, place=place)
@@ -69,7 +70,9 @@ def schedule_consultation(
 def record_invitations_sent(app: App, network_slug: str, *, by: str, at: dt.datetime | None = None) -> None:
     with change(app, at) as work:
         network = network_by_slug(work.session, network_slug)
+        require_open(work.session, network, STAGE)
         found = _consultation(work.session, network)
+        require_not_held(work.session, network, found)
         found.invitations_sent_at = work.at
         work.session.add(found)
         work.audit(network, by, STAGE, "consultation", "invited")
@@ -79,6 +82,7 @@ def record_invitations_sent(app: App, network_slug: str, *, by: str, at: dt.date
 def cancel_consultation(app: App, network_slug: str, *, reason: str, by: str, at: dt.datetime | None = None) -> None:
     with change(app, at) as work:
         network = network_by_slug(work.session, network_slug)
+        require_open(work.session, network, STAGE)
         found = _consultation(work.session, network)
         if found.status == ConsultationStatus.held:
             raise InvalidInput(f"Verbund '{network_slug}': eine abgehaltene Beratung kann nicht abgesagt werden")
@@ -95,7 +99,9 @@ def hold_consultation(
     with change(app, at) as work:
         session, at = work.session, work.at
         network = network_by_slug(session, network_slug)
+        require_open(session, network, STAGE)
         found = _consultation(session, network)
+        require_not_held(session, network, found)
         if found.status == ConsultationStatus.cancelled:
             raise InvalidInput(f"Verbund '{network_slug}': die Beratung ist abgesagt")
         if at < found.starts_at:

@@ -20,11 +20,12 @@ from verbund.domain.directory import ContactAction, ContactEvent
 from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Contact, Membership, Network, Organisation
 from verbund.domain.stages import AuditEvent
-from verbund.domain.work import CATEGORY_LABELS, AnalysisEntry, Protocol, ProtocolStatus
+from verbund.domain.work import CATEGORY_LABELS, AnalysisEntry, Consultation, Protocol, ProtocolStatus
 from verbund.services.bootstrap import App
 from verbund.services.links import DEFAULT_DAYS, PURPOSE_LABELS, LinkError, LinkScope, partner_link
 from verbund.services.lookup import network_by_slug, stage_run, template_of
 from verbund.services.mail import channels_for
+from verbund.services.stage_gate import require_not_held, require_open
 from verbund.services.usecase import change
 from verbund.services.work import AnalysisInput, PotentialInput, audit, record_analysis, record_potentials
 
@@ -129,6 +130,9 @@ def submit_rsvp(app: App, scope: LinkScope, attending: bool, represented_by: str
     _require(scope, "rsvp")
     with change(app) as work:
         contact, org, network = _load(work.session, scope, work.at)
+        require_open(work.session, network, "consultation")
+        require_not_held(work.session, network, work.session.exec(
+            select(Consultation).where(Consultation.network_id == network.id)).first())
         reason = f"{org.name}: " + (f"Zusage, vertreten durch {represented_by.strip() or contact.name}"
                                     if attending else "Absage")
         work.audit(network, contact.name, "consultation", "rsvp", "accepted" if attending else "declined", reason)

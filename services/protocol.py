@@ -20,6 +20,7 @@ from verbund.domain.work import (
 from verbund.services.bootstrap import App
 from verbund.services.clock import local_date
 from verbund.services.lookup import network_by_slug, organisation, region_of
+from verbund.services.stage_gate import require_open
 from verbund.services.usecase import change
 
 STAGE = "protocol"
@@ -38,6 +39,7 @@ def draft_protocol(app: App, network_slug: str, *, body: str, by: str, at: dt.da
         raise InvalidInput("Protokolltext ist leer")
     with change(app, at) as work:
         network = network_by_slug(work.session, network_slug)
+        require_open(work.session, network, STAGE)
         found = work.session.exec(select(Protocol).where(Protocol.network_id == network.id)).first()
         if found is not None and found.status in (ProtocolStatus.approved, ProtocolStatus.published):
             raise InvalidInput(f"Verbund '{network_slug}': das Protokoll ist genehmigt und eingefroren")
@@ -58,6 +60,7 @@ def circulate_protocol(
         raise InvalidInput("Einspruchsfrist: mindestens ein Werktag")
     with change(app, at) as work:
         network = network_by_slug(work.session, network_slug)
+        require_open(work.session, network, STAGE)
         found = _protocol(work.session, network)
         if found.status != ProtocolStatus.draft:
             raise InvalidInput(
@@ -79,6 +82,7 @@ def object_to_protocol(
     at = at or app.now()
     with change(app, at) as work:
         network = network_by_slug(work.session, network_slug)
+        require_open(work.session, network, STAGE)
         found = _protocol(work.session, network)
         if found.status != ProtocolStatus.circulated or found.objection_deadline is None:
             raise InvalidInput("Einsprüche sind nur gegen einen versandten Entwurf möglich")
@@ -94,6 +98,7 @@ def resolve_objections(app: App, network_slug: str, *, resolution: str, by: str,
     at = at or app.now()
     with change(app, at) as work:
         network = network_by_slug(work.session, network_slug)
+        require_open(work.session, network, STAGE)
         found = _protocol(work.session, network)
         open_rows = work.session.exec(
             select(ProtocolObjection).where(
@@ -113,6 +118,7 @@ def approve_protocol(app: App, network_slug: str, *, by: str, at: dt.datetime | 
     at = at or app.now()
     with change(app, at) as work:
         network = network_by_slug(work.session, network_slug)
+        require_open(work.session, network, STAGE)
         found = _protocol(work.session, network)
         if found.status != ProtocolStatus.circulated or found.objection_deadline is None:
             raise InvalidInput("Nur ein mit Einspruchsfrist versandter Entwurf kann genehmigt werden")
@@ -138,6 +144,7 @@ def publish_protocol(app: App, network_slug: str, *, by: str, at: dt.datetime | 
     at = at or app.now()
     with change(app, at) as work:
         network = network_by_slug(work.session, network_slug)
+        require_open(work.session, network, STAGE)
         found = _protocol(work.session, network)
         if found.status != ProtocolStatus.approved:
             raise InvalidInput(f"Nur ein genehmigtes Protokoll kann veröffentlicht werden (Status {found.status})")
@@ -155,6 +162,7 @@ def record_recommendations(
     added = 0
     with change(app, at) as work:
         network = network_by_slug(work.session, network_slug)
+        require_open(work.session, network, STAGE)
         existing = set(work.session.exec(select(Recommendation.title).where(Recommendation.network_id == network.id)))
         for title in titles:
             if not title.strip():

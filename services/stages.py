@@ -208,7 +208,7 @@ def reconcile_in(session: Session, app: App, network: Network, stage_name: str, 
                 event = run.transition(StageState.open, at=at, recorded_at=recorded, unmet=unmet)
                 _apply(session, run, event, log)
                 outcome = Outcome.awaiting_partners
-            elif stage.sign_off:
+            elif stage.sign_off or run.reopened_at is not None:  # a reopened stage is signed off again
                 outcome = Outcome.awaiting_sign_off
             else:
                 _apply(session, run, run.transition(StageState.completed, at=at, recorded_at=recorded), log)
@@ -291,6 +291,7 @@ def show_stage(app: App, network_slug: str, stage_name: str, at: dt.datetime | N
             "opened_at": _iso(run.opened_at),
             "completed_at": _iso(run.completed_at),
             "waiver_reason": run.waiver_reason,
+            "reopened_at": _iso(run.reopened_at),
             "sign_off": stage.sign_off,
             "unmet": unmet,
             "events": [
@@ -339,7 +340,7 @@ def advance_stage(
                                    predecessors_done=done, due=due)
         elif state in (StageState.open, StageState.ready):
             target = StageState.ready if state is StageState.open else StageState.completed
-            if target is StageState.completed and stage.sign_off and actor == SYSTEM_ACTOR:
+            if target is StageState.completed and (stage.sign_off or run.reopened_at) and actor == SYSTEM_ACTOR:
                 raise IllegalTransition(stage_name, state.value, target.value,
                                         why="die Abnahme braucht die verantwortliche Person (--by E-MAIL)")
             unmet = _unmet(session, network, region.state, stage, at, run.cycle)
@@ -373,6 +374,35 @@ def waive_stage(
         following = _pending_successors(session, network, template, stage_name)
         report = _report(network, region_of(session, network).slug, run, Outcome.waived, [], log, template, following)
         _touch_after(work, report)
+    return report
+
+
+def reopen_stage(
+    app: App, network_slug: str, stage_name: str, *, reason: str, by: str, at: dt.datetime | None = None
+) -> StageReport:
+    """Reopen a completed or waived stage for a correction: a process owner, with a reason; audited.
+
+    The stage's flow runs again; the stage accepts input and waits for a new sign-off.
+    """
+    if not (reason or "").strip():
+        raise InvalidInput("--reason: eine Wiedereröffnung braucht eine Begründung")
+    if not (by or "").strip():
+        raise InvalidInput("--by: eine Wiedereröffnung braucht die E-Mail-Adresse der Prozessverantwortlichen")
+    with change(app, at) as work:
+        session, at = work.session, work.at
+        network = network_by_slug(session, network_slug)
+        template = template_of(network)
+        run = stage_run(session, network, stage_name, lock=True)
+        if not run.is_done:
+            raise IllegalTransition(stage_name, run.state, StageState.open.value,
+                                    why="nur eine abgeschlossene oder erlassene Stufe kann wiedereröffnet werden")
+        event = run.transition(StageState.open, at=max(at, run.changed_at or at), recorded_at=app.wall_time(),
+                               actor=by.strip(), reason=reason.strip())
+        log: list[str] = []
+        _apply(session, run, event, log)
+        report = _report(network, region_of(session, network).slug, run, Outcome.awaiting_partners, [], log, template,
+                         [])
+        work.touch(network, stage_name)
     return report
 
 

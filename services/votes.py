@@ -45,6 +45,7 @@ from verbund.services.governance import (
     voters,
 )
 from verbund.services.lookup import network_by_slug, template_of
+from verbund.services.stage_gate import require_open
 from verbund.services.usecase import change
 
 LISTED = 12  # names listed in an error before "…"
@@ -169,6 +170,7 @@ def cast_vote(
         session = work.session
         network = network_by_slug(session, network_slug)
         decision = find_decision(session, network, decision_ref)
+        require_open(session, network, decision.stage)
         membership, org = find_member(session, network, member, at)
         cast = {str(v.organisation_id): v.vote for v in session.exec(
             select(DecisionVote).where(DecisionVote.decision_id == decision.id))}

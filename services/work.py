@@ -27,6 +27,7 @@ from verbund.domain.work import (
 )
 from verbund.services.bootstrap import App
 from verbund.services.lookup import network_by_slug, organisation
+from verbund.services.stage_gate import require_open
 from verbund.services.usecase import change
 
 
@@ -76,6 +77,7 @@ def record_analysis(
     with change(app, at) as work:
         session, at = work.session, work.at
         network = network_by_slug(session, network_slug)
+        require_open(session, network, "analysis")
         for index, item in enumerate(entries):
             where = f"Eintrag {index + 1}"
             _check_choice(item.category, AnalysisCategory, "Kategorie", where)
@@ -111,6 +113,7 @@ def record_potentials(
     with change(app, at) as work:
         session, at = work.session, work.at
         network = network_by_slug(session, network_slug)
+        require_open(session, network, "potentials")
         for index, item in enumerate(items):
             where = f"Potenzial {index + 1} ('{item.title}')"
             _check_choice(item.area, PotentialArea, "Bereich", where)
@@ -140,6 +143,7 @@ def record_goals(
     with change(app, at) as work:
         session, at = work.session, work.at
         network = network_by_slug(session, network_slug)
+        require_open(session, network, "goals")
         potentials = {p.title: p for p in session.exec(select(Potential).where(Potential.network_id == network.id))}
         for index, item in enumerate(items):
             where = f"Ziel {index + 1} ('{item.title}')"

@@ -30,6 +30,7 @@ from verbund.services.reminders import plan
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from notify_sinks import WebhookSink
+from tests_support_stages import open_stage
 
 LINK = re.compile(r"https?://\S+/eingabe/\S+")
 
@@ -84,6 +85,7 @@ def test_a_partner_raises_a_potential_named_after_their_organisation_and_the_sta
     world: World, client: Any
 ) -> None:
     partner = Partner(world, client, "potentials")
+    open_stage(world.app, partner.network, "potentials", world.app.now())
     assert "Potenzial senden" in partner.page().text
     before = len(_triggered(world))
     location = _notice(partner.post(was="potenzial", area="communication", title="Gemeinsamer Elternabend",
@@ -107,6 +109,7 @@ def test_a_potential_without_title_or_with_an_unknown_area_is_refused_and_nothin
 
 def test_a_consultation_rsvp_is_recorded_with_who_represents_the_organisation(world: World, client: Any) -> None:
     partner = Partner(world, client, "consultation")
+    open_stage(world.app, partner.network, "consultation", world.app.now())
     assert "Rückmeldung senden" in partner.page().text
     _notice(partner.post(was="zusage", attending="1", represented_by="Frau Beispiel"))
     _notice(partner.post(was="zusage", attending="0", represented_by=""))
@@ -121,6 +124,7 @@ def test_an_objection_is_taken_only_against_a_circulated_draft_and_names_the_org
     world: World, client: Any
 ) -> None:
     partner = Partner(world, client, "protocol")
+    open_stage(world.app, partner.network, "protocol", world.app.now())
     draft_protocol(world.app, partner.network, body="Protokoll der Beratung: TOP 1 …", by="koord@example.org")
     assert "fehler=" in _notice(partner.post(was="einspruch", text="Zu früh"))  # only a draft, not circulated
     circulate_protocol(world.app, partner.network, objection_business_days=5, by="koord@example.org")
@@ -244,3 +248,19 @@ def test_a_fresh_link_is_not_sent_for_a_tampered_or_still_valid_link(
     assert webhook.received == []
     with world.app.uow() as uow:
         assert uow.session.exec(select(AuditEvent).where(AuditEvent.entity == "link")).all() == []
+
+
+def test_a_partner_link_into_a_pending_or_waived_stage_is_refused_with_the_reason_and_stores_nothing(
+    world: World, client: Any
+) -> None:
+    from verbund.services.stages import waive_stage
+
+    partner = Partner(world, client, "potentials")
+    pending = _notice(partner.post(was="potenzial", area="communication", title="Zu früh", description=""))
+    assert "fehler=" in pending and "noch+nicht+er%C3%B6ffnet" in pending
+    open_stage(world.app, partner.network, "potentials", world.app.now())
+    waive_stage(world.app, partner.network, "potentials", reason="Potenziale aus dem Vorjahr", by="po@example.org")
+    waived = _notice(partner.post(was="potenzial", area="communication", title="Zu spät", description=""))
+    assert "fehler=" in waived and "verzichtet" in waived
+    with world.app.uow() as uow:
+        assert uow.session.exec(select(Potential)).all() == []

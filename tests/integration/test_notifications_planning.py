@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlmodel import select
+from tests_support_stages import open_stage
 
 from verbund.domain.business_days import BusinessCalendar
 from verbund.domain.errors import InvalidInput
@@ -107,6 +108,7 @@ def test_a_waived_stage_gets_no_reminder_and_its_pending_items_are_suppressed(re
 
 def test_a_cancelled_consultation_gets_a_cancellation_and_no_invitation(region_app: App, fake: FakeNotifier) -> None:
     starts = dt.datetime(2019, 10, 30, 10, 0, tzinfo=BERLIN)
+    open_stage(region_app, NETWORK, "consultation", START)
     schedule_consultation(region_app, NETWORK, starts_at=starts, place="Saal 1", by="k@example.org", at=START)
     cancel_consultation(region_app, NETWORK, reason="verschoben", by="k@example.org",
                         at=START + dt.timedelta(minutes=30))

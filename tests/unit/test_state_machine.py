@@ -33,6 +33,8 @@ ALLOWED: dict[tuple[StageState, StageState], dict[str, Any]] = {
     (S.pending, S.waived): {"reason": REASON, "actor": OWNER},
     (S.open, S.waived): {"reason": REASON, "actor": OWNER},
     (S.ready, S.waived): {"reason": REASON, "actor": OWNER},
+    (S.completed, S.open): {"reason": REASON, "actor": OWNER},  # reopened for a correction (issue 15)
+    (S.waived, S.open): {"reason": REASON, "actor": OWNER},
 }
 
 ALL_PAIRS = list(itertools.product(StageState, repeat=2))
@@ -51,12 +53,19 @@ def make_run(state: StageState, **fields: Any) -> StageRun:
 def test_the_table_holds_exactly_the_moves_of_the_documented_diagram() -> None:
     assert set(TRANSITIONS) == set(ALLOWED)
     assert len(ALL_PAIRS) == 25
-    assert len(FORBIDDEN_PAIRS) == 18
+    assert len(FORBIDDEN_PAIRS) == 16
 
 
-def test_finished_stages_have_no_way_out() -> None:
+def test_finished_stages_leave_only_by_a_reopening_with_reason_and_process_owner() -> None:
     for done in (S.completed, S.waived):
-        assert not any(source is done for source, _ in TRANSITIONS)
+        assert [target for source, target in TRANSITIONS if source is done] == [S.open]
+        run = make_run(done, version=1)
+        with pytest.raises(IllegalTransition, match="Wiedereröffnung braucht eine Begründung"):
+            run.transition(S.open, at=AT, recorded_at=RECORDED, actor=OWNER, reason=" ")
+        with pytest.raises(IllegalTransition, match="Wiedereröffnung braucht eine verantwortliche Person"):
+            run.transition(S.open, at=AT, recorded_at=RECORDED, reason=REASON)
+        run.transition(S.open, at=AT, recorded_at=RECORDED, actor=OWNER, reason=REASON)
+        assert (run.state, run.reopened_at, run.completed_at, run.waived_at) == (S.open, AT, None, None)
 
 
 @pytest.mark.parametrize("pair", ALLOWED_PAIRS, ids=pair_id)
