@@ -40,9 +40,10 @@ def subtitle(report: Report) -> str:
 
 def markdown(report: Report, tables: list[Table]) -> str:
     lines = [f"# {report.title}", "", f"**{subtitle(report)}**", "",
-             SCOPE_NOTE.format(day=german_date(report.as_of)), "", "## Zusammenfassung", "", report.summary, ""]
+             SCOPE_NOTE.format(day=german_date(report.as_of)), "", "## Zusammenfassung", "",
+             escape(report.summary, quote=False), ""]
     for table in tables:
-        lines += [f"## {table.title}", ""]
+        lines += [f"## {escape(table.title, quote=False)}", ""]
         if not table.rows:
             lines += ["Keine Einträge.", ""]
             continue
@@ -54,7 +55,8 @@ def markdown(report: Report, tables: list[Table]) -> str:
 
 
 def _md(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", " ")
+    """A table cell: HTML escaped (a name may carry markup; Markdown renderers pass raw HTML on)."""
+    return escape(value, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def _numeric(table: Table, index: int) -> bool:

@@ -16,6 +16,17 @@ from verbund.services.report.tables import Cell, Month, Table
 DATE_FORMAT = "DD.MM.YYYY"
 MONTH_FORMAT = "MM.YYYY"
 CSV_HEADER = ("stichtag", "tabelle", "zeile", "spalte", "wert")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what a spreadsheet reads as a formula
+
+
+def neutralise(value: str) -> str:
+    """Text that a spreadsheet would run as a formula (a partner named ``=HYPERLINK(…)``) gets a
+    leading apostrophe, so it stays text (OWASP's rule for CSV injection). Numbers are not text."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _safe(value: Cell) -> Cell:
+    return neutralise(value) if isinstance(value, str) else value
 
 
 def xlsx(report: Report, tables: list[Table]) -> bytes:
@@ -31,7 +42,7 @@ def xlsx(report: Report, tables: list[Table]) -> bytes:
         sheet.append(["Vergleich mit", report.compare_to])
         sheet["B4"].number_format = DATE_FORMAT
     sheet.append([])
-    sheet.append([report.summary])
+    sheet.append([neutralise(report.summary)])
     summary_row = sheet.max_row
     sheet.merge_cells(start_row=summary_row, start_column=1, end_row=summary_row, end_column=8)
     sheet.cell(summary_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
@@ -47,13 +58,13 @@ def xlsx(report: Report, tables: list[Table]) -> bytes:
 
 def _sheet(book: Workbook, table: Table) -> None:
     sheet = book.create_sheet(table.key[:31])
-    sheet.append(list(table.headers))
+    sheet.append([neutralise(header) for header in table.headers])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     date_columns: dict[int, str] = {}
     for row in table.rows:
-        sheet.append(list(row))
+        sheet.append([_safe(value) for value in row])
         date_columns |= {i: MONTH_FORMAT if isinstance(value, Month) else DATE_FORMAT
                          for i, value in enumerate(row, start=1) if isinstance(value, dt.date)}
     for column, number_format in date_columns.items():
@@ -79,11 +90,11 @@ def csv_text(report: Report, tables: list[Table]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     day = report.as_of.isoformat()
-    writer.writerow((day, "zusammenfassung", 1, "Text", report.summary))
+    writer.writerow((day, "zusammenfassung", 1, "Text", neutralise(report.summary)))
     for table in tables:
         for number, row in enumerate(table.rows, start=1):
             for header, value in zip(table.headers, row, strict=True):
-                writer.writerow((day, table.key, number, header, _csv(value)))
+                writer.writerow((day, table.key, number, neutralise(header), _csv(value)))
     return buffer.getvalue()
 
 
@@ -94,4 +105,4 @@ def _csv(value: Cell) -> str:
         return f"{value:%Y-%m}"
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return neutralise(value) if isinstance(value, str) else str(value)
