@@ -142,3 +142,15 @@ def demo_database(demo_folder: Path, tmp_path: Path) -> str:
     target = tmp_path / "demo"
     shutil.copytree(demo_folder, target)
     return f"sqlite:///{target / 'verbund.db'}"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Test modules share one namespace (rootdir import mode): two of one basename would stop the
+    collection of the whole suite with pytest's 'import file mismatch'. Name them at once instead."""
+    seen: dict[str, Path] = {}
+    for path in sorted(Path(__file__).parent.rglob("test_*.py")):
+        if "vendor" in path.parts:
+            continue
+        if path.name in seen:
+            raise pytest.UsageError(f"two test modules named {path.name}: {seen[path.name]} and {path}; rename one")
+        seen[path.name] = path
