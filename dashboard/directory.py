@@ -123,13 +123,15 @@ async def deactivate_contact(request: Request, contact: str) -> Response:
 
 
 def _invite(app: App, who: Principal, data: dict[str, str]) -> str:
-    return user_admin.invite_coordinator(app, who, email=data.get("email", ""),
-                                         network=data.get("network", ""), name=data.get("name", ""))
+    email, network = data.get("email", "").strip().lower(), data.get("network", "")
+    link = user_admin.invite_coordinator(app, who, email=email, network=network, name=data.get("name", ""))
+    sent = user_admin.send_invitation(app, email, network, link)
+    return ("per E-Mail gesendet an " if sent else "nicht gesendet, bitte weitergeben an ") + f"{email}: {link}"
 
 
 @router.post("/verzeichnis/einladung", include_in_schema=False)
 async def invite(request: Request) -> Response:
-    return await _run(request, _invite, notice="Einladung erstellt (einmalig, 7 Tage gültig): {result}")
+    return await _run(request, _invite, notice="Einladung erstellt (einmalig, 7 Tage gültig), {result}")
 
 
 @router.get("/einladung/{token}", response_class=HTMLResponse, include_in_schema=False)

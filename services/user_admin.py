@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from typing import Any
 
@@ -24,6 +25,7 @@ from verbund.services.users import Principal, _email, _user, check_password_stre
 
 INVITATION_DAYS = 7
 RESET = "reset"  # ``Invitation.role`` of a password reset
+log = logging.getLogger("verbund.users")
 
 
 def _token_id(token: str) -> str:
@@ -106,6 +108,25 @@ def invite_coordinator(app: App, who: Principal, *, email: str, network: str, na
                                    created_at=now, expires_at=now + dt.timedelta(days=days)))
         uow.commit()
     return _link(app, token)
+
+
+def send_invitation(app: App, email: str, network: str, link: str) -> bool:
+    """Mail the invitation link to ``email`` through the installation's sender; False when it failed
+    (then the process owner hands the link over; the reason is logged without the sender's secrets)."""
+    from verbund.notifications import DeliveryError, OutgoingMessage
+    from verbund.services.mail import mail_channel, sender_url
+
+    key = _token_id(link)[:32]
+    body = (f"Guten Tag,\n\nSie sind als Koordination des Verbunds {network} zum Dashboard eingeladen.\n"
+            f"Mit diesem Link setzen Sie Ihr Passwort (einmalig, {INVITATION_DAYS} Tage gültig):\n{link}\n")
+    message = OutgoingMessage(delivery=key, keys=(key,), channels=(mail_channel(sender_url(app), email),),
+                              subject=f"Einladung: Koordination {network}", body=body)
+    try:
+        app.notifications().send(message)
+    except DeliveryError as error:
+        log.warning("Einladung an %s nicht gesendet: %s", email, error)
+        return False
+    return True
 
 
 def _open(session: Session, token: str, now: dt.datetime) -> Invitation:

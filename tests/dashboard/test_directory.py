@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from verbund.domain.tables import Contact, DashboardUser, Invitation, Membership, Network, Organisation
+from verbund.notifications import read_mailbox
 from verbund.services.links import sign
+from verbund.services.notification_settings import default_mailbox_dir
 from verbund.services.partner_directory import PartnerInput, add_partner, partner_key
 
 ROLES = ["ministry", "po_region", "po_land", "po_other", "coordinator", "coordinator_other"]
@@ -139,8 +141,10 @@ def test_an_invitation_sets_the_password_once_and_the_coordinator_then_adds_a_co
     csrf = login(client, world.users["po_region"])
     response = client.post("/verzeichnis/einladung", data={"csrf": csrf, "email": "Neu.Koord@example.org",
                                                             "network": world.own[1]})
-    link = response.text.split("7 Tage gültig): ")[1].split("<")[0].strip()
-    path = link.split("://", 1)[1].split("/", 1)[1]
+    assert "per E-Mail gesendet an neu.koord@example.org" in response.text
+    path = "einladung/" + response.text.split("/einladung/")[1].split("<")[0].strip()
+    mailbox = default_mailbox_dir(str(world.app.engine.url))  # the default sender: local://
+    assert any(path in message["body"] for message in read_mailbox(mailbox, "neu.koord"))
     client.cookies.clear()
     assert client.get(f"/{path}").status_code == 200
     weak = client.post(f"/{path}", data={"password": "kurz", "password_again": "kurz"})
