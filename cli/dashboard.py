@@ -206,6 +206,14 @@ def run_sweep_once() -> None:
         run_coro_as_sync(reminder_sweep())
     except Exception as error:
         log.error("Erinnerungslauf fehlgeschlagen (wird morgen wiederholt): %s", error)
+    try:  # issue 18: the retention run follows the daily sweep (on a server: deployment privacy-purge)
+        from prefect.utilities.asyncutils import run_coro_as_sync
+
+        from verbund.flows.privacy import privacy_purge
+
+        run_coro_as_sync(privacy_purge())
+    except Exception as error:
+        log.error("Aufbewahrungslauf fehlgeschlagen (wird morgen wiederholt): %s", type(error).__name__)
 
 
 def _demo_logins(app: object) -> list[tuple[str, str, str]]:

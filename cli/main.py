@@ -325,7 +325,7 @@ def stage_extend(
 COMMAND_MODULES = tuple(
     f"verbund.cli.{name}" for name in ("notify", "report", "importing", "templates", "dashboard", "governance",
                                          "directory", "stagework", "networks", "forecast",
-                                         "announce", "ferien")
+                                         "announce", "ferien", "privacy")
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(_module).register(app)

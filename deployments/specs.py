@@ -86,6 +86,14 @@ SPECS: tuple[DeploymentSpec, ...] = (
         tags=("verbund", "reconcile"),
     ),
     DeploymentSpec(
+        entrypoint="verbund.flows.privacy:privacy_purge",
+        description="Aufbewahrungsfristen (DSGVO): Nachrichteninhalte und Postfach-Kopien nach VERBUND_RETENTION_DAYS "
+                    "leeren, abgelaufene Sitzungen löschen (täglich 07:30).",
+        cron="30 7 * * *",
+        concurrency_limit=1,
+        tags=("verbund", "privacy"),
+    ),
+    DeploymentSpec(
         entrypoint="verbund.flows.report:build_report",
         description="Bericht zum Stand des Aufbaus der Kooperationsverbünde (monatlich am 1., 06:00, Stand des Tages).",
         cron="0 6 1 * *",
