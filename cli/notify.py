@@ -53,8 +53,8 @@ def remind(
     prefix = "Probelauf: " if dry_run else ""
     console.print(f"{prefix}geplant {report['planned']}, gesendet {report['sent']}, "
                   f"fehlgeschlagen {report['failed']}, unterdrückt {report['suppressed']}")
-    for name in report["contacts_without_channel"]:
-        console.print(f"  [yellow]ohne Kanal:[/] {name}", highlight=False)
+    for contact_id in report["contacts_without_channel"]:
+        console.print(f"  [yellow]ohne Kanal:[/] {contact_id} (verbund contact show {contact_id})", highlight=False)
     for row in report.get("unreachable_members", []):
         names = ", ".join(o["name"] for o in row["organisations"])
         console.print(f"  [yellow]{row['network']}: {row['count']} Mitglieder ohne erreichbare Ansprechperson:[/] "

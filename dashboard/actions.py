@@ -156,11 +156,18 @@ def recommendations(app: App, slug: str, data: dict[str, str], who: Principal) -
     return count(recorded, "Empfehlung", "Empfehlungen") + " erfasst"
 
 
+class ShownOnce(str):
+    """A result that is shown once on the answering page, never carried in a redirect URL (a minted
+    partner link would land in the browser history and proxy logs)."""
+
+    __slots__ = ()
+
+
 def link(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
     from verbund.services.partners import check_contact_in_network
 
     contact = check_contact_in_network(app, slug, _required(data, "contact_id", "Ansprechperson"))
-    return "Link: " + partner_link(app, contact, slug, _required(data, "stage", "Stufe"))
+    return ShownOnce(partner_link(app, contact, slug, _required(data, "stage", "Stufe")))
 
 
 ACTIONS: dict[str, Action] = {

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
-from verbund.dashboard import accessibility, api, directory, pages, partner, regions, reports
+from verbund.dashboard import accessibility, api, directory, pages, partner, privacy, regions, reports
 from verbund.dashboard.web import BadForm, Forbidden, Hidden, render, use_operator_texts
 from verbund.services.bootstrap import App
 
@@ -34,6 +34,7 @@ def create_app(app: App) -> FastAPI:
     web.include_router(regions.router)
     web.include_router(accessibility.router)
     web.include_router(api.router)
+    web.include_router(privacy.router)
 
     @web.get("/healthz", tags=["betrieb"], summary="Lebenszeichen")
     async def healthz() -> dict[str, str]:

@@ -8,7 +8,7 @@ import os
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from verbund.dashboard.actions import ACTIONS
+from verbund.dashboard.actions import ACTIONS, ShownOnce
 from verbund.dashboard.web import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -175,6 +175,10 @@ async def network_action(request: Request, slug: str, name: str) -> Response:
         notice = await call(action.handler, app_of(request), slug, data, who)
     except DomainError as error:
         return back(target, error=str(error))
+    if isinstance(notice, ShownOnce):
+        page = render(request, "link_once.html", link=str(notice), back_to=target)
+        page.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+        return page
     return back(target, notice=notice)
 
 

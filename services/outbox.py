@@ -209,9 +209,11 @@ def _attachment(item: _Item, now: dt.datetime) -> Attachment | None:
     return Attachment(name, content, "text/calendar")
 
 
-def compose(delivery: _Delivery, now: dt.datetime) -> OutgoingMessage:
-    """The one message of a delivery: the items' German texts (a digest when several), .ics attached."""
-    parts = [render(item.kind, item.context) for item in delivery.items]
+def compose(delivery: _Delivery, now: dt.datetime, public_url: str | None = None) -> OutgoingMessage:
+    """The one message of a delivery: the items' German texts (a digest when several), .ics attached;
+    each footer links the Datenschutzhinweise (``/datenschutz``) when the dashboard's URL is given."""
+    extra = {"privacy_url": f"{public_url.rstrip('/')}/datenschutz"} if public_url else {}
+    parts = [render(item.kind, item.context | extra) for item in delivery.items]
     subject, body = digest(parts, delivery.contact_name, local_date(now).isoformat())
     attachments = tuple(a for a in (_attachment(item, now) for item in delivery.items) if a is not None)
     return OutgoingMessage(delivery=delivery.delivery, keys=tuple(item.key for item in delivery.items),
@@ -388,7 +390,7 @@ def send_due(app: App, now: dt.datetime) -> SendReport:
     report.messages = len(deliveries)
     counting = threading.Lock()
     # Composed here, in one go: rendering in the senders costs several times more under the GIL.
-    queued = iter([(delivery, compose(delivery, now)) for delivery in deliveries])
+    queued = iter([(delivery, compose(delivery, now, settings.public_url)) for delivery in deliveries])
     taking = threading.Lock()
 
     def sender(marks: _Marks) -> None:

@@ -58,7 +58,7 @@ FAILURE_PREFIX = "failed:"  # subjects of escalations after a failed delivery (p
 class PlanReport:
     planned: int = 0
     suppressed: int = 0
-    without_channel: list[str] = field(default_factory=list)  # "Name (Organisation)", new this sweep
+    without_channel: list[str] = field(default_factory=list)  # contact ids (never names: Prefect results), new
     warnings: list[str] = field(default_factory=list)  # Schulferien not known for a date planning needed
 
 
@@ -292,7 +292,7 @@ def store(session: Session, planned: list[tuple[uuid.UUID, PlannedItem]], now: d
         seen.add(item.key)
         reachable = item.recipient.has_channel
         if not reachable:
-            report.without_channel.append(f"{item.recipient.contact_name} ({item.recipient.organisation})")
+            report.without_channel.append(str(item.recipient.contact_id))
         signed = link(item) if link is not None and reachable else None
         rows.append({
             "key": item.key, "delivery": None, "contact_id": item.recipient.contact_id,
