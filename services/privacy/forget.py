@@ -25,7 +25,6 @@ from verbund.domain.directory import ContactAction, ContactEvent, Invitation
 from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Contact
 from verbund.domain.outbox import OutboxItem, OutboxStatus
-from verbund.domain.stages import AuditEvent
 from verbund.services.bootstrap import App
 from verbund.services.privacy.mailbox import erase_files, mailbox_root, scrub
 from verbund.services.privacy.person import (
@@ -37,6 +36,7 @@ from verbund.services.privacy.person import (
     occurrences,
     tables,
 )
+from verbund.services.usecase import change
 
 ERASED_FIELDS = ["name", "email", "function", "channels"]
 WAITING = (OutboxStatus.pending, OutboxStatus.claimed)
@@ -126,8 +126,8 @@ def forget(app: App, *, contact: str | None = None, user: str | None = None, rea
     if not reason.strip():
         raise InvalidInput("--reason: fehlt (z. B. 'Antrag auf Löschung vom 03.02.2020')")
     at = app.now()
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, at) as work:  # commits at the end of the block (no stage needs reconciling)
+        session = work.session
         actor = _check_by(session, by)
         person = find_person(session, contact=contact, user=user)
         if person.erased:
@@ -148,12 +148,10 @@ def forget(app: App, *, contact: str | None = None, user: str | None = None, rea
             found = session.get(DashboardUser, person.id)
             assert found is not None
             _erase_user(session, found)
-        session.add(AuditEvent(at=at, recorded_at=app.wall_time(), actor=actor, entity=person.kind, action="erased",
-                               reason=scrub(reason.strip(), person),
-                               detail={"id": str(person.id), "fields": ERASED_FIELDS, "replaced": result.replaced,
-                                       "files_deleted": result.files_deleted, "suppressed": result.suppressed,
-                                       "kept_protocols": result.kept_protocols}))
-        uow.commit()
+        work.audit(None, actor, None, person.kind, "erased", scrub(reason.strip(), person),
+                   detail={"id": str(person.id), "fields": ERASED_FIELDS, "replaced": result.replaced,
+                           "files_deleted": result.files_deleted, "suppressed": result.suppressed,
+                           "kept_protocols": result.kept_protocols})
     if vacuum:
         result.vacuumed = compact(app)
     return result

@@ -27,6 +27,7 @@ from verbund.domain.outbox import OutboxItem, OutboxStatus
 from verbund.services.bootstrap import App
 from verbund.services.privacy.mailbox import mailbox_files, mailbox_root
 from verbund.services.privacy.person import ERASED
+from verbund.services.usecase import change
 
 
 class RetentionSettings(BaseSettings):
@@ -77,8 +78,8 @@ def purge(app: App, *, dry_run: bool = False, now: dt.datetime | None = None) ->
     now = now or app.now()
     wall = app.wall_time()
     report = PurgeReport(dry_run, now - dt.timedelta(days=settings.retention_days))
-    with app.uow() as uow:
-        session = uow.session
+    with change(app, now) as work:
+        session = work.session
         expired = set(session.exec(select(OutboxItem.key).where(_expired_rows(report.cutoff))).all())
         filled = _expired_rows(report.cutoff) & (cast(col(OutboxItem.context), Text) != "{}")
         report.contexts_cleared = session.exec(select(func.count()).select_from(OutboxItem).where(filled)).one()
@@ -93,9 +94,11 @@ def purge(app: App, *, dry_run: bool = False, now: dt.datetime | None = None) ->
             session.connection().execute(update(OutboxItem).where(filled).values(context={}))
             session.connection().execute(delete(UserSession).where(col(UserSession.expires_at) < wall))
             session.connection().execute(delete(Invitation).where(col(Invitation.expires_at) < wall))
-            uow.commit()
-            for path in files:
-                path.unlink(missing_ok=True)
+        else:
+            work.discard()
+    if not dry_run:
+        for path in files:
+            path.unlink(missing_ok=True)
     report.inactive_contacts = _inactive(app, now - dt.timedelta(days=settings.inactive_days))
     if not dry_run and (report.contexts_cleared or report.mailbox_files_deleted or report.sessions_deleted):
         from verbund.services.privacy.forget import compact

@@ -144,3 +144,33 @@ def test_a_stand_in_acts_for_the_coordinator_s_network_while_the_absence_lasts(w
     assert client.get(f"/verbund/{network}", follow_redirects=False).status_code == 303  # the session expired
     login(client, world.users["coordinator_other"])
     assert client.get(f"/verbund/{network}").status_code == 404
+
+
+def test_only_process_owners_of_the_contact_s_region_export_or_erase_it(world: World, client: Any) -> None:
+    from verbund.domain.models import Contact
+
+    network = world.own[0]
+    contact = world.contact_of(network)
+    allowed = {"po_region", "po_land"}  # the region's and its Land's process owners, as for deactivating
+    for role in ROLES:
+        csrf = login(client, world.users[role])
+        export = client.get(f"/verzeichnis/kontakt/{contact}/auskunft")
+        assert export.status_code == (200 if role in allowed else 403), (role, export.status_code)
+        if role in allowed:
+            assert export.json()["id"] == str(contact) and export.headers["cache-control"] == "no-store"
+            continue
+        erase = client.post(f"/verzeichnis/kontakt/{contact}/loeschen", data={"csrf": csrf, "reason": "Antrag"},
+                            follow_redirects=False)
+        assert erase.status_code == 403, (role, erase.status_code)
+    with world.app.uow() as uow:
+        assert uow.session.get(Contact, contact).name != "[gelöscht]"  # type: ignore[union-attr]
+    client.cookies.clear()
+    assert client.get(f"/verzeichnis/kontakt/{contact}/auskunft", follow_redirects=False).status_code == 303
+    csrf = login(client, world.users["po_region"])
+    assert client.get("/verzeichnis/kontakt/00000000-0000-0000-0000-000000000000/auskunft").status_code == 404
+    erase = client.post(f"/verzeichnis/kontakt/{contact}/loeschen", data={"csrf": csrf, "reason": "Antrag vom 2.12."},
+                        follow_redirects=False)
+    assert erase.status_code == 303 and "gel%C3%B6scht" in erase.headers["location"]
+    with world.app.uow() as uow:
+        erased = uow.session.get(Contact, contact)
+        assert erased is not None and (erased.name, erased.email, erased.active) == ("[gelöscht]", None, False)
