@@ -26,7 +26,7 @@ from verbund.domain.models import Contact, Membership, Network, Organisation
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.stages import AuditEvent
 from verbund.services.bootstrap import App
-from verbund.services.privacy.mailbox import mailbox_root, person_files
+from verbund.services.privacy.mail_copies import mailbox_root, person_files
 from verbund.services.privacy.person import (
     Occurrence,
     Person,

@@ -26,7 +26,7 @@ from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Contact
 from verbund.domain.outbox import OutboxItem, OutboxStatus
 from verbund.services.bootstrap import App
-from verbund.services.privacy.mailbox import erase_files, mailbox_root, scrub
+from verbund.services.privacy.mail_copies import erase_files, mailbox_root, scrub
 from verbund.services.privacy.person import (
     ERASED,
     Occurrence,

@@ -25,7 +25,7 @@ from verbund.domain.directory import ContactAction, ContactEvent, Invitation
 from verbund.domain.models import Contact, Organisation
 from verbund.domain.outbox import OutboxItem, OutboxStatus
 from verbund.services.bootstrap import App
-from verbund.services.privacy.mailbox import mailbox_files, mailbox_root
+from verbund.services.privacy.mail_copies import mailbox_files, mailbox_root
 from verbund.services.privacy.person import ERASED
 from verbund.services.usecase import change
 
