@@ -167,7 +167,12 @@ def build_export(app: App, *, contact: str | None = None, email: str | None = No
             found_user = session.get(DashboardUser, person.id)
             assert found_user is not None
             section = _user_section(session, found_user)
+        erasures = _erasures(session, person)
         frozen = [p.to_dict() for p in places if p.frozen]
+        named = {p["key"]["id"] for p in frozen}
+        frozen += [{"table": "protocol", "column": "body", "key": {"id": pid}, "via": ["erasure"], "frozen": True,
+                    "uncertain": False}  # named before the erasure: the text still names the person
+                   for erasure in erasures for pid in erasure["detail"].get("kept_protocols", []) if pid not in named]
         document = {
             "format": FORMAT, "created_at": app.now().isoformat(), "kind": person.kind, "id": str(person.id),
             **section, **_caused(session, places),
@@ -175,7 +180,7 @@ def build_export(app: App, *, contact: str | None = None, email: str | None = No
             "messages": _messages(session, person) if person.kind == "contact" else [],
             "mailbox": person_files(mailbox_root(app), session, person),
             "kept_protocols": frozen,
-            "erasures": _erasures(session, person),
+            "erasures": erasures,
             "places": [p.to_dict() for p in places],
         }
     return document
