@@ -30,7 +30,8 @@ errors = Console(stderr=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
 AtOption = Annotated[
     str | None,
-    typer.Option("--at", help="Wann es wirklich geschah (ISO 8601; ohne Zone: Europe/Berlin), für Nacherfassung."),
+    typer.Option("--at", help="Wann es wirklich geschah (16.12.2026 14:00 oder ISO 8601; "
+                "ohne Zone: Europe/Berlin), für Nacherfassung."),
 ]
 ByOption = Annotated[str, typer.Option("--by", help="E-Mail der handelnden Person (für den Verlauf; "
                                                     "Standard: system).")]

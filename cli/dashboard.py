@@ -139,7 +139,7 @@ def user_reset_password(
 def user_stand_in(
     email: Annotated[str, typer.Option("--email", help="E-Mail der abwesenden Koordination.")],
     stand_in: Annotated[str, typer.Option("--stand-in", help="E-Mail der Vertretung (Koordination).")],
-    until: Annotated[str, typer.Option("--until", help="Letzter Tag der Vertretung (JJJJ-MM-TT).")],
+    until: Annotated[str, typer.Option("--until", help="Letzter Tag der Vertretung (TT.MM.JJJJ/JJJJ-MM-TT).")],
 ) -> None:
     """Eine Vertretung für die Abwesenheit einer Koordination eintragen."""
     from verbund.cli.main import _app
@@ -147,7 +147,9 @@ def user_stand_in(
     from verbund.services.users import set_stand_in
 
     try:
-        end = dt.datetime.combine(dt.date.fromisoformat(until) + dt.timedelta(days=1), dt.time(), tzinfo=BERLIN)
+        from verbund.domain.dates import parse_day
+
+        end = dt.datetime.combine(parse_day(until, "--until") + dt.timedelta(days=1), dt.time(), tzinfo=BERLIN)
         set_stand_in(_app(), coordinator=email, stand_in=stand_in, until=end, by="cli")
     except (DomainError, ValueError) as error:
         raise _fail(error) from error

@@ -25,7 +25,8 @@ contact_app = typer.Typer(help="Ansprechpersonen: anlegen, anzeigen, ändern, de
 JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
 ByOption = Annotated[str, typer.Option("--by", help="Wer handelt (für das Protokoll).")]
 AtOption = Annotated[str | None, typer.Option(
-    "--at", help="Wann es wirklich geschah (ISO 8601; ohne Zone: Europe/Berlin), für Nacherfassung.")]
+    "--at", help="Wann es wirklich geschah (16.12.2026 14:00 oder ISO 8601; "
+                "ohne Zone: Europe/Berlin), für Nacherfassung.")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Alles prüfen und zählen, nichts speichern.")]
 MappingOption = Annotated[Path, typer.Option("--mapping", help="TOML-Datei mit der Spaltenzuordnung.")]
 FileArgument = Annotated[Path, typer.Argument(help="CSV- oder XLSX-Datei.")]

@@ -32,6 +32,8 @@ from urllib.parse import urlsplit
 
 import typer
 
+from verbund.domain.errors import DomainError
+
 EMBEDDED_NOTE = "eingebettet (ephemere Prefect-API im Speicher, nur für die Dauer des Befehls)"
 EPHEMERAL_DATABASE = "sqlite+aiosqlite:///file::memory:?cache=shared&uri=true&check_same_thread=false"
 START_TIMEOUT_ENV = "VERBUND_PREFECT_START_TIMEOUT"
@@ -149,6 +151,9 @@ class VerbundTyper(typer.Typer):
         try:
             return super().__call__(*args, **kwargs)
         except SettingError as error:
+            sys.stderr.write(f"Fehler: {error}\n")
+            sys.exit(1)
+        except DomainError as error:  # a refusal no command caught (e.g. a bad date, issue 16): one line
             sys.stderr.write(f"Fehler: {error}\n")
             sys.exit(1)
         except Exception as error:

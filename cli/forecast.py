@@ -29,9 +29,11 @@ def _date(value: str | None) -> str:
 
 
 def forecast(
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Stichtag JJJJ-MM-TT (Standard: heute).")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Stichtag TT.MM.JJJJ oder JJJJ-MM-TT (Standard: heute).")] = None,
     target: Annotated[str | None, typer.Option(
-        "--target", help="Zieldatum JJJJ-MM-TT (Standard: das Berichtsdatum der Vorlage, report_date).")] = None,
+        "--target", help="Zieldatum TT.MM.JJJJ oder JJJJ-MM-TT (Standard: das Berichtsdatum der Vorlage, "
+                         "report_date).")] = None,
     target_stage: Annotated[str | None, typer.Option(
         "--target-stage", help="Bis wann diese Stufe erreicht ist (Standard: alle Stufen; wiederkehrende: "
                                "der laufende Durchlauf).")] = None,

@@ -38,7 +38,8 @@ step_app = typer.Typer(help="Dokumentierte Schritte einer Stufe erfassen (z. B. 
 JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
 AtOption = Annotated[
     str | None,
-    typer.Option("--at", help="Wann es wirklich geschah (ISO 8601; ohne Zone: Europe/Berlin), für Nacherfassung."),
+    typer.Option("--at", help="Wann es wirklich geschah (16.12.2026 14:00 oder ISO 8601; "
+                "ohne Zone: Europe/Berlin), für Nacherfassung."),
 ]
 ByOption = Annotated[str, typer.Option("--by", help="E-Mail der erfassenden Person (für den Verlauf).")]
 STATUS_LABELS = {"open": "offen", "adopted": "beschlossen", "not_agreed": "nicht beschlossen"}
@@ -191,7 +192,7 @@ def agreement_record(
     title: Annotated[str, typer.Option("--title", help="z. B. „Kooperationsvertrag“ (eindeutig je Verbund).")],
     party: Annotated[list[str], typer.Option("--party", help="Vertragspartei (Mitglied: ID, Name oder eindeutiger "
                                                              "Teil des Namens); mehrfach angeben.")],
-    signed_on: Annotated[str | None, typer.Option("--signed-on", help="Tag der Unterzeichnung (JJJJ-MM-TT); "
+    signed_on: Annotated[str | None, typer.Option("--signed-on", help="Tag der Unterzeichnung (TT.MM.JJJJ/JJJJ-MM-TT); "
                                                                         "ohne: noch nicht unterzeichnet.")] = None,
     field_of_action: Annotated[list[str] | None, typer.Option(
         "--field", help="Vereinbartes Handlungsfeld; mehrfach angeben.")] = None,
@@ -224,14 +225,12 @@ def agreement_record(
 
 
 def _signed_on(value: str | None) -> dt.date | None:
-    from verbund.domain.errors import InvalidInput
+
+    from verbund.domain.dates import parse_day
 
     if value is None:
         return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError as error:
-        raise InvalidInput(f"--signed-on: '{value}' ist kein Datum (JJJJ-MM-TT)") from error
+    return parse_day(value, "--signed-on")
 
 
 @agreement_app.command("list")

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from verbund.cli.embedded import EMBEDDED_NOTE, VerbundTyper, configure_embedded_prefect, is_prefect_start_failure
+from verbund.domain.dates import parse_day
 from verbund.domain.errors import DomainError, InvalidInput
 from verbund.domain.stages import STATE_LABELS
 from verbund.services.bootstrap import App, bootstrap
@@ -40,6 +41,20 @@ app.add_typer(stage_app, name="stage")
 def _configure() -> None:
     # Environment variables only: Prefect is imported by the commands that run flows, not here.
     configure_embedded_prefect()
+    _check_now()
+
+
+def _check_now() -> None:
+    """A bad ``VERBUND_NOW`` ends every command with one German line (domain.dates), not a traceback."""
+    import os
+
+    value = os.environ.get("VERBUND_NOW")
+    if value:
+        try:
+            parse_instant(value, "VERBUND_NOW")
+        except DomainError as error:
+            errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
+            raise typer.Exit(1) from error
 
 
 # Piped or logged output (make run, CI) gets room for whole names instead of rich's 80 columns.
@@ -48,7 +63,8 @@ errors = Console(stderr=True)
 
 AtOption = Annotated[
     str | None,
-    typer.Option("--at", help="Wann es wirklich geschah (ISO 8601; ohne Zone: Europe/Berlin), für Nacherfassung."),
+    typer.Option("--at", help="Wann es wirklich geschah (16.12.2026 14:00 oder ISO 8601; "
+                "ohne Zone: Europe/Berlin), für Nacherfassung."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
 
@@ -292,7 +308,7 @@ def stage_waive(
 @stage_app.command("extend")
 def stage_extend(
     network: str, stage: str,
-    until: Annotated[str, typer.Option("--until", help="Neue Frist (JJJJ-MM-TT), nach der bisherigen.")],
+    until: Annotated[str, typer.Option("--until", help="Neue Frist (TT.MM.JJJJ/JJJJ-MM-TT), nach der bisherigen.")],
     reason: Annotated[str, typer.Option("--reason", help="Begründung der Verlängerung (Pflicht; im Verlauf).")],
     by: Annotated[str, typer.Option("--by", help="E-Mail einer angelegten Prozessverantwortlichen (Pflicht; bei "
                                                   "Nacherfassung mit --at genügt ein Name).")],
@@ -304,10 +320,7 @@ def stage_extend(
     from verbund.services.deadlines import extend_deadline
 
     try:
-        try:
-            day = dt.date.fromisoformat(until.strip())
-        except ValueError as error:
-            raise InvalidInput(f"--until: '{until}' ist kein Datum (JJJJ-MM-TT)") from error
+        day = parse_day(until, "--until")
         built, when = _app(), _at(at)
         result = extend_deadline(built, network, stage, until=day, reason=reason,
                                  by=decider(built, by, network, when), at=when)

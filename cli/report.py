@@ -19,17 +19,21 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    as_of: Annotated[str, typer.Option("--as-of", help="Stichtag JJJJ-MM-TT (Ende des Tages, Europe/Berlin).")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Stichtag TT.MM.JJJJ oder JJJJ-MM-TT (Ende des Tages, "
+                                                       "Europe/Berlin); nicht nach heute ohne --allow-future.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Ausgabedatei.")],
     fmt: Annotated[str, typer.Option("--format", help="md, html, pdf, xlsx oder csv.")] = "pdf",
     region: Annotated[str | None, typer.Option("--region", help="Nur diese Region (Slug).")] = None,
     compare_to: Annotated[
-        str | None, typer.Option("--compare-to", help="Vergleichsstichtag JJJJ-MM-TT: was sich verändert hat.")
+        str | None, typer.Option("--compare-to", help="Vergleichsstichtag (vor --as-of): was sich verändert hat.")
     ] = None,
+    allow_future: Annotated[bool, typer.Option(
+        "--allow-future", help="Einen Stichtag nach heute erlauben; der Bericht heißt dann „Vorausschau“.")] = False,
 ) -> None:
     """Bericht „Stand des Aufbaus der Kooperationsverbünde“ zum Stichtag (aus dem Ereignisverlauf)."""
     from verbund.services.bootstrap import bootstrap
-    from verbund.services.report import check_format, parse_day, write_report
+    from verbund.services.clock import local_date
+    from verbund.services.report import check_format, check_report_dates, parse_day, write_report
     from verbund.services.settings import Settings
 
     try:
@@ -38,7 +42,8 @@ def report(
         kind = check_format(fmt)
         app = bootstrap(Settings())
         try:
-            result = write_report(app, day, kind, output, region=region, compare_to=other)
+            preview = check_report_dates(day, other, local_date(app.now()), allow_future=allow_future)
+            result = write_report(app, day, kind, output, region=region, compare_to=other, preview=preview)
         finally:
             app.engine.dispose()
     except DomainError as error:

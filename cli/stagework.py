@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from verbund.cli.common import AtOption, ByOption, JsonOption, at_option, build_app, console, fail, print_json
+from verbund.domain.dates import parse_day
 from verbund.domain.errors import DomainError, InvalidInput
 from verbund.domain.stages import SYSTEM_ACTOR
 
@@ -47,10 +48,7 @@ def _page(app: App, network: str) -> dict[str, Any]:
 def _date(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError as error:
-        raise InvalidInput(f"{option}: '{value}' ist kein Datum (JJJJ-MM-TT)") from error
+    return parse_day(value, option)
 
 
 # --- goals ---------------------------------------------------------------------------------------
@@ -66,7 +64,7 @@ def goal_add(
     owner: Annotated[str | None, typer.Option("--owner", help="Verantwortliches Mitglied: ID, Name oder "
                                                               "eindeutiger Teil des Namens.")] = None,
     indicator: Annotated[str | None, typer.Option("--indicator", help="Woran das Erreichen gemessen wird.")] = None,
-    target_date: Annotated[str | None, typer.Option("--target-date", help="Zieldatum (JJJJ-MM-TT).")] = None,
+    target_date: Annotated[str | None, typer.Option("--target-date", help="Zieldatum (TT.MM.JJJJ/JJJJ-MM-TT).")] = None,
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Ein Ziel erfassen oder ändern (Stufe goals); es muss aus mindestens einem Potenzial folgen."""
@@ -127,7 +125,7 @@ def _consultation(app: App, network: str) -> dict[str, Any]:
 @consultation_app.command("schedule")
 def consultation_schedule(
     network: NetworkArgument,
-    starts_at: Annotated[str, typer.Option("--starts-at", help="Beginn (ISO 8601; ohne Zone: Europe/Berlin).")],
+    starts_at: Annotated[str, typer.Option("--starts-at", help="Beginn (16.12.2026 14:00 oder ISO).")],
     place: Annotated[str, typer.Option("--place", help="Ort der Beratung.")],
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
@@ -318,7 +316,7 @@ def protocol_publish(
 def protocol_recommend(
     network: NetworkArgument,
     title: Annotated[list[str], typer.Option("--title", help="Empfehlung für die Weiterarbeit; mehrfach angeben.")],
-    due: Annotated[str | None, typer.Option("--due", help="Bis wann (JJJJ-MM-TT).")] = None,
+    due: Annotated[str | None, typer.Option("--due", help="Bis wann (TT.MM.JJJJ/JJJJ-MM-TT).")] = None,
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Empfehlungen für die Weiterarbeit als verfolgte Punkte erfassen (gleicher Titel: nicht doppelt)."""

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from verbund.dashboard import actions_build as build
+from verbund.domain.dates import parse_instant, parse_optional_day
 from verbund.domain.errors import InvalidInput
 from verbund.domain.formatting import count
 from verbund.domain.stages import STATE_LABELS
 from verbund.services import consultation, protocol, stages, work
 from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
 from verbund.services.links import partner_link
 from verbund.services.network_page import end_membership
 from verbund.services.setup import add_member_by_slug
@@ -40,11 +40,7 @@ def _required(data: dict[str, str], key: str, label: str) -> str:
 
 
 def _local(value: str, label: str) -> dt.datetime:
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError as error:
-        raise InvalidInput(f"{label}: kein gültiger Zeitpunkt") from error
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=BERLIN)
+    return parse_instant(value, label)
 
 
 def waive(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
@@ -94,7 +90,7 @@ def potential(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
 
 
 def goal(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
-    target = dt.date.fromisoformat(data["target_date"]) if data.get("target_date") else None
+    target = parse_optional_day(data.get("target_date"), "Zieldatum")
     item = work.GoalInput(_required(data, "title", "Titel"), [_required(data, "potential", "Potenzial")],
                           data.get("kind") or "development", data.get("owner_organisation_id") or None,
                           data.get("indicator") or None, target)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from verbund.domain.dates import parse_optional_day
 from verbund.domain.errors import InvalidInput
 from verbund.services.bootstrap import App
 from verbund.services.users import Principal
@@ -23,12 +24,7 @@ def _lines(value: str | None) -> list[str]:
 
 
 def _date(value: str | None, label: str) -> dt.date | None:
-    if not (value or "").strip():
-        return None
-    try:
-        return dt.date.fromisoformat((value or "").strip())
-    except ValueError as error:
-        raise InvalidInput(f"{label}: '{value}' ist kein Datum (JJJJ-MM-TT)") from error
+    return parse_optional_day(value, label)
 
 
 def open_decision(app: App, slug: str, data: dict[str, str], who: Principal) -> str:

@@ -23,6 +23,7 @@ from verbund.dashboard.web import (
     principal,
     render,
 )
+from verbund.domain.dates import parse_day
 from verbund.domain.errors import DomainError, NotFound, TemplateError
 from verbund.domain.forecast import RISK_KEYS
 from verbund.domain.models import KIND_LABELS
@@ -214,7 +215,7 @@ async def stand_in(request: Request) -> Response:
     data = await form(request)
     check_csrf(who.csrf, data.get("csrf"))
     try:
-        until = dt.datetime.combine(dt.date.fromisoformat(data.get("until", "")), dt.time(23, 59),
+        until = dt.datetime.combine(parse_day(data.get("until", ""), "Vertretung bis"), dt.time(23, 59),
                                     tzinfo=dt.UTC)
         await call(users.set_stand_in, app_of(request), coordinator=who.email, stand_in=data.get("email", ""),
                    until=until, by=who.email)

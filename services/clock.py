@@ -6,8 +6,8 @@ import datetime as dt
 import time
 from typing import Protocol
 
+from verbund.domain import dates
 from verbund.domain.business_days import BERLIN, local_date
-from verbund.domain.errors import InvalidInput
 
 
 class Clock(Protocol):
@@ -15,14 +15,8 @@ class Clock(Protocol):
 
 
 def parse_instant(value: str, what: str = "Zeitpunkt") -> dt.datetime:
-    """An ISO 8601 datetime or date; naive values are Europe/Berlin. Returns an aware datetime."""
-    try:
-        parsed = dt.datetime.fromisoformat(value.strip())
-    except ValueError as error:
-        raise InvalidInput(f"{what}: '{value}' ist kein ISO-8601-Zeitpunkt (z. B. 2019-09-02T09:00)") from error
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=BERLIN)
-    return parsed
+    """A point in time a person entered (``domain.dates``: German or ISO; naive is Europe/Berlin)."""
+    return dates.parse_instant(value, what)
 
 
 __all__ = ["BERLIN", "Clock", "ManualClock", "SystemClock", "local_date", "parse_instant"]

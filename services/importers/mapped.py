@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from verbund.domain.dates import DateInputError, parse_day
 from verbund.domain.models import OrganisationKind
 from verbund.domain.schools import RegionRef, focus_name
 from verbund.domain.slugs import is_slug
@@ -17,7 +18,6 @@ from verbund.services.importers.base import (
     Problem,
     RowError,
     SchoolRecord,
-    parse_german_date,
 )
 from verbund.services.importers.encoding import ENCODINGS, read_text_detected
 from verbund.services.importers.tabular import read_table
@@ -216,9 +216,9 @@ class MappedCsvAdapter:
         if not value:
             return None
         try:
-            return dt.date.fromisoformat(value) if "-" in value else parse_german_date(value)
-        except ValueError:
-            raise RowError(self.mapping.columns["closed"], f"'{value}' ist kein Datum") from None
+            return parse_day(value, self.mapping.columns["closed"])
+        except DateInputError as error:
+            raise RowError(self.mapping.columns["closed"], str(error)) from None
 
 
 def _split(value: str) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from verbund.domain import dates
 from verbund.domain.errors import InvalidInput, NotFound
 from verbund.domain.models import Region
 from verbund.services.bootstrap import App
@@ -37,6 +38,7 @@ __all__ = [
     "Report",
     "build_report",
     "check_format",
+    "check_report_dates",
     "end_of_day",
     "parse_day",
     "render",
@@ -46,11 +48,8 @@ __all__ = [
 
 
 def parse_day(value: str, what: str = "--as-of") -> dt.date:
-    """A calendar day ``YYYY-MM-DD``; anything else is refused naming the option and the value."""
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError as error:
-        raise InvalidInput(f"{what}: '{value}' ist kein Datum im Format JJJJ-MM-TT (z. B. 2019-10-14)") from error
+    """A calendar day (``domain.dates``: German or ISO); anything else is refused naming the option."""
+    return dates.parse_day(value, what)
 
 
 def check_format(value: str) -> str:
@@ -60,8 +59,22 @@ def check_format(value: str) -> str:
     return fmt
 
 
+def check_report_dates(as_of: dt.date, compare_to: dt.date | None, today: dt.date, *,
+                       allow_future: bool = False) -> bool:
+    """A report date after today is refused unless ``allow_future`` (then it is a "Vorausschau": True);
+    a comparison date after the report date is refused."""
+    if compare_to is not None and compare_to > as_of:
+        raise InvalidInput(f"--compare-to: {compare_to:%d.%m.%Y} liegt nach dem Stichtag --as-of "
+                           f"{as_of:%d.%m.%Y}; der Vergleichsstichtag muss davor liegen")
+    if as_of > today and not allow_future:
+        raise InvalidInput(f"--as-of: {as_of:%d.%m.%Y} liegt nach heute ({today:%d.%m.%Y}); für eine "
+                           "Vorausschau --allow-future angeben")
+    return as_of > today
+
+
 def build_report(
-    app: App, as_of: dt.date, *, region: str | None = None, compare_to: dt.date | None = None
+    app: App, as_of: dt.date, *, region: str | None = None, compare_to: dt.date | None = None,
+    preview: bool = False,
 ) -> Report:
     """The report's figures for the end of ``as_of`` (and of ``compare_to``), from one read of the history."""
     with app.uow() as uow:
@@ -75,9 +88,14 @@ def build_report(
         history = load_history(session, record)
     figures = compute(history, as_of, region)
     previous = compute(history, compare_to, region) if compare_to is not None else None
+    summary = summarise(figures, previous)
+    if preview:
+        summary = (f"Vorausschau: der Stichtag {as_of:%d.%m.%Y} liegt in der Zukunft; die Zahlen zeigen den heute "
+                   f"bekannten Stand mit den bis dahin geplanten Fristen. {summary}")
     return Report(
         figures=figures,
-        summary=summarise(figures, previous),
+        summary=summary,
+        preview=preview,
         compare_to=compare_to,
         previous=previous,
         changes=changes(previous, figures) if previous is not None else (),
@@ -110,14 +128,14 @@ def render(report: Report, fmt: str) -> bytes:
 
 def write_report(
     app: App, as_of: dt.date, fmt: str, output: Path, *, region: str | None = None,
-    compare_to: dt.date | None = None,
+    compare_to: dt.date | None = None, preview: bool = False,
 ) -> Report:
     """Build, render and write the report; the file appears complete or not at all."""
     fmt = check_format(fmt)
     folder = output.expanduser().resolve().parent
     if not folder.is_dir():
         raise InvalidInput(f"-o: Verzeichnis '{folder}' für die Ausgabedatei existiert nicht")
-    report = build_report(app, as_of, region=region, compare_to=compare_to)
+    report = build_report(app, as_of, region=region, compare_to=compare_to, preview=preview)
     data = render(report, fmt)
     target = output.expanduser()
     temporary = folder / f".{target.name}.{uuid.uuid4().hex}.tmp"

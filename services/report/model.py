@@ -137,10 +137,11 @@ class Report:
     previous: Figures | None = None
     changes: tuple[Change, ...] = field(default_factory=tuple)
     forecast: tuple[Any, ...] = ()  # issue 19: ``forecast_section.ForecastSection`` per target date
+    preview: bool = False  # the date lies in the future (``--allow-future``): "Vorausschau" (issue 16)
 
     @property
     def title(self) -> str:
-        return "Stand des Aufbaus der Kooperationsverbünde"
+        return ("Vorausschau: " if self.preview else "") + "Stand des Aufbaus der Kooperationsverbünde"
 
     @property
     def as_of(self) -> dt.date:

@@ -102,8 +102,8 @@ def test_refusals_name_the_field_and_store_nothing(cli: Cli) -> None:
     _potentials_done(cli)
     unknown = cli.fails("goal", "add", NET, "--title", "Ziel", "--potential", "gibt es nicht")
     assert "unbekannte Potenziale gibt es nicht" in unknown
-    assert "--target-date: '31.07.2020' ist kein Datum" in cli.fails(
-        "goal", "add", NET, "--title", "Ziel", "--potential", "Potenzial communication", "--target-date", "31.07.2020")
+    assert "--target-date: '31.06.2020' ist kein gültiges Datum" in cli.fails(
+        "goal", "add", NET, "--title", "Ziel", "--potential", "Potenzial communication", "--target-date", "31.06.2020")
     assert "--owner: unbekanntes Mitglied 'Stadtwerke'" in cli.fails(
         "goal", "add", NET, "--title", "Ziel", "--potential", "Potenzial communication", "--owner", "Stadtwerke")
     assert cli.ok("goal", "list", NET, "--json")["goals"] == []

@@ -89,7 +89,7 @@ def test_anonymous_visitors_are_sent_to_the_login(world: World, client: Any) -> 
 
 def test_bad_dates_formats_and_file_names_are_refused_in_german_and_write_nothing(world: World, client: Any) -> None:
     csrf = login(client, world.users["ministry"])
-    for as_of, fmt in (("30.09.2019", "md"), ("2019-09-30", "docx")):
+    for as_of, fmt in (("31.09.2019", "md"), ("2019-09-30", "docx")):
         location = _produce(client, csrf, "alle", fmt=fmt, as_of=as_of).headers["location"]
         assert "fehler=" in location
     assert "Stichtag" in client.get(_produce(client, csrf, "alle", as_of="gestern").headers["location"]).text

@@ -121,8 +121,8 @@ def test_agreement_step_and_votes_move_the_stages_through_their_flows(cli: Any) 
 def test_the_commands_name_what_is_wrong(cli: Any) -> None:
     assert "unbekanntes Mitglied 'Land NRW' in rbn-lindenau" in _fails(
         cli, "agreement", "record", NRW, "--title", "Kooperationsvertrag", "--party", "Land NRW")
-    assert "--signed-on: '3.9.2019' ist kein Datum" in _fails(
-        cli, "agreement", "record", NRW, "--title", "V", "--party", "Jugendamt", "--signed-on", "3.9.2019")
+    assert "--signed-on: '31.9.2019' ist kein gültiges Datum" in _fails(
+        cli, "agreement", "record", NRW, "--title", "V", "--party", "Jugendamt", "--signed-on", "31.9.2019")
     assert "unbekannter Schritt 'held' (bekannt: constituted)" in _fails(
         cli, "step", "record", NRW, "lenkungskreis", "held")
     assert "handlungsfelder: die Stufe ist nicht offen (Zustand pending" in _fails(

@@ -123,8 +123,8 @@ def test_the_command_prints_a_german_table_json_for_programs_and_refuses_bad_dat
     table = runner.invoke(cli, args)
     assert table.exit_code == 0 and "Prognose zum Stichtag 20.10.2019" in table.stdout
     assert "30.09.2021" in table.stdout and "im Plan" in table.stdout
-    bad = runner.invoke(cli, ["forecast", "--as-of", "20.10.2019"])
-    assert bad.exit_code == 1 and "--as-of: '20.10.2019' ist kein Datum" in bad.output
+    bad = runner.invoke(cli, ["forecast", "--as-of", "32.10.2019"])
+    assert bad.exit_code == 1 and "--as-of: '32.10.2019' ist kein gültiges Datum" in bad.output
 
 
 def test_the_report_has_a_section_prognose_zum_zieldatum_in_every_format(app: App, region: list[str]) -> None:

@@ -146,8 +146,9 @@ def test_a_stage_completed_after_its_due_date_counts_as_late() -> None:
 
 
 def test_bad_input_is_refused_in_german_naming_what_and_where(app: App, region: list[str], tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match=r"--as-of: '14\.10\.2019' ist kein Datum"):
-        parse_day("14.10.2019")
+    assert parse_day("14.10.2019") == dt.date(2019, 10, 14)  # German and ISO (issue 16)
+    with pytest.raises(InvalidInput, match=r"--as-of: '31\.02\.2019' ist kein gültiges Datum"):
+        parse_day("31.02.2019")
     with pytest.raises(InvalidInput, match="--format: 'docx' unbekannt"):
         check_format("docx")
     with pytest.raises(NotFound, match="Region 'sn-nirgendwo'"):

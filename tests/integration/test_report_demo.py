@@ -210,6 +210,6 @@ def test_the_command_writes_the_report_and_refuses_bad_input(
     assert done.exit_code == 0, done.output
     assert "Bericht geschrieben" in done.output and target.stat().st_size > 0
     assert load_workbook(target)["zusammenfassung"]["B2"].value.date() == MIDDLE
-    wrong = runner.invoke(cli, ["report", "--as-of", "14.10.2019", "--format", "pdf", "-o", str(target)])
+    wrong = runner.invoke(cli, ["report", "--as-of", "14.13.2019", "--format", "pdf", "-o", str(target)])
     assert wrong.exit_code == 1
-    assert "--as-of: '14.10.2019' ist kein Datum" in wrong.output
+    assert "--as-of: '14.13.2019' ist kein gültiges Datum" in wrong.output
