@@ -8,7 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 
 from verbund.dashboard import accessibility, api, directory, pages, partner, privacy, regions, reports
-from verbund.dashboard.web import BadForm, Forbidden, Hidden, render, use_operator_texts
+from verbund.dashboard.limits import BodyLimit
+from verbund.dashboard.web import MAX_BODY, BadForm, Forbidden, Hidden, render, use_operator_texts
 from verbund.services.bootstrap import App
 
 log = logging.getLogger("verbund.dashboard")
@@ -35,6 +36,8 @@ def create_app(app: App) -> FastAPI:
     web.include_router(accessibility.router)
     web.include_router(api.router)
     web.include_router(privacy.router)
+
+    web.add_middleware(BodyLimit, limit=MAX_BODY)  # refused while streaming, never read whole (issue 15)
 
     @web.get("/healthz", tags=["betrieb"], summary="Lebenszeichen")
     async def healthz() -> dict[str, str]:

@@ -81,7 +81,8 @@ def _dispatch(app: object, scope: LinkScope, data: dict[str, str]) -> str:
         partners.submit_rsvp(app, scope, data.get("attending") == "1", data.get("represented_by", ""))
         return "Vielen Dank für Ihre Rückmeldung."
     if what == "einspruch":
-        partners.submit_objection(app, scope, data.get("text", ""))
+        if not partners.submit_objection(app, scope, data.get("text", "")):
+            return "Dieser Einspruch ist bereits erfasst; es wurde nichts doppelt gespeichert."
         return "Ihr Einspruch ist eingegangen."
     if what == "vertretung":
         partners.name_deputy(app, scope, data.get("name", ""), data.get("email", ""))

@@ -139,7 +139,8 @@ def submit_rsvp(app: App, scope: LinkScope, attending: bool, represented_by: str
         work.touch(network, "consultation")
 
 
-def submit_objection(app: App, scope: LinkScope, text: str) -> None:
+def submit_objection(app: App, scope: LinkScope, text: str) -> bool:
+    """False: the same objection was already taken (a replayed form); nothing new is stored."""
     from verbund.services.protocol import object_to_protocol
 
     _require(scope, "objection")
@@ -147,7 +148,7 @@ def submit_objection(app: App, scope: LinkScope, text: str) -> None:
         raise InvalidInput("Bitte den Einspruch begründen")
     with app.uow() as uow:
         _contact, org, _network = _load(uow.session, scope, app.now())
-    object_to_protocol(app, scope.network, organisation_id=str(org.id), text=text.strip())
+    return object_to_protocol(app, scope.network, organisation_id=str(org.id), text=text.strip())
 
 
 def _require(scope: LinkScope, purpose: str) -> None:
@@ -172,13 +173,28 @@ def name_deputy(app: App, scope: LinkScope, name: str, email: str) -> None:
             session.flush()
             session.add(ContactEvent(contact_id=deputy.id, at=at, recorded_at=app.wall_time(), actor=contact.name,
                                      action=ContactAction.created, fields=["email", "function", "name"]))
+        elif not deputy.active:  # named again after being replaced
+            deputy.active = True
+            session.add(deputy)
         row = session.get(ContactDeputy, contact.id) or ContactDeputy(contact_id=contact.id, deputy_id=deputy.id,
                                                                       named_at=at)
+        _retire_previous_deputy(session, row, deputy, contact)
         row.deputy_id, row.named_at = deputy.id, at
         session.add(row)
         audit(session, network, at, app.wall_time(), contact.name, scope.stage, "contact", "deputy_named",
               f"{org.name}: {name.strip()}")
         uow.commit()
+
+
+def _retire_previous_deputy(session: Session, row: ContactDeputy, deputy: Contact, contact: Contact) -> None:
+    """One active deputy per contact: a deputy this form created before is deactivated when another
+    one is named (kept for the history), so a replayed or repeated form never piles up contacts."""
+    if row.deputy_id == deputy.id:
+        return
+    previous = session.get(Contact, row.deputy_id)
+    if previous is not None and previous.active and previous.function == f"Vertretung für {contact.name}":
+        previous.active = False
+        session.add(previous)
 
 
 def switch_channel(app: App, scope: LinkScope, channel: str, on: bool) -> None:

@@ -78,7 +78,9 @@ def circulate_protocol(
 
 def object_to_protocol(
     app: App, network_slug: str, *, organisation_id: str, text: str, at: dt.datetime | None = None
-) -> None:
+) -> bool:
+    """Record an objection; the same text from the same organisation again (a replayed form) stores
+    nothing and returns False."""
     at = at or app.now()
     with change(app, at) as work:
         network = network_by_slug(work.session, network_slug)
@@ -89,9 +91,14 @@ def object_to_protocol(
         if local_date(at) > found.objection_deadline:
             raise InvalidInput(f"Die Einspruchsfrist endete am {found.objection_deadline.isoformat()}")
         org = organisation(work.session, organisation_id)
+        if work.session.exec(select(ProtocolObjection.id).where(
+                ProtocolObjection.protocol_id == found.id, ProtocolObjection.organisation_id == org.id,
+                ProtocolObjection.text == text)).first() is not None:
+            return False  # bereits erfasst
         work.session.add(ProtocolObjection(protocol_id=found.id, organisation_id=org.id, text=text, raised_at=at))
         work.audit(network, org.name, STAGE, "protocol", "objection", text)
         work.touch(network, STAGE)
+    return True
 
 
 def resolve_objections(app: App, network_slug: str, *, resolution: str, by: str, at: dt.datetime | None = None) -> int:

@@ -264,3 +264,26 @@ def test_a_partner_link_into_a_pending_or_waived_stage_is_refused_with_the_reaso
     assert "fehler=" in waived and "verzichtet" in waived
     with world.app.uow() as uow:
         assert uow.session.exec(select(Potential)).all() == []
+
+
+def test_a_replayed_objection_is_stored_once_and_the_partner_is_told_so(world: World, client: Any) -> None:
+    partner = Partner(world, client, "protocol")
+    open_stage(world.app, partner.network, "protocol", world.app.now())
+    draft_protocol(world.app, partner.network, body="Protokoll der Beratung", by="koord@example.org")
+    circulate_protocol(world.app, partner.network, objection_business_days=5, by="koord@example.org")
+    notices = [_notice(partner.post(was="einspruch", text="Unsere Anwesenheit fehlt.")) for _ in range(3)]
+    assert "fehler=" not in notices[0] and all("bereits+erfasst" in n for n in notices[1:])
+    with world.app.uow() as uow:
+        assert len(uow.session.exec(select(ProtocolObjection)).all()) == 1
+
+
+def test_twenty_deputy_forms_leave_one_active_deputy(world: World, client: Any) -> None:
+    partner = Partner(world, client, "analysis")
+    for number in range(20):
+        _notice(partner.post(was="vertretung", name=f"Vertretung {number}", email=f"v{number}@schule.example"))
+    with world.app.uow() as uow:
+        deputies = uow.session.exec(select(Contact).where(Contact.organisation_id == partner.organisation_id(),
+                                                          col(Contact.email).like("v%@schule.example"))).all()
+        link = uow.session.get(ContactDeputy, partner.contact_id)
+    assert [d.email for d in deputies if d.active] == ["v19@schule.example"]
+    assert link is not None and link.deputy_id == next(d.id for d in deputies if d.active)
