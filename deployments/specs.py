@@ -94,6 +94,13 @@ SPECS: tuple[DeploymentSpec, ...] = (
         tags=("verbund", "privacy"),
     ),
     DeploymentSpec(
+        entrypoint="verbund.flows.forecast:refresh_forecasts",
+        description="Prognosen für das Dashboard vorab berechnen (werktags 07:45; danach bei Änderungen).",
+        cron="45 7 * * 1-5",
+        concurrency_limit=1,
+        tags=("verbund", "forecast"),
+    ),
+    DeploymentSpec(
         entrypoint="verbund.flows.report:build_report",
         description="Bericht zum Stand des Aufbaus der Kooperationsverbünde (monatlich am 1., 06:00, Stand des Tages).",
         cron="0 6 1 * *",
