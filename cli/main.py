@@ -16,14 +16,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from verbund.cli import german
 from verbund.cli.embedded import EMBEDDED_NOTE, VerbundTyper, configure_embedded_prefect, is_prefect_start_failure
 from verbund.domain.dates import parse_day
 from verbund.domain.errors import DomainError, InvalidInput
+from verbund.domain.formatting import count, local_date
+from verbund.domain.process import load_template
 from verbund.domain.stages import STATE_LABELS
 from verbund.services.bootstrap import App, bootstrap
 from verbund.services.clock import parse_instant
 from verbund.services.settings import Settings
 
+german.install()  # "Aufruf", "Optionen", "Befehle" instead of click's English frame
 app = VerbundTyper(
     name="verbund",
     help="Aufbau regionaler Bildungsnetzwerke (Kooperationsverbünde) mit Prefect.\n\n"
@@ -133,12 +137,13 @@ def status(
     for template in templates:  # one table per process template: its own stages (issue 8)
         networks = [network for network in data["networks"] if network["template"] == template]
         names = list(dict.fromkeys(stage["name"] for network in networks for stage in network["stages"]))
-        title = "Stand der Verbünde" + (f" ({template})" if len(templates) > 1 else "")
+        process = load_template(template)
+        title = "Stand der Verbünde" + (f" ({process.name})" if len(templates) > 1 else "")
         table = Table(title=title)
         table.add_column("Verbund")
         table.add_column("Region")
         for name in names:
-            table.add_column(name)
+            table.add_column(process.stage(name).title if name in process.stage_names else name)
         for network in networks:
             latest = {stage["name"]: stage for stage in network["stages"]}  # the latest occurrence of each
             cells = [_cell(latest[name], colours) if name in latest else "" for name in names]
@@ -149,8 +154,9 @@ def status(
         if missing["count"]:
             shown = ", ".join(o["name"] for o in missing["organisations"][:10])
             more = f" und {missing['count'] - 10} weitere" if missing["count"] > 10 else ""
-            console.print(f"[yellow]{network['slug']}: {missing['count']} Mitglieder ohne erreichbare "
-                          f"Ansprechperson[/] ({shown}{more})", highlight=False)
+            members = count(missing["count"], "Mitglied", "Mitglieder")
+            console.print(f"[yellow]{network['slug']}: {members} ohne erreichbare Ansprechperson[/] ({shown}{more})",
+                          highlight=False)
 
 
 def _cell(stage: dict[str, Any], colours: dict[str, str]) -> str:
@@ -158,7 +164,7 @@ def _cell(stage: dict[str, Any], colours: dict[str, str]) -> str:
     if stage.get("cycle", 1) > 1:
         text += f" [dim](Durchlauf {stage['cycle']})[/]"
     if stage["state"] in ("open", "ready") and stage["due"]:
-        text += f"\n[dim]bis {stage['due']}[/]"
+        text += f"\n[dim]bis {local_date(stage['due'])}[/]"
     return text
 
 

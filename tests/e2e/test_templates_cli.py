@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from support_cli import clean_env
 
+from verbund.domain.process import load_template
+
 pytestmark = pytest.mark.slow
 
 VERBUND = str(Path(sys.executable).with_name("verbund"))
@@ -128,7 +130,8 @@ def test_the_status_table_shows_each_template_with_its_own_stages(demos: tuple[d
     result = _run(env, "status")
 
     assert result.returncode == 0, result.stderr
-    for key in TEMPLATES:
-        assert f"Stand der Verbünde ({key})" in result.stdout
+    for key in TEMPLATES:  # named in German (issue 17), the stages by their titles
+        assert f"Stand der Verbünde ({load_template(key).name})" in result.stdout
     assert "Durchlauf 2" in result.stdout
-    assert "interne-leistungen" in result.stdout and "bildungskonferenz" in result.stdout
+    assert "Interne" in result.stdout and "Bildungskonferenz" in result.stdout
+    assert "interne-leistungen" not in result.stdout and "bildungskonferenz" not in result.stdout
