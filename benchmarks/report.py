@@ -12,7 +12,7 @@ is timed per format, as ``verbund report --as-of … --compare-to …`` does it.
 Baseline in the same run: ``build_s`` (history read and figures for both dates, no rendering) and
 ``report_md_s`` (the same plus Markdown). Figures are medians of ``BENCH_RUNS`` runs (default 3).
 
-Last line: ``networks=… schools=… events=… build_s=… report_md_s=… report_pdf_s=… report_xlsx_s=…``
+Last line: ``networks=… schools=… events=… build_s=… report_md_s=… report_html_s=… report_pdf_s=… report_xlsx_s=…``
 (target: report_pdf_s and report_xlsx_s < 5 s each).
 """
 
@@ -229,7 +229,7 @@ def main() -> None:
                   f"changes {len(report.changes)}", flush=True)
             figures: dict[str, float] = {
                 "build_s": median_seconds(lambda: build_report(app, AS_OF, compare_to=COMPARE_TO))}
-            for fmt in ("md", "pdf", "xlsx"):
+            for fmt in ("md", "html", "pdf", "xlsx"):
                 target = Path(folder) / f"bericht.{fmt}"
                 figures[f"report_{fmt}_s"] = median_seconds(partial(write_report, app, AS_OF, fmt, target,
                                                                     compare_to=COMPARE_TO))

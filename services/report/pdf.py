@@ -69,7 +69,7 @@ def pdf(report: Report, tables: list[Table], charts: list[Chart]) -> bytes:
     for chart in charts:
         _room(doc, 120)
         _section(doc, chart.title)
-        _image(doc, chart.png)
+        _image(doc, chart.png, f"Diagramm „{chart.title}“; die Zahlen dazu stehen in den Tabellen dieses Berichts.")
     for table in tables:
         _room(doc, 45)
         _section(doc, table.title)
@@ -102,7 +102,7 @@ def _toc(doc: FPDF, outline: list[OutlineSection]) -> None:
         doc.cell(20, 6, str(section.page_number), align="R", link=link, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _image(doc: FPDF, png: bytes) -> None:
+def _image(doc: FPDF, png: bytes, alt: str) -> None:
     from PIL import Image
 
     with Image.open(io.BytesIO(png)) as image:
@@ -112,4 +112,4 @@ def _image(doc: FPDF, png: bytes) -> None:
     h = w * height / width
     if h > room_h:
         w, h = room_h * width / height, room_h
-    doc.image(io.BytesIO(png), x=doc.l_margin + (doc.epw - w) / 2, w=w, h=h)
+    doc.image(io.BytesIO(png), x=doc.l_margin + (doc.epw - w) / 2, w=w, h=h, alt_text=alt)  # a tagged /Figure
