@@ -79,7 +79,8 @@ def html(report: Report, tables: list[Table], charts: list[Chart]) -> str:
            f"<p>{escape(SCOPE_NOTE.format(day=german_date(report.as_of)))}</p>",
            "<nav><h2>Inhalt</h2><ol>",
            *(f'<li><a href="#{key}">{escape(title)}</a></li>' for key, title in sections),
-           "</ol></nav>", '<h2 id="zusammenfassung">Zusammenfassung</h2>', f"<p>{escape(report.summary)}</p>"]
+           "</ol></nav>", '<h2 id="zusammenfassung">Zusammenfassung</h2>',
+           "<ul>", *(f"<li>{escape(line)}</li>" for line in report.summary.splitlines()), "</ul>"]
     for chart in charts:
         data = base64.b64encode(chart.png).decode("ascii")
         out += [f'<h2 id="diagramm-{chart.key}">{escape(chart.title)}</h2>',

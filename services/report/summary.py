@@ -70,7 +70,7 @@ def summarise(figures: Figures, previous: Figures | None = None) -> str:
                  _coverage_sentence(total)]
         if previous is not None:
             parts.append(_since_sentence(total, previous))
-        return " ".join(parts)
+        return "\n".join(parts)
     parts = [f"Zum Stichtag {german_date(figures.as_of)} bestehen {scope} "
              f"{plural(total.networks, 'Kooperationsverbund', 'Kooperationsverbünde')}.",
              _stages_sentence(total, labels), _coverage_sentence(total)]
@@ -93,7 +93,7 @@ def summarise(figures: Figures, previous: Figures | None = None) -> str:
     parts.append(_messages_sentence(total))
     if previous is not None:
         parts.append(_since_sentence(total, previous))
-    return " ".join(part for part in parts if part)
+    return "\n".join(part for part in parts if part)  # one point per line
 
 
 def _stages_sentence(total: AreaFigures, labels: dict[str, str]) -> str:
@@ -159,7 +159,8 @@ def _needs_sentence(total: AreaFigures) -> str:
     missing = total.missing_special_needs
     if not missing:
         return "Alle sieben Förderschwerpunkte sind in den Verbünden durch Förderschulen vertreten."
-    return (f"{german_number(len(total.special_needs))} von sieben Förderschwerpunkten sind vertreten; "
+    present = len(total.special_needs)
+    return (f"{german_number(present)} von 7 Förderschwerpunkten {'ist' if present == 1 else 'sind'} vertreten; "
             f"es fehlen: {', '.join(missing)}.")
 
 
@@ -167,20 +168,21 @@ def _messages_sentence(total: AreaFigures) -> str:
     if total.messages is None:
         return "Zum Nachrichtenversand liegen keine Daten vor."
     return (f"{plural(total.messages.sent, 'Nachricht wurde', 'Nachrichten wurden')} versandt, "
-            f"{german_number(total.messages.failed)} scheiterten.")
+            f"{german_number(total.messages.failed)} {'scheiterte' if total.messages.failed == 1 else 'scheiterten'}.")
 
 
 def _since_sentence(total: AreaFigures, previous: Figures) -> str:
     before = previous.total
     deltas = [
-        (total.networks - before.networks, "Verbünde"),
-        (total.completed - before.completed, "abgeschlossene Stufen"),
-        (total.schools_assigned - before.schools_assigned, "zugeordnete Schulen"),
-        (total.consultations_held - before.consultations_held, "Beratungen"),
-        (total.protocols_published - before.protocols_published, "veröffentlichte Protokolle"),
-        (total.overdue - before.overdue, "überfällige Stufen"),
+        (total.networks - before.networks, "Verbund", "Verbünde"),
+        (total.completed - before.completed, "abgeschlossene Stufe", "abgeschlossene Stufen"),
+        (total.schools_assigned - before.schools_assigned, "zugeordnete Schule", "zugeordnete Schulen"),
+        (total.consultations_held - before.consultations_held, "Beratung", "Beratungen"),
+        (total.protocols_published - before.protocols_published, "veröffentlichtes Protokoll",
+         "veröffentlichte Protokolle"),
+        (total.overdue - before.overdue, "überfällige Stufe", "überfällige Stufen"),
     ]
-    moved = [f"{'+' if delta > 0 else '−'}{german_number(abs(delta))} {what}" for delta, what in deltas if delta]
+    moved = [f"{'+' if delta > 0 else '−'}{plural(abs(delta), one, many)}" for delta, one, many in deltas if delta]
     since = german_date(previous.as_of)
     if not moved:
         return f"Gegenüber dem {since} hat sich nichts verändert."
