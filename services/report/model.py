@@ -123,10 +123,10 @@ class Figures:
 class Change:
     """One difference between the comparison date and the report date."""
 
-    where: str  # region slug or network slug
+    where: str  # the region's or the network's name
     what: str
-    before: str
-    after: str
+    before: str | int | float  # numbers stay numbers (XLSX cells, issue 17)
+    after: str | int | float
 
 
 @dataclass(frozen=True)

@@ -197,25 +197,25 @@ def changes(previous: Figures, current: Figures) -> tuple[Change, ...]:
     for area in current.regions:
         old = before_regions.get(area.key)
         if old is not None:
-            found.extend(Change(area.key, what, str(a), str(b)) for what, a, b in _area_pairs(old, area, templates)
+            found.extend(Change(area.name, what, a, b) for what, a, b in _area_pairs(old, area, templates)
                          if a != b)
     before_networks = {row.slug: row for row in previous.networks}
     for row in current.networks:
         old_row = before_networks.get(row.slug)
         if old_row is None:
-            found.append(Change(row.slug, "Verbund", "—", "gegründet"))
+            found.append(Change(row.name, "Verbund", "—", "gegründet"))
             continue
         old_cells = {(cell.stage, cell.cycle): cell for cell in old_row.stages}
         for cell in row.stages:
             old_cell = old_cells.get((cell.stage, cell.cycle))
             before_state = old_cell.state if old_cell else "pending"
             if before_state != cell.state:
-                found.append(Change(row.slug, f"Stufe {cell.title}", _state(before_state), _state(cell.state)))
+                found.append(Change(row.name, f"Stufe {cell.title}", _state(before_state), _state(cell.state)))
     return tuple(found)
 
 
-def _area_pairs(old: AreaFigures, new: AreaFigures, templates: set[str]) -> list[tuple[str, object, object]]:
-    pairs: list[tuple[str, object, object]] = [
+def _area_pairs(old: AreaFigures, new: AreaFigures, templates: set[str]) -> list[tuple[str, int, int]]:
+    pairs: list[tuple[str, int, int]] = [
         ("Verbünde", old.networks, new.networks),
         ("Stufen fristgerecht abgeschlossen", old.on_time, new.on_time),
         ("Stufen verspätet abgeschlossen", old.late, new.late),
