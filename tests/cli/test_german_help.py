@@ -3,6 +3,9 @@ the usage errors; no click/typer English is left in it."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 from typer.testing import CliRunner
 
 from verbund.cli.main import app
@@ -22,3 +25,10 @@ def test_help_and_usage_errors_are_german() -> None:
     assert "Fehlendes Argument" in missing.output and "Unbekannte Option" in unknown.output
     for result in (top, stage, missing, unknown):
         assert not [word for word in ENGLISH if word in result.output], result.output
+
+
+def test_the_status_table_names_stages_by_their_titles_and_dates_in_german(cli: Any) -> None:
+    output: str = cli.ok("status")
+    assert "Analyse" in output and "Potenziale" in output
+    assert not re.search(r"\b(analysis|potentials|goals|consultation|protocol)\b", output)
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", output)  # dates as 16.12.2026
