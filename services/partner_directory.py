@@ -187,18 +187,24 @@ def _current_networks(session: Session, organisation: Organisation) -> list[Netw
 def apply_partner(session: Session, plan: PlannedPartner, at: dt.datetime, by: str) -> tuple[Organisation, bool]:
     """Write a checked plan; returns the organisation and whether anything changed."""
     organisation = plan.existing
-    changed = False
+    fields: list[str] = []
     if organisation is None:
         organisation = Organisation.model_validate({"source": PARTNER_SOURCE, "source_id": plan.key,
                                                     "in_scope": False, **plan.values})
-        changed = True
+        fields = sorted(name for name, value in plan.values.items() if value is not None)
     else:
         for name, value in plan.values.items():
             if getattr(organisation, name) != value:
                 setattr(organisation, name, value)
-                changed = True
+                fields.append(name)
+    changed = bool(fields) or plan.existing is None
     session.add(organisation)
     session.flush()
+    if changed:  # which fields, never their values (like contacts)
+        names = sorted({"region" if f == "region_id" else "ags" if f == "community_key" else f for f in fields})
+        session.add(AuditEvent(at=at, recorded_at=at, actor=by, entity="partner",
+                               action="registered" if plan.existing is None else "edited",
+                               reason=f"{plan.key}: {', '.join(names)}"))
     open_networks = {n.id for n in _current_networks(session, organisation)}
     for network in plan.networks:
         if network.id not in open_networks:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from verbund.cli import main as cli_main
-from verbund.domain.tables import Contact, ContactEvent, Membership, Organisation
+from verbund.domain.tables import AuditEvent, Contact, ContactEvent, Membership, Organisation
 from verbund.services.bootstrap import App
 from verbund.services.ports import RecordingTrigger
 from verbund.services.setup import create_network, upsert_region
@@ -98,6 +98,11 @@ def test_a_partner_is_registered_listed_shown_edited_and_closed(world: App) -> N
     assert edited.exit_code == 0 and "geändert" in edited.output
     assert shown["networks"] == ["kv-nord"] and shown["address"].startswith("Robert-Müller")
 
+    with world.uow() as uow:
+        audited = uow.session.exec(select(AuditEvent.action, AuditEvent.reason, AuditEvent.actor)
+                                   .where(AuditEvent.entity == "partner")).all()
+    assert sorted(tuple(row) for row in audited) == [  # the clock stands still here: compare as a set
+        ("edited", f"{key}: address", "system"), ("registered", f"{key}: ags, kind, name, region", "system")]
     closed = run("partner", "close", key)
     assert closed.exit_code == 0
     assert json.loads(run("partner", "list", "--json").output)["partners"] == []
