@@ -23,7 +23,8 @@ from verbund.domain.errors import FieldError, NotFound
 from verbund.domain.models import Contact, Network, Organisation
 from verbund.services.bootstrap import App
 from verbund.services.contacts import ContactInput, create_contact, plan_contact, update_contact
-from verbund.services.importers.base import ImportFileError, Problem, read_text
+from verbund.services.importers.base import ImportFileError, Problem
+from verbund.services.importers.encoding import read_text_detected
 from verbund.services.importers.tabular import Table, read_table
 from verbund.services.lookup import current_stage
 from verbund.services.partner_directory import PartnerInput, apply_partner, find_organisation, plan_partner
@@ -63,7 +64,7 @@ class DirectoryReport:
 
 def load_directory_mapping(path: Path, fields: tuple[str, ...], required: tuple[str, ...]) -> DirectoryMapping:
     try:
-        data = tomllib.loads(read_text(path))
+        data = tomllib.loads(read_text_detected(path))
     except tomllib.TOMLDecodeError as error:
         raise ImportFileError(path, "TOML", str(error)) from error
     columns = data.get("columns")
@@ -88,7 +89,7 @@ def read_rows(path: Path, mapping: DirectoryMapping) -> Table:
     """The rows of a CSV file, or of an XLSX sheet (the first, or ``sheet``), by column name."""
     required = tuple(mapping.columns.values())
     if path.suffix.lower() != ".xlsx":
-        return read_table(path, mapping.delimiter, required)
+        return read_table(path, mapping.delimiter, required, "auto")  # UTF-8 or cp1252 (issue 16)
     from openpyxl import load_workbook
 
     try:

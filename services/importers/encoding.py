@@ -3,7 +3,8 @@ Excel writes in a German office). One function for every importer that reads a p
 (mapped school CSV, partner and contact lists, mapping files): ``read_text_detected``.
 
 Detection, where the file does not say (a UTF-8 BOM says UTF-8; a mapping may name ``encoding``):
-valid UTF-8 is UTF-8 (plain ASCII is both). Otherwise the bytes are read as cp1252 — unless they
+valid UTF-8 is UTF-8 (plain ASCII is both), unless it decodes to C1 control characters, which no
+text holds (then it is cp1252 whose bytes happen to form UTF-8). Otherwise the bytes are read as cp1252 — unless they
 hold UTF-8 sequences beside invalid bytes (a file of mixed encodings), or a byte cp1252 does not
 define (0x81, 0x8D, 0x8F, 0x90, 0x9D): then the file is undecidable and refused with the line of
 the first such byte and a hint to save it as UTF-8.
@@ -22,6 +23,9 @@ HINT = "bitte als „CSV UTF-8“ speichern (Excel: Speichern unter → CSV UTF-
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 
 
+_C1_CONTROLS = re.compile("[\x80-\x9f]")
+
+
 def _line(raw: bytes, position: int) -> int:
     return raw.count(b"\n", 0, position) + 1
 
@@ -35,7 +39,10 @@ def decode_bytes(raw: bytes, path: Path | str, encoding: str = "auto") -> tuple[
         encoding = "utf-8"
     if encoding in ("auto", "utf-8"):
         try:
-            return raw.decode("utf-8-sig"), "utf-8"
+            text = raw.decode("utf-8-sig")
+            if encoding == "utf-8" or not _C1_CONTROLS.search(text):
+                return text, "utf-8"
+            return raw.decode("cp1252"), "cp1252"  # C1 controls never occur in text: cp1252 bytes, by chance UTF-8
         except UnicodeDecodeError as error:
             if encoding == "utf-8" or _UTF8_SEQUENCE.search(raw):
                 why = "kein gültiges UTF-8" if encoding == "utf-8" else "UTF-8 und andere Kodierung gemischt"
