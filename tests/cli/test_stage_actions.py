@@ -107,12 +107,17 @@ def test_refusals_name_the_field_and_store_nothing(cli: Cli) -> None:
     assert "--owner: unbekanntes Mitglied 'Stadtwerke'" in cli.fails(
         "goal", "add", NET, "--title", "Ziel", "--potential", "Potenzial communication", "--owner", "Stadtwerke")
     assert cli.ok("goal", "list", NET, "--json")["goals"] == []
+    assert "noch nicht eröffnet" in cli.fails("consultation", "schedule", NET, "--starts-at", "2019-10-01T15:00",
+                                              "--place", "Rathaus")  # input follows the stage (issue 15)
+    cli.ok("stage", "waive", NET, "goals", "--reason", "Ziele aus dem Vorjahr", "--by", "Frau Beispiel",
+           "--at", "2019-09-04T09:00")
+    assert cli.stages(NET)["consultation"] == "open"
     assert "keine Beratung angesetzt" in cli.fails("consultation", "invitations-sent", NET)
     assert "keine Beratung angesetzt" in cli.fails("consultation", "hold", NET)
     assert "liegt nicht in der Zukunft" in cli.fails("consultation", "schedule", NET, "--starts-at",
                                                      "2019-09-01T10:00", "--place", "Rathaus")
     assert "--starts-at" in cli.fails("consultation", "schedule", NET, "--starts-at", "morgen", "--place", "R")
-    assert "noch kein Protokollentwurf" in cli.fails("protocol", "circulate", NET)
+    assert "Protokoll: die Stufe ist noch nicht eröffnet" in cli.fails("protocol", "circulate", NET)
     assert "genau eines von --text oder --file" in cli.fails("protocol", "draft", NET)
     assert "--reason" in cli.fails("consultation", "cancel", NET, code=2)  # missing option: usage error
     cli.ok("consultation", "schedule", NET, "--starts-at", "2019-10-01T15:00", "--place", "Rathaus")

@@ -50,4 +50,4 @@ def test_a_coordinator_announces_to_a_partner_kind_and_cancels_the_consultation(
     assert items, "the outbox rows of the announcement are listed on the page"
     none = _notice(client.post(f"/verbund/{network}/aktion/beratung-absagen", data={"csrf": csrf, "reason": "x"},
                                follow_redirects=False))
-    assert "keine Beratung angesetzt" in none["fehler"][0]
+    assert "noch nicht eröffnet" in none["fehler"][0]  # input follows the stage: consultation is pending
