@@ -34,7 +34,7 @@ def test_a_process_owner_extends_a_deadline_on_the_stage_page(world: World, clie
     assert done["meldung"] == [f"Frist von {due.isoformat()} auf {later.isoformat()} verlängert"]
     assert client.get(f"/api/networks/{network}").json()["stages"][0]["due"] == later.isoformat()
     shown = client.get(f"/verbund/{network}/stufe/analysis").text
-    assert "deadline_extended" in shown and "Schulträger neu gewählt" in shown
+    assert "Frist verlängert." in shown and "Schulträger neu gewählt" in shown
 
 
 def test_a_coordinator_announces_to_a_partner_kind_and_cancels_the_consultation(world: World, client: Any) -> None:
