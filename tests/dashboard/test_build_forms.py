@@ -46,8 +46,9 @@ def test_a_coordinator_announces_to_a_partner_kind_and_cancels_the_consultation(
         follow_redirects=False))
     count = int(done["meldung"][0].removeprefix("Mitteilung an ").split()[0])
     assert count > 0 and f"({count} neu)" in done["meldung"][0]
-    items = [m for m in client.get(f"/verbund/{network}").text.split("<tr") if "announcement" in m]
-    assert items, "the outbox rows of the announcement are listed on the page"
+    html = client.get(f"/verbund/{network}").text
+    messages = html[html.index('<section id="nachrichten">'):]
+    assert messages.count("Mitteilung") >= count, "the outbox rows of the announcement are listed on the page"
     none = _notice(client.post(f"/verbund/{network}/aktion/beratung-absagen", data={"csrf": csrf, "reason": "x"},
                                follow_redirects=False))
     assert "noch nicht eröffnet" in none["fehler"][0]  # input follows the stage: consultation is pending
