@@ -32,6 +32,7 @@ from verbund.services.forecast_cache import is_current, network_forecast, refres
 from verbund.services.network_page import find_organisations, network_page, network_scope
 from verbund.services.overview import RISK_FILTERS, SORTS, STATE_FILTERS, OverviewQuery, overview
 from verbund.services.stages import show_stage
+from verbund.services.throttle import LoginThrottled
 from verbund.services.users import Principal
 
 router = APIRouter()
@@ -85,7 +86,14 @@ async def login_page(request: Request) -> Response:
 async def login_submit(request: Request) -> Response:
     data = await form(request)
     check_csrf(request.cookies.get(LOGIN_COOKIE, ""), data.get("csrf"))
-    token = await call(users.login, app_of(request), data.get("email", ""), data.get("password", ""))
+    try:
+        token = await call(users.login, app_of(request), data.get("email", ""), data.get("password", ""),
+                           request.client.host if request.client else "")
+    except LoginThrottled as throttled:
+        refused = render(request, "login.html", status_code=429, nonce=request.cookies.get(LOGIN_COOKIE),
+                         error=str(throttled), email=data.get("email", ""))
+        refused.headers["Retry-After"] = str(throttled.seconds)
+        return refused
     if token is None:
         return render(request, "login.html", status_code=401, nonce=request.cookies.get(LOGIN_COOKIE),
                       error="E-Mail oder Passwort falsch.", email=data.get("email", ""))

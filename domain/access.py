@@ -105,3 +105,12 @@ class AppSecret(SQLModel, table=True):
     name: str = Field(primary_key=True)
     value: str
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins per account (hashed e-mail, whether or not it exists) and per client address."""
+
+    key: str = Field(primary_key=True)  # "account:<sha256>" | "client:<address>"
+    failures: int = 0
+    blocked_until: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    last_failure_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

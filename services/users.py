@@ -188,15 +188,25 @@ def _token_id(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def login(app: App, email: str, password: str) -> str | None:
-    """A new session token for the right password, else None (same work either way)."""
+def login(app: App, email: str, password: str, client: str = "") -> str | None:
+    """A new session token for the right password, else None (same work either way).
+
+    Throttled per account and client address (``services.throttle``): raises ``LoginThrottled``
+    while an attempt must wait, for existing and unknown accounts alike."""
+    from verbund.services import throttle
+
     now = app.wall_time()
+    names = throttle.keys(email, client)
+    throttle.check(app, names, now)
     with app.uow(write=True) as uow:
         user = uow.session.exec(select(DashboardUser).where(DashboardUser.email == (email or "").strip().lower())
                                 ).first()
         stored = user.password_hash if user is not None and user.active else _DUMMY_HASH
         if not verify_password(password, stored) or user is None or not user.active:
+            throttle.record_failure(uow.session, names, now)
+            uow.commit()
             return None
+        throttle.clear(uow.session, names[:1])
         token = secrets.token_urlsafe(32)
         uow.session.add(UserSession(id=_token_id(token), user_id=user.id, csrf=secrets.token_urlsafe(24),
                                     created_at=now, expires_at=now + dt.timedelta(hours=SESSION_HOURS)))
