@@ -220,6 +220,16 @@ def compose(delivery: _Delivery, now: dt.datetime, public_url: str | None = None
                            channels=delivery.channels, subject=subject, body=body, attachments=attachments)
 
 
+def _coordinator_link(app: App, item: _Item) -> str:
+    """Where a coordinator sees the stage of a failed item: the dashboard, not the partner's token link."""
+    from verbund.services.links import dashboard_stage_url
+
+    network = str(item.context.get("network", ""))
+    if network and item.stage:
+        return dashboard_stage_url(app, network, item.stage)
+    return str(item.context.get("link", "")).split("?", 1)[0]
+
+
 def _escalate_failure(app: App, item: _Item, now: dt.datetime, calendar: BusinessCalendar) -> None:
     """Plan an escalation to the network's coordinators about a message that could not be delivered."""
     from verbund.domain.models import Membership, MembershipRole, Organisation
@@ -242,7 +252,8 @@ def _escalate_failure(app: App, item: _Item, now: dt.datetime, calendar: Busines
             key = idempotency_key(cid, FAILURE_PREFIX + item.key, OutboxKind.escalation, local_date(now))
             if session.exec(select(OutboxItem.id).where(OutboxItem.key == key)).first() is not None:
                 continue
-            ctx = {k: item.context.get(k, "") for k in ("network", "network_name", "link")} | {
+            ctx = {k: item.context.get(k, "") for k in ("network", "network_name")} | {
+                "link": _coordinator_link(app, item),  # never the partner's signed link (issue 18)
                 "contact_name": name, "organisation": oname, "reason": "failed", "attempts": item.attempts,
                 "reason_title": "Nachricht nicht zustellbar",
                 "failed_kind_label": KIND_LABELS.get(item.kind, item.kind),

@@ -13,6 +13,7 @@ from notify_sinks import SmtpSink, WebhookSink, free_port
 from sqlmodel import select
 
 from verbund.domain.models import Contact, Organisation
+from verbund.domain.outbox import OutboxItem
 from verbund.notifications import AppriseNotifier
 from verbund.services.bootstrap import App
 from verbund.services.clock import BERLIN, ManualClock
@@ -178,3 +179,14 @@ def test_a_permanently_failing_url_is_marked_failed_and_escalated_to_the_coordin
     assert len(escalations) == len(failed) and {row["status"] for row in escalations} == {"sent"}
     bodies = " ".join(item.payload["message"] for item in webhook.received)
     assert "konnte nach\n4 Versuchen nicht zugestellt werden" in bodies
+    # an escalation row stores the dashboard's stage page, never the failed partner's signed link (issue 18)
+    import json
+
+    from verbund.services.privacy.person import token_prefix
+
+    with region_app.uow() as uow:
+        failed_contacts = set(uow.session.exec(select(OutboxItem.contact_id).where(OutboxItem.status == "failed")))
+        contexts = json.dumps(list(uow.session.exec(select(OutboxItem.context).where(
+            OutboxItem.kind == "escalation"))))
+    assert failed_contacts and "/stufe/" in contexts
+    assert not any(token_prefix(contact) in contexts + bodies for contact in failed_contacts)
