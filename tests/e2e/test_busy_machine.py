@@ -23,7 +23,7 @@ from verbund.services.settings import Settings
 pytestmark = pytest.mark.slow  # long: 2 × RUNS commands, each with its own Prefect start, under load
 
 VERBUND = str(Path(sys.executable).with_name("verbund"))
-RUNS = int(os.environ.get("VERBUND_BUSY_RUNS", "3"))  # the acceptance run: VERBUND_BUSY_RUNS=10
+RUNS = int(os.environ.get("VERBUND_BUSY_RUNS", "2"))  # the acceptance run: VERBUND_BUSY_RUNS=10
 
 
 @pytest.fixture
