@@ -105,7 +105,13 @@ def _owned_server_class() -> type[Any]:
                 env = {**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                        "PREFECT__SERVER_FINAL": "1",
                        **get_current_settings().to_environment_variables(exclude_unset=True)}
-                return subprocess.Popen(owned_command(server_args(self.port)), env=env)  # noqa: S603 (our args)
+                # Not on this process's stdout/stderr: a caller reading a command's output until EOF
+                # (a pipe, a test's capture) must not wait for the server's shutdown after the
+                # command has ended. It logs at error level only; a failed start is reported by the
+                # start-up timeout's German line (verbund.cli.embedded).
+                return subprocess.Popen(owned_command(server_args(self.port)), env=env,  # noqa: S603 (our args)
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
 
         _OWNED = OwnedEphemeralServer
     return _OWNED
