@@ -15,6 +15,7 @@ from verbund.dashboard import actions_build as build
 from verbund.domain.dates import parse_instant, parse_optional_day
 from verbund.domain.errors import InvalidInput
 from verbund.domain.formatting import count
+from verbund.domain.formatting import local_date as german_date
 from verbund.domain.stages import STATE_LABELS
 from verbund.services import consultation, protocol, stages, work
 from verbund.services.bootstrap import App
@@ -129,7 +130,7 @@ def circulate(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
     except ValueError as error:
         raise InvalidInput("Einspruchsfrist: ganze Zahl von Werktagen") from error
     deadline = protocol.circulate_protocol(app, slug, objection_business_days=days, by=who.email)
-    return f"Entwurf versandt, Einspruchsfrist bis {deadline.isoformat()}"
+    return f"Entwurf versandt, Einspruchsfrist bis {german_date(deadline)}"
 
 
 def resolve(app: App, slug: str, data: dict[str, str], who: Principal) -> str:

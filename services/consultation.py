@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from verbund.domain.errors import InvalidInput
+from verbund.domain.formatting import local_time
 from verbund.domain.models import Network
 from verbund.domain.work import Attendance, Consultation, ConsultationStatus, Goal
 from verbund.services.bootstrap import App
@@ -47,7 +48,7 @@ def schedule_consultation(
     if starts_at.tzinfo is None:
         raise InvalidInput("Beginn der Beratung: Zeitpunkt ohne Zeitzone")
     if starts_at <= at:
-        raise InvalidInput(f"Beginn der Beratung {starts_at.isoformat()} liegt nicht in der Zukunft")
+        raise InvalidInput(f"Beginn der Beratung {local_time(starts_at)} liegt nicht in der Zukunft")
     if not place.strip():
         raise InvalidInput("Ort der Beratung fehlt")
     with change(app, at) as work:
@@ -63,7 +64,7 @@ def schedule_consultation(
             found.starts_at, found.place, found.sequence = starts_at, place, found.sequence + 1
             found.status, found.invitations_sent_at = ConsultationStatus.scheduled, None
         session.add(found)
-        work.audit(network, by, STAGE, "consultation", action, f"{starts_at.isoformat()} · {place}")
+        work.audit(network, by, STAGE, "consultation", action, f"{local_time(starts_at)} · {place}")
         work.touch(network, STAGE)
 
 
@@ -105,7 +106,7 @@ def hold_consultation(
         if found.status == ConsultationStatus.cancelled:
             raise InvalidInput(f"Verbund '{network_slug}': die Beratung ist abgesagt")
         if at < found.starts_at:
-            raise InvalidInput(f"Die Beratung beginnt erst {found.starts_at.isoformat()}")
+            raise InvalidInput(f"Die Beratung beginnt erst am {local_time(found.starts_at)}")
         for item in held.attendance:
             org = organisation(session, item.organisation_id)
             row = session.exec(

@@ -20,6 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from verbund.domain.errors import DomainError, InvalidInput
+from verbund.domain.formatting import local_date
 from verbund.domain.governance import (
     Agreement,
     Decision,
@@ -118,7 +119,7 @@ def record_agreement(
                 setattr(found, key, value)
             found.recorded_at, found.recorded_by = at, by
         session.add(found)
-        signed = f", unterzeichnet {signed_on.isoformat()}" if signed_on else ""
+        signed = f", unterzeichnet am {local_date(signed_on)}" if signed_on else ""
         _audit(session, network, at, app.wall_time(), by, None, None, "agreement", "recorded",
                f"{title}: {', '.join(names)}{signed}")
         work.touch_all(network, stages_under_way(session, network))

@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session, col, func, or_, select
 
 from verbund.domain.errors import InvalidInput
+from verbund.domain.formatting import local_date
 from verbund.domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
 from verbund.domain.slugs import is_slug
 from verbund.domain.stages import AuditEvent
@@ -87,7 +88,7 @@ def close_network(app: App, slug: str, *, reason: str, by: str, at: dt.datetime 
         session = uow.session
         network = network_by_slug(session, slug)
         if network.closed_at is not None:
-            raise InvalidInput(f"Verbund '{slug}' ist seit {network.closed_at.date().isoformat()} geschlossen")
+            raise InvalidInput(f"Verbund '{slug}' ist seit {local_date(network.closed_at)} geschlossen")
         schools = _assigned_schools(session, network, at)
         if schools:
             raise InvalidInput(f"Verbund '{slug}': noch {len(schools)} Schulen zugeordnet, erst umordnen "

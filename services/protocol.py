@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from verbund.domain.business_days import BusinessCalendar
 from verbund.domain.errors import InvalidInput
+from verbund.domain.formatting import local_date as german_date
 from verbund.domain.models import Network
 from verbund.domain.work import (
     Protocol,
@@ -71,7 +72,7 @@ def circulate_protocol(
         found.status, found.circulated_at, found.objection_deadline = ProtocolStatus.circulated, at, deadline
         work.session.add(found)
         work.audit(network, by, STAGE, "protocol", "circulated",
-              f"Einspruchsfrist bis {deadline.isoformat()}")
+              f"Einspruchsfrist bis {german_date(deadline)}")
         work.touch(network, STAGE)
     return deadline
 
@@ -89,7 +90,7 @@ def object_to_protocol(
         if found.status != ProtocolStatus.circulated or found.objection_deadline is None:
             raise InvalidInput("Einsprüche sind nur gegen einen versandten Entwurf möglich")
         if local_date(at) > found.objection_deadline:
-            raise InvalidInput(f"Die Einspruchsfrist endete am {found.objection_deadline.isoformat()}")
+            raise InvalidInput(f"Die Einspruchsfrist endete am {german_date(found.objection_deadline)}")
         org = organisation(work.session, organisation_id)
         if work.session.exec(select(ProtocolObjection.id).where(
                 ProtocolObjection.protocol_id == found.id, ProtocolObjection.organisation_id == org.id,
@@ -130,7 +131,7 @@ def approve_protocol(app: App, network_slug: str, *, by: str, at: dt.datetime | 
         if found.status != ProtocolStatus.circulated or found.objection_deadline is None:
             raise InvalidInput("Nur ein mit Einspruchsfrist versandter Entwurf kann genehmigt werden")
         if local_date(at) <= found.objection_deadline:
-            raise InvalidInput(f"Die Einspruchsfrist läuft bis {found.objection_deadline.isoformat()}")
+            raise InvalidInput(f"Die Einspruchsfrist läuft bis {german_date(found.objection_deadline)}")
         open_count = len(work.session.exec(
             select(ProtocolObjection.id).where(
                 ProtocolObjection.protocol_id == found.id, col(ProtocolObjection.resolved_at).is_(None)

@@ -59,7 +59,7 @@ def test_goals_consultation_and_protocol_run_from_the_cli(cli: Cli) -> None:
     circulated = cli.ok("protocol", "circulate", NET, "--days", "5", "--at", "2019-10-02T10:00", "--json")
     assert (circulated["status"], circulated["objection_deadline"]) == ("circulated", "2019-10-10")
     early = cli.fails("protocol", "approve", NET, "--at", "2019-10-08T09:00")
-    assert "Einspruchsfrist läuft bis 2019-10-10" in early
+    assert "Einspruchsfrist läuft bis 10.10.2019" in early
     approved = cli.ok("protocol", "approve", NET, "--by", "ko@example.org", "--at", "2019-10-11T09:00", "--json")
     assert approved["status"] == "approved" and len(approved["content_hash"]) == 64
     cli.ok("protocol", "publish", NET, "--at", "2019-10-11T10:00")
