@@ -26,9 +26,11 @@ from verbund.dashboard.web import (
 from verbund.domain.dates import parse_day
 from verbund.domain.errors import DomainError, NotFound, TemplateError
 from verbund.domain.forecast import RISK_KEYS
+from verbund.domain.labels import MESSAGE_KIND_LABELS, MESSAGE_STATUS_LABELS
 from verbund.domain.models import KIND_LABELS
 from verbund.services import users
 from verbund.services.forecast_cache import is_current, network_forecast, refresh_forecasts
+from verbund.services.network_glance import parse_message_query
 from verbund.services.network_page import find_organisations, network_page, network_scope
 from verbund.services.overview import RISK_FILTERS, SORTS, STATE_FILTERS, OverviewQuery, overview
 from verbund.services.stages import show_stage
@@ -147,7 +149,8 @@ async def overview_page(request: Request, tasks: BackgroundTasks) -> Response:
 @router.get("/verbund/{slug}", response_class=HTMLResponse, include_in_schema=False)
 async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Response:
     who, scope = await readable_network(request, slug)
-    data = await call(network_page, app_of(request), slug, prefect_ui())
+    message_query, notes = parse_message_query(dict(request.query_params))
+    data = await call(network_page, app_of(request), slug, prefect_ui(), message_query)
     outlook = await call(network_forecast, app_of(request), slug)
     await refresh_when_stale(request, tasks)
     found = []
@@ -155,7 +158,8 @@ async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Respon
         found = await call(find_organisations, app_of(request), request.query_params["suche"])
     return render(request, "network.html", n=data, may_act=who.may_act(*scope), may_decide=who.may_decide(*scope),
                   kind_labels=KIND_LABELS,
-                  found=found, search=request.query_params.get("suche", ""), forecast=outlook, risks=RISK_LABELS)
+                  found=found, search=request.query_params.get("suche", ""), forecast=outlook, risks=RISK_LABELS,
+                  filter_notes=notes, message_kinds=MESSAGE_KIND_LABELS, message_statuses=MESSAGE_STATUS_LABELS)
 
 
 @router.get("/verbund/{slug}/stufe/{stage}", response_class=HTMLResponse, include_in_schema=False)

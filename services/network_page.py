@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 from verbund.domain.errors import TemplateError
 from verbund.domain.governance import VOTE_LABELS, Agreement, Decision, DecisionStatus, DecisionVote, StageEvidence
 from verbund.domain.models import KIND_LABELS, Contact, Membership, Network, Organisation
-from verbund.domain.outbox import OutboxItem
 from verbund.domain.process import ProcessTemplate
 from verbund.domain.stages import AuditEvent
 from verbund.domain.work import (
@@ -31,6 +30,7 @@ from verbund.services.bootstrap import App
 from verbund.services.clock import local_date
 from verbund.services.governance import declared_steps, voters
 from verbund.services.lookup import network_by_slug, region_of, stage_runs, template_of
+from verbund.services.network_glance import MessageQuery, glance, messages
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -182,19 +182,12 @@ def _governance(session: Session, network: Network, template: ProcessTemplate, a
             "voting_role": template.role_label(template.voters) if template.voters else None}
 
 
-def _messages(session: Session, network: Network) -> list[dict[str, Any]]:
-    """The network's latest 200 messages (columns only: an item's context can be large)."""
-    rows = session.exec(select(OutboxItem.kind, OutboxItem.stage, Contact.name,  # type: ignore[call-overload]
-                               OutboxItem.status, OutboxItem.attempts, OutboxItem.due, OutboxItem.sent_at)
-                        .join(Contact, col(Contact.id) == col(OutboxItem.contact_id))
-                        .where(OutboxItem.network_id == network.id)
-                        .order_by(col(OutboxItem.created_at).desc()).limit(200)).all()
-    return [{"kind": kind, "stage": stage, "contact": name, "status": status, "attempts": attempts, "due": _iso(due),
-             "sent_at": _iso(sent_at)} for kind, stage, name, status, attempts, due, sent_at in rows]
+def network_page(app: App, slug: str, prefect_ui: str | None = None,
+                 message_query: MessageQuery | None = None) -> dict[str, Any]:
+    """Everything the network page shows (no credentials: channels are only counted).
 
-
-def network_page(app: App, slug: str, prefect_ui: str | None = None) -> dict[str, Any]:
-    """Everything the network page shows (no credentials: channels are only counted)."""
+    ``message_query`` None: the latest 200 messages (the JSON API); else one filtered page of them.
+    """
     at = app.now()
     today = local_date(at)
     with app.uow(read_only=True) as uow:
@@ -231,8 +224,12 @@ def network_page(app: App, slug: str, prefect_ui: str | None = None) -> dict[str
                 "recommendations": [{"title": r.title, "status": r.status, "due": _iso(r.due)} for r in
                                     session.exec(select(Recommendation).where(Recommendation.network_id == network.id)
                                                  .order_by(col(Recommendation.title)))],
-                "messages": _messages(session, network),
                 "governance": _governance(session, network, template, at, latest_cycles)}
+        listing = messages(session, network, message_query)
+        page["messages"] = listing.pop("items")
+        page["message_list"] = listing
+        page["glance"] = glance(session, network, template, region.state, at, stages, members, page["analysis"],
+                                page["governance"]["decisions"])
     return page
 
 

@@ -161,6 +161,10 @@ class NetworkPage(_Model):
     recommendations: list[dict[str, Any]]
     messages: list[NetworkMessage]
     governance: dict[str, Any]
+    message_list: dict[str, Any] | None = Field(default=None, description="{total, by_status, page, pages, kind, "
+                                                "status} of ``messages`` (issue 20)")
+    glance: dict[str, Any] | None = Field(default=None, description="{open: [{name, title, state, due, overdue, "
+                                          "unmet, missing}], next_due, open_votes} (issue 20)")
 
 
 class ForecastStage(_Model):
