@@ -155,7 +155,7 @@ async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Respon
     await refresh_when_stale(request, tasks)
     found = []
     if who.may_act(*scope) and request.query_params.get("suche"):
-        found = await call(find_organisations, app_of(request), request.query_params["suche"])
+        found = await call(find_organisations, app_of(request), request.query_params["suche"], network=slug)
     return render(request, "network.html", n=data, may_act=who.may_act(*scope), may_decide=who.may_decide(*scope),
                   kind_labels=KIND_LABELS,
                   found=found, search=request.query_params.get("suche", ""), forecast=outlook, risks=RISK_LABELS,

@@ -12,7 +12,8 @@ from verbund.domain.formatting import local_time
 from verbund.domain.models import Network
 from verbund.domain.work import Attendance, Consultation, ConsultationStatus, Goal
 from verbund.services.bootstrap import App
-from verbund.services.lookup import network_by_slug, organisation
+from verbund.services.lookup import network_by_slug
+from verbund.services.member_scope import require_member
 from verbund.services.stage_gate import require_not_held, require_open
 from verbund.services.usecase import change
 
@@ -108,7 +109,7 @@ def hold_consultation(
         if at < found.starts_at:
             raise InvalidInput(f"Die Beratung beginnt erst am {local_time(found.starts_at)}")
         for item in held.attendance:
-            org = organisation(session, item.organisation_id)
+            org = require_member(session, network, item.organisation_id, at, "Anwesenheit")
             row = session.exec(
                 select(Attendance).where(Attendance.consultation_id == found.id, Attendance.organisation_id == org.id)
             ).first() or Attendance(consultation_id=found.id, organisation_id=org.id, present=item.present)

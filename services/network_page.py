@@ -278,11 +278,16 @@ def end_membership(app: App, slug: str, organisation_id: str, *, by: str, at: dt
     return name
 
 
-def find_organisations(app: App, text: str, limit: int = 20) -> list[dict[str, str]]:
-    """Organisations whose name contains ``text`` (for adding members)."""
+def find_organisations(app: App, text: str, limit: int = 20, network: str | None = None) -> list[dict[str, str]]:
+    """Organisations whose name contains ``text`` (for adding members); with ``network`` only those
+    it may take (its region, Land-wide partners of its template's kinds: ``services.member_scope``)."""
+    from verbund.services.member_scope import eligible
+
     if len(text.strip()) < 3:
         return []
     with app.uow(read_only=True) as uow:
-        rows = uow.session.exec(select(Organisation).where(col(Organisation.name).ilike(f"%{text.strip()}%"))
-                                .order_by(col(Organisation.name)).limit(limit)).all()
+        query = select(Organisation).where(col(Organisation.name).ilike(f"%{text.strip()}%"))
+        if network is not None:
+            query = query.where(eligible(uow.session, network_by_slug(uow.session, network)))
+        rows = uow.session.exec(query.order_by(col(Organisation.name)).limit(limit)).all()
         return [{"id": str(o.id), "name": o.name, "kind": KIND_LABELS.get(o.kind, o.kind)} for o in rows]

@@ -131,6 +131,9 @@ def add_member_by_slug(
         organisation = work.session.get(Organisation, organisation_id)
         if organisation is None:
             raise InvalidInput(f"Organisation {organisation_id} existiert nicht")
+        from verbund.services.member_scope import require_eligible
+
+        require_eligible(work.session, network, organisation)
         add_member(work.session, network, organisation, role, work.at, actor)
         work.touch(network, current_stage(work.session, network))
 

@@ -26,7 +26,8 @@ from verbund.domain.work import (
     PotentialArea,
 )
 from verbund.services.bootstrap import App
-from verbund.services.lookup import network_by_slug, organisation
+from verbund.services.lookup import network_by_slug
+from verbund.services.member_scope import require_member
 from verbund.services.stage_gate import require_open
 from verbund.services.usecase import change
 
@@ -83,7 +84,7 @@ def record_analysis(
             _check_choice(item.category, AnalysisCategory, "Kategorie", where)
             if not item.text.strip() and not (item.no_information and (item.reason or "").strip()):
                 raise InvalidInput(f"{where}: Text fehlt; für „keine Angaben“ ist eine Begründung nötig")
-            org = organisation(session, item.organisation_id)
+            org = require_member(session, network, item.organisation_id, at, f"{where}: Organisation")
             found = session.exec(
                 select(AnalysisEntry).where(
                     AnalysisEntry.network_id == network.id,
@@ -119,7 +120,8 @@ def record_potentials(
             _check_choice(item.area, PotentialArea, "Bereich", where)
             if not item.title.strip():
                 raise InvalidInput(f"Potenzial {index + 1}: Titel fehlt")
-            raised = sorted(str(organisation(session, oid).id) for oid in item.raised_by)
+            raised = sorted(str(require_member(session, network, oid, at, f"{where}: genannt von").id)
+                            for oid in item.raised_by)
             found = session.exec(
                 select(Potential).where(Potential.network_id == network.id, Potential.title == item.title)
             ).first()
@@ -151,7 +153,8 @@ def record_goals(
             unknown = [t for t in item.derived_from if t not in potentials]
             if unknown:
                 raise InvalidInput(f"{where}: unbekannte Potenziale {', '.join(unknown)}")
-            owner = organisation(session, item.owner_organisation_id).id if item.owner_organisation_id else None
+            owner = (require_member(session, network, item.owner_organisation_id, at, f"{where}: verantwortlich").id
+                     if item.owner_organisation_id else None)
             found = session.exec(select(Goal).where(Goal.network_id == network.id, Goal.title == item.title)).first()
             found = found or Goal(network_id=network.id, title=item.title, recorded_by=by, recorded_at=at)
             found.kind, found.owner_organisation_id = item.kind, owner

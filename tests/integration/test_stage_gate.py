@@ -116,3 +116,34 @@ def test_a_held_consultation_keeps_its_attendance_and_decisions(world: App) -> N
     with pytest.raises(StageClosed):
         schedule_consultation(world, NETWORK, starts_at=starts + dt.timedelta(days=40), place="Rathaus",
                               by="k@example.org", at=starts + dt.timedelta(days=21))
+
+
+def test_forms_accept_only_member_organisations_and_members_only_from_the_region(world: App) -> None:
+    from verbund.domain.models import Organisation, Region
+    from verbund.services.network_page import find_organisations
+    from verbund.services.setup import add_member_by_slug
+
+    with world.uow(write=True) as uow:
+        region = uow.session.exec(select(Region)).first()
+        assert region is not None
+        other = Region(slug="sn-anderswo", name="Anderswo", state="SN")
+        uow.session.add(other)
+        uow.session.flush()
+        stranger = Organisation(name="Grundschule Anderswo", kind="public_school", region_id=other.id,
+                                source="test", source_id="x1")
+        land_wide = Organisation(name="Landesjugendamt Anderswo", kind="youth_welfare", region_id=None, land="SN",
+                                 source="test", source_id="x2")
+        uow.session.add(stranger)
+        uow.session.add(land_wide)
+        uow.commit()
+        stranger_id, land_wide_id = stranger.id, land_wide.id
+    with pytest.raises(InvalidInput, match="kein aktives Mitglied"):
+        record_analysis(world, NETWORK, [AnalysisInput(str(stranger_id), "conditions", text="fremd")], by="k",
+                        at=START + dt.timedelta(days=1))
+    assert _count(world, AnalysisEntry) == 0
+    names = [row["name"] for row in find_organisations(world, "Anderswo", network=NETWORK)]
+    assert names == ["Landesjugendamt Anderswo"]
+    with pytest.raises(InvalidInput, match="weder zur Region"):
+        add_member_by_slug(world, NETWORK, stranger_id, at=START + dt.timedelta(days=1))
+    add_member_by_slug(world, NETWORK, land_wide_id, at=START + dt.timedelta(days=1))
+    assert "Landesjugendamt Anderswo" in organisation_ids(world, NETWORK)
