@@ -31,6 +31,19 @@ def german_time(value: str | dt.datetime) -> str:
     return f"{at.astimezone(BERLIN):%d.%m.%Y, %H:%M} Uhr"
 
 
+GENITIVES = (("Kooperationsverbund ", "des Kooperationsverbunds "), ("Verbund ", "des Verbunds "),
+             ("Regionales Bildungsnetzwerk ", "des Regionalen Bildungsnetzwerks "),
+             ("Bildungsnetzwerk ", "des Bildungsnetzwerks "), ("Netzwerk ", "des Netzwerks "))
+
+
+def genitive(name: str) -> str:
+    """"des Kooperationsverbunds Zwickau-Stadt" for a network's name (else "des Verbunds „Name“")."""
+    for nominative, genitive_form in GENITIVES:
+        if name.startswith(nominative):
+            return genitive_form + name.removeprefix(nominative)
+    return f"des Verbunds „{name}“"
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(  # noqa: S701 - plain-text messages, not HTML
@@ -42,6 +55,7 @@ def _environment() -> Environment:
     )
     env.filters["datum"] = german_date
     env.filters["zeit"] = german_time
+    env.filters["des"] = genitive
     return env
 
 

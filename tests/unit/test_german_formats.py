@@ -33,3 +33,11 @@ def test_audit_entries_read_as_german_sentences() -> None:
     assert audit_sentence("stage", "transition", "open", "ready") == "Stufe von „offen“ auf „bereit“ gesetzt."
     assert audit_sentence("analysis_entry", "recorded") == "Angaben zur Analyse erfasst."
     assert audit_sentence("unbekannt", "neu") == "Änderung vermerkt."
+
+
+def test_messages_put_the_network_name_in_the_genitive() -> None:
+    from verbund.notifications.render import genitive
+
+    assert genitive("Kooperationsverbund Zwickau-Stadt") == "des Kooperationsverbunds Zwickau-Stadt"
+    assert genitive("Regionales Bildungsnetzwerk Lindenau") == "des Regionalen Bildungsnetzwerks Lindenau"
+    assert genitive("Muldenland") == "des Verbunds „Muldenland“"
