@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 from notify_sinks import SmtpSink, WebhookSink, free_port
+from tests_support_stages import open_stage
 from sqlmodel import select
 
 from verbund.domain.models import Contact, Organisation
@@ -92,6 +93,7 @@ def test_an_invitation_arrives_by_smtp_in_german_with_an_ics_in_berlin_time(regi
     smtp = SmtpSink().start()
     try:
         set_channels(region_app, lambda c, o: [smtp.url(c.email or "x@example.org")])
+        open_stage(region_app, NETWORK, "consultation", START)  # input follows the stage: it must be open
         sweep(region_app, START)  # stage opened
         smtp.messages.clear()
         starts = dt.datetime(2019, 10, 30, 10, 0, tzinfo=BERLIN)
@@ -102,7 +104,7 @@ def test_an_invitation_arrives_by_smtp_in_german_with_an_ics_in_berlin_time(regi
         smtp.stop()
     assert report.sent > 20 and smtp.messages
     mail = smtp.messages[0]
-    assert _subject(mail) == ("Einladung: Konstituierende Beratung des Kooperationsverbunds Auental-Nord "
+    assert _subject(mail) == ("Einladung: Konstituierende Beratung des Kooperationsverbund Auental-Nord "
                               "am 30.10.2019, 10:00 Uhr")
     body = _text(mail)
     assert "Termin: 30.10.2019, 10:00 Uhr" in body and "Landratsamt Auental, Saal 2" in body
@@ -123,6 +125,7 @@ def test_a_moved_and_then_cancelled_consultation_sends_a_higher_sequence_and_a_c
     region_app: App, webhook: WebhookSink
 ) -> None:
     set_channels(region_app, lambda c, o: [webhook.url])
+    open_stage(region_app, NETWORK, "consultation", START)  # input follows the stage: it must be open
     day = START + dt.timedelta(days=1)
     starts = dt.datetime(2019, 10, 30, 10, 0, tzinfo=BERLIN)
     schedule_consultation(region_app, NETWORK, starts_at=starts, place="Saal 2", by="k@example.org", at=day)
