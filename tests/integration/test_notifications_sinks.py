@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from icalendar import Calendar
 from notify_sinks import SmtpSink, WebhookSink, free_port
-from tests_support_stages import open_stage
 from sqlmodel import select
+from tests_support_stages import open_stage
 
 from verbund.domain.models import Contact, Organisation
 from verbund.domain.outbox import OutboxItem
