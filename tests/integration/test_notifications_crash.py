@@ -45,7 +45,7 @@ def _prepare(app: App, url: str) -> set[str]:
         reconcile_stage(app, network, "analysis", START)
     with app.uow(write=True) as uow:
         for contact in uow.session.exec(select(Contact)).all():
-            contact.channels = [url]
+            contact.channels, contact.email = [url], None  # only the webhook (no mail through the sender)
             uow.session.add(contact)
         uow.commit()
     plan(app, AT)
