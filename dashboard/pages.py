@@ -159,7 +159,9 @@ async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Respon
     return render(request, "network.html", n=data, may_act=who.may_act(*scope), may_decide=who.may_decide(*scope),
                   kind_labels=KIND_LABELS,
                   found=found, search=request.query_params.get("suche", ""), forecast=outlook, risks=RISK_LABELS,
-                  filter_notes=notes, message_kinds=MESSAGE_KIND_LABELS, message_statuses=MESSAGE_STATUS_LABELS)
+                  filter_notes=notes,
+                  messages_open=any(k in request.query_params for k in ("art", "status", "seite", "alle")),
+                  message_kinds=MESSAGE_KIND_LABELS, message_statuses=MESSAGE_STATUS_LABELS)
 
 
 @router.get("/verbund/{slug}/stufe/{stage}", response_class=HTMLResponse, include_in_schema=False)
