@@ -1,5 +1,6 @@
 """In a real Chromium at 1280 × 800: a network with 500 messages gives a reader a page shorter than three
-screens, its messages take less than half a screen, and the first screen shows what is open (issue 20: the page of a real network was 12,800–17,200 px long)."""
+screens, its messages take less than half a screen, and the first screen shows what is open
+(issue 20: the page of a real network was 12,800–17,200 px long)."""
 
 from __future__ import annotations
 
