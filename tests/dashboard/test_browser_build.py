@@ -173,6 +173,6 @@ def test_a_process_owner_and_a_coordinator_build_out_in_the_dashboard(
         boxes.nth(index).check()
     held.locator("textarea[name=decisions]").fill("Arbeitsgruppen gebildet")
     assert "Anwesenden erfasst" in _submit(coordinator, held, "Beratung erfassen")
-    assert "Status held" in coordinator.locator("#beratung").inner_text()
+    assert "abgehalten" in coordinator.locator("#beratung").inner_text()  # the status in German
     coordinator.screenshot(path=str(tmp_path / "verbund.png"), full_page=True)
     assert all((tmp_path / name).stat().st_size > 1000 for name in ("region.png", "verbund.png"))
