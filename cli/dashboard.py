@@ -14,15 +14,13 @@ import threading
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
+from verbund.cli.common import console, fail
 from verbund.domain.errors import DomainError
 
 if TYPE_CHECKING:
     from verbund.services.bootstrap import App
 
-console = Console()
-errors = Console(stderr=True)
 log = logging.getLogger("verbund.serve")
 user_app = typer.Typer(help="Benutzer des Dashboards anlegen, auflisten, deaktivieren, Passwörter setzen oder "
                               "zurücksetzen.", no_args_is_help=True)
@@ -37,11 +35,6 @@ def _password(stdin: bool) -> str:
     if not value:
         raise typer.BadParameter("kein Passwort auf der Standardeingabe")
     return value
-
-
-def _fail(error: Exception) -> typer.Exit:
-    errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
-    return typer.Exit(1)
 
 
 @user_app.command("add")
@@ -62,7 +55,7 @@ def user_add(
         created = add_user(_app(), email=email, role=role, password=_password(password_stdin), name=name,
                            region=region, network=network)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     console.print(f"Benutzer {email} {'angelegt' if created else 'erweitert'} ({role}).")
 
 
@@ -78,7 +71,7 @@ def user_set_password(
     try:
         set_password(_app(), email=email, password=_password(password_stdin))
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     console.print(f"Passwort für {email} gesetzt.")
 
 
@@ -114,7 +107,7 @@ def user_deactivate(email: Annotated[str, typer.Option("--email", help="E-Mail-A
     try:
         deactivate_user(_app(), email)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     console.print(f"Benutzer {email} deaktiviert.")
 
 
@@ -130,7 +123,7 @@ def user_reset_password(
     try:
         link = reset_password(_app(), email, by="cli", days=days)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     console.print(f"Einmaliger Link für {email} ({days} Tage gültig):", highlight=False)
     sys.stdout.write(link + "\n")
 
@@ -152,7 +145,7 @@ def user_stand_in(
         end = dt.datetime.combine(parse_day(until, "--until") + dt.timedelta(days=1), dt.time(), tzinfo=BERLIN)
         set_stand_in(_app(), coordinator=email, stand_in=stand_in, until=end, by="cli")
     except (DomainError, ValueError) as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     console.print(f"{stand_in} vertritt {email} bis einschließlich {until}.")
 
 
@@ -261,7 +254,7 @@ def serve(
         try:
             local = start_local_prefect(os.environ.get("VERBUND_DATABASE_URL"), avoid_port=port)
         except LocalPrefectError as error:
-            raise _fail(error) from error
+            raise fail(error) from error
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so that the finally below runs
     try:
         _serve(host, port, demo_logins=demo_logins, sweep=sweep, demo=demo, ui_url=local.ui_url if local else None)
@@ -298,7 +291,7 @@ def _serve(host: str, port: int, *, demo_logins: bool, sweep: bool, demo: bool, 
             for label, email, password in _demo_logins(app):
                 console.print(f"Anmeldung {label}: [bold]{email}[/] / [bold]{password}[/]", soft_wrap=True)
         except (DomainError, IndexError) as error:
-            raise _fail(f"Demo-Zugänge: erst 'verbund demo' ausführen ({error})") from error  # type: ignore[arg-type]
+            raise fail(f"Demo-Zugänge: erst 'verbund demo' ausführen ({error})") from error  # type: ignore[arg-type]
     stop = threading.Event()
     if sweep and execution_mode(app.settings) == "embedded":
         threading.Thread(target=_sweep_forever, args=(stop,), name="reminder-sweep", daemon=True).start()

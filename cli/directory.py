@@ -3,26 +3,21 @@ add|list|show|edit|deactivate|activate|import``: the directory of partner organi
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from verbund.cli.common import JsonOption, console, errors, print_json
 from verbund.domain.errors import DomainError, FieldError
 
-console = Console(width=None if sys.stdout.isatty() else 160)
-errors = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 partner_app = typer.Typer(help="Partnerorganisationen im Verzeichnis: anlegen, anzeigen, ändern, schließen, "
                                "aus Datei übernehmen.", no_args_is_help=True)
 contact_app = typer.Typer(help="Ansprechpersonen: anlegen, anzeigen, ändern, deaktivieren, aus Datei übernehmen.",
                           no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
 ByOption = Annotated[str, typer.Option("--by", help="Wer handelt (für das Protokoll).")]
 AtOption = Annotated[str | None, typer.Option(
     "--at", help="Wann es wirklich geschah (16.12.2026 14:00 oder ISO 8601; "
@@ -34,10 +29,6 @@ NetworkOption = Annotated[list[str] | None, typer.Option(
     "--network", help="Verbund (Slug), dem der Partner angehört; mehrfach möglich.")]
 KindOption = Annotated[str | None, typer.Option(
     "--kind", help="Partnerart aus [partner_kinds] der Vorlage (Schlüssel oder Bezeichnung).")]
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def _fail(error: Exception) -> typer.Exit:
@@ -83,7 +74,7 @@ def partner_add(
         created = add_partner(_app(), spec, by=by, at=_at(at))
     except DomainError as error:
         raise _fail(error) from error
-    _print_json({"key": created}) if json_output else console.print(f"Partner angelegt: {created}")
+    print_json({"key": created}) if json_output else console.print(f"Partner angelegt: {created}")
 
 
 @partner_app.command("list")
@@ -103,7 +94,7 @@ def partner_list(
     except DomainError as error:
         raise _fail(error) from error
     if json_output:
-        _print_json({"partners": rows})
+        print_json({"partners": rows})
         return
     table = Table(title="Partnerorganisationen")
     for column in ("Schlüssel", "Name", "Art", "Region/Land", "Verbünde", "Ansprechpersonen"):
@@ -125,7 +116,7 @@ def partner_show(key: Annotated[str, typer.Argument(help="Schlüssel, oder QUELL
     except DomainError as error:
         raise _fail(error) from error
     if json_output:
-        _print_json(data)
+        print_json(data)
         return
     console.print(f"[bold]{data['name']}[/] ({data['key']}), {data['kind']}, "
                   f"{data['region'] or 'landesweit ' + (data['land'] or '')}; Verbünde: "
@@ -184,7 +175,7 @@ def _import(kind: str, file: Path, mapping: Path, dry_run: bool, json_output: bo
     except DomainError as error:
         raise _fail(error) from error
     if json_output:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         prefix = "Probelauf (nichts gespeichert): " if report.dry_run else ""
         console.print(f"{prefix}{report.created} neu, {report.updated} geändert, {report.unchanged} unverändert, "
@@ -232,7 +223,7 @@ def contact_add(
         contact_id = add_contact(_app(), spec, by=by, at=_at(at))
     except DomainError as error:
         raise _fail(error) from error
-    _print_json({"id": contact_id}) if json_output else console.print(f"Ansprechperson angelegt: {contact_id}")
+    print_json({"id": contact_id}) if json_output else console.print(f"Ansprechperson angelegt: {contact_id}")
 
 
 @contact_app.command("list")
@@ -250,7 +241,7 @@ def contact_list(
     except DomainError as error:
         raise _fail(error) from error
     if json_output:
-        _print_json({"contacts": rows})
+        print_json({"contacts": rows})
         return
     table = Table(title="Ansprechpersonen")
     for column in ("Kennung", "Name", "Funktion", "Organisation", "E-Mail", "Kanäle", "aktiv"):
@@ -272,7 +263,7 @@ def contact_show(ref: Annotated[str, typer.Argument(help="Kennung (oder ihr Anfa
     except DomainError as error:
         raise _fail(error) from error
     if json_output:
-        _print_json(data)
+        print_json(data)
         return
     console.print(f"[bold]{data['name']}[/] ({data['id']}), {data['function'] or '—'}, {data['organisation_name']}; "
                   f"E-Mail: {data['email'] or '—'}; Kanäle: {', '.join(data['channels']) or '—'}; "

@@ -4,29 +4,20 @@ iCalendar file) and where each period comes from."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from verbund.cli.common import JsonOption, console, errors, print_json
 from verbund.domain.errors import DomainError
 from verbund.services.bootstrap import bootstrap
 from verbund.services.settings import Settings
 
-console = Console()
-errors = Console(stderr=True)
 ferien_app = typer.Typer(help="Schulferien der Länder: ansehen und aus dem amtlichen iCalendar importieren.",
                          no_args_is_help=True)
 LandOption = Annotated[str, typer.Option("--land", help="Land, z. B. SN, NW, HE.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def _warn(warnings: list[str]) -> None:
@@ -50,7 +41,7 @@ def import_command(
         errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
         raise typer.Exit(1) from error
     if json_output:
-        _print_json(result)
+        print_json(result)
         return
     console.print(f"{result['land']}: {result['imported']} Ferienzeiträume aus {result['source']} gespeichert "
                   f"(gilt vom {_german(result['covers']['from'])} bis {_german(result['covers']['to'])}).",
@@ -72,7 +63,7 @@ def list_command(
         errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
         raise typer.Exit(1) from error
     if json_output:
-        _print_json(data)
+        print_json(data)
         _warn(data["warnings"])
         return
     table = Table(title=f"Schulferien {data['land']}" + (f" {year}" if year else ""))

@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from verbund.cli.common import errors
 from verbund.domain.errors import DomainError
 
-errors = Console(stderr=True)
 console = Console(width=None if sys.stdout.isatty() else 180)
 
 SOURCES = {"region": "Region", "land": "Land", "prior": "Vorgabe"}

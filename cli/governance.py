@@ -9,15 +9,13 @@ app's trigger port, as the stage commands do. ``--at`` back-fills when it really
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from verbund.cli.common import JsonOption, console, fail, print_json
 from verbund.domain.errors import DomainError
 from verbund.domain.governance import VOTE_LABELS
 from verbund.domain.stages import SYSTEM_ACTOR
@@ -26,8 +24,6 @@ if TYPE_CHECKING:
     from verbund.services.bootstrap import App
     from verbund.services.governance import DecisionReport
 
-console = Console()
-errors = Console(stderr=True)
 
 decision_app = typer.Typer(help="Konsensbeschlüsse des Lenkungskreises bzw. der Steuergruppe: eröffnen, "
                                 "abstimmen, anzeigen.", no_args_is_help=True)
@@ -35,7 +31,6 @@ agreement_app = typer.Typer(help="Kooperationsverträge und Vereinbarungen erfas
 step_app = typer.Typer(help="Dokumentierte Schritte einer Stufe erfassen (z. B. Bildungskonferenz durchgeführt).",
                        no_args_is_help=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
 AtOption = Annotated[
     str | None,
     typer.Option("--at", help="Wann es wirklich geschah (16.12.2026 14:00 oder ISO 8601; "
@@ -61,15 +56,6 @@ def _at(value: str | None) -> dt.datetime | None:
     from verbund.services.clock import parse_instant
 
     return parse_instant(value, "--at") if value else None
-
-
-def _fail(error: Exception) -> typer.Exit:
-    errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
-    return typer.Exit(1)
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def _print_decision(report: DecisionReport) -> None:
@@ -112,8 +98,8 @@ def decision_open(
         report = open_decision(_app(), network, stage, title=title, kind=kind, proposed=responsibility,
                                previous=previous, text=text, by=by, at=_at(at))
     except DomainError as error:
-        raise _fail(error) from error
-    _print_json(report.to_dict()) if json_output else _print_decision(report)
+        raise fail(error) from error
+    print_json(report.to_dict()) if json_output else _print_decision(report)
 
 
 @decision_app.command("vote")
@@ -135,8 +121,8 @@ def decision_vote(
     try:
         report = cast_vote(_app(), network, decision, member=member, vote=vote, reason=reason, by=by, at=_at(at))
     except DomainError as error:
-        raise _fail(error) from error
-    _print_json(report.to_dict()) if json_output else _print_decision(report)
+        raise fail(error) from error
+    print_json(report.to_dict()) if json_output else _print_decision(report)
 
 
 @decision_app.command("show")
@@ -151,8 +137,8 @@ def decision_show(
     try:
         report = show_decision(_app(), network, decision)
     except DomainError as error:
-        raise _fail(error) from error
-    _print_json(report.to_dict()) if json_output else _print_decision(report)
+        raise fail(error) from error
+    print_json(report.to_dict()) if json_output else _print_decision(report)
 
 
 @decision_app.command("list")
@@ -163,9 +149,9 @@ def decision_list(network: str, json_output: JsonOption = False) -> None:
     try:
         reports = decisions(_app(), network)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if json_output:
-        _print_json({"decisions": [report.to_dict() for report in reports]})
+        print_json({"decisions": [report.to_dict() for report in reports]})
         return
     table = Table(title=f"Beschlüsse in {network}")
     for column in ("ID", "Stufe", "Durchlauf", "Titel", "Stand", "Begründung"):
@@ -216,9 +202,9 @@ def agreement_record(
                          fields_of_action=field_of_action or [], responsibilities=tasks, by=by, at=when)
         stored = next(a for a in agreements(built, network) if a["title"] == title)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if json_output:
-        _print_json(stored)
+        print_json(stored)
         return
     console.print(f"{network}: „{title}“ erfasst — Parteien: {', '.join(stored['parties'])}; unterzeichnet: "
                   f"{stored['signed_on'] or 'noch nicht'}", highlight=False)
@@ -241,9 +227,9 @@ def agreement_list(network: str, json_output: JsonOption = False) -> None:
     try:
         rows = agreements(_app(), network)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if json_output:
-        _print_json({"agreements": rows})
+        print_json({"agreements": rows})
         return
     table = Table(title=f"Vereinbarungen in {network}")
     for column in ("Titel", "Parteien", "unterzeichnet", "Handlungsfelder", "Zuständigkeiten"):
@@ -271,8 +257,8 @@ def step_record(
     try:
         cycle = record_step(_app(), network, stage, step, text=text, by=by, at=_at(at))
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if json_output:
-        _print_json({"network": network, "stage": stage, "step": step, "cycle": cycle})
+        print_json({"network": network, "stage": stage, "step": step, "cycle": cycle})
     else:
         console.print(f"{network} · {stage}: Schritt '{step}' dokumentiert (Durchlauf {cycle})", highlight=False)

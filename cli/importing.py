@@ -3,27 +3,23 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from verbund.cli.common import JsonOption, console, errors, fail, print_json
 from verbund.domain.errors import DomainError
 from verbund.services.bootstrap import App, bootstrap
 from verbund.services.importers import Adapter, ImportReport, Problem
 from verbund.services.importers.apply import Progress as ProgressCallback
 from verbund.services.settings import Settings
 
-console = Console()
-errors = Console(stderr=True)
-JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Alles prüfen und zählen, nichts speichern.")]
 KeepMissingOption = Annotated[bool, typer.Option(
     "--keep-missing", help="Schulen, die in der Datei fehlen, nicht schließen (für Teillieferungen).")]
@@ -35,15 +31,6 @@ import_app = typer.Typer(help="Schuldatenbanken der Länder importieren (Sachsen
                          no_args_is_help=True)
 assign_app = typer.Typer(help="Schulen Verbünden zuordnen: Regeln, manuelle Zuordnung, Vorschläge.",
                          no_args_is_help=True)
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def _fail(error: Exception) -> typer.Exit:
-    errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
-    return typer.Exit(1)
 
 
 def _plain_app() -> App:
@@ -76,9 +63,9 @@ def _run_import(adapter: Adapter, path: Path, dry_run: bool, json_output: bool, 
             report = import_file(app, adapter, path, dry_run=dry_run, close_missing=not keep_missing,
                                  progress=progress)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if json_output:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         _print_report(report)
 
@@ -134,7 +121,7 @@ def import_csv(
     try:
         adapter = MappedCsvAdapter(load_mapping(mapping))
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     _run_import(adapter, file, dry_run, json_output, keep_missing, progress)
 
 
@@ -152,9 +139,9 @@ def import_coordinates(
     try:
         report = join(_plain_app(), file, mapping, dry_run=dry_run)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if json_output:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
         return
     prefix = "Probelauf: " if dry_run else ""
     console.print(f"{prefix}{report.rows} Zeilen, {report.matched_keys} Schlüssel gefunden: {report.updated} Schulen "
@@ -180,9 +167,9 @@ def assign_rules(
     try:
         report = apply_rules(_app(sweep=True), load_rules(file), dry_run=dry_run, by=by)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if json_output:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
         return
     console.print(f"{report.assigned} zugeordnet, {report.unchanged} unverändert, {report.kept} anders zugeordnet "
                   f"belassen, {report.unmatched} ohne Regel, {len(report.conflicts)} Konflikte.")
@@ -204,9 +191,9 @@ def assign_mapping(
     try:
         report = apply_mapping(_app(sweep=True), file, dry_run=dry_run, by=by)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if json_output:
-        _print_json(report.to_dict())
+        print_json(report.to_dict())
     else:
         prefix = "Probelauf (nichts gespeichert): " if report.dry_run else ""
         console.print(f"{prefix}{report.assigned} zugeordnet, {report.unchanged} unverändert, {report.kept} anders "
@@ -233,9 +220,9 @@ def assign_school(
     try:
         result = assign(_app(sweep=True), school, network, by=by, reason=reason)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if json_output:
-        _print_json(result)
+        print_json(result)
     else:
         console.print(f"{school} → {network}" + ("" if result["changed"] else " (war bereits zugeordnet)"))
 
@@ -250,9 +237,9 @@ def assign_suggest(
     try:
         data = suggestions(_plain_app(), region)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if json_output:
-        _print_json(data)
+        print_json(data)
         return
     table = Table(title="Vorschläge für nicht zugeordnete Schulen")
     for column in ("Schule", "Name", "Verbund", "km", "Grund"):
@@ -277,7 +264,7 @@ def coverage(
     if map_file is not None:
         _write_map(map_file, region)
     if json_output:
-        _print_json(data)
+        print_json(data)
         return
     table = Table(title="Abdeckung: jede öffentliche Schule in genau einem Verbund")
     for column in ("Region", "Land", "Schulen", "zugeordnet", "offen", "doppelt", "ohne Ansprechperson",
@@ -304,9 +291,9 @@ def _write_map(path: Path, region: str | None) -> None:
         path.write_text(render_svg(points, f"Schulen und Verbünde{' in ' + region if region else ''}"),
                         encoding="utf-8")
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     except OSError as error:
-        raise _fail(Exception(f"--map: '{path}' nicht schreibbar ({error.strerror})")) from error
+        raise fail(Exception(f"--map: '{path}' nicht schreibbar ({error.strerror})")) from error
     errors.print(f"Karte: {path} ({len(points['schools'])} Schulen eingezeichnet, {points['unassigned']} nicht "
                  f"zugeordnet, {points['without_coordinates']} ohne Koordinaten)", highlight=False)
 
@@ -319,9 +306,9 @@ def foci(network: Annotated[str | None, typer.Option(help="Nur dieser Verbund.")
     try:
         data = foci_matrix(_plain_app(), network)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if json_output:
-        _print_json(data)
+        print_json(data)
         return
     for entry in data["networks"]:
         table = Table(title=f"Förderschwerpunkte · {entry['slug']}")

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from verbund.cli.common import JsonOption, console, errors, print_json
 from verbund.domain.errors import DomainError
 from verbund.domain.outbox import OutboxStatus
-
-console = Console()
-errors = Console(stderr=True)
-JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def remind(
@@ -48,7 +38,7 @@ def remind(
     for warning in report.get("warnings", []):
         errors.print(f"[yellow]Warnung:[/] {warning}", highlight=False)
     if json_output:
-        _print_json(report)
+        print_json(report)
         return
     prefix = "Probelauf: " if dry_run else ""
     console.print(f"{prefix}geplant {report['planned']}, gesendet {report['sent']}, "
@@ -76,7 +66,7 @@ def outbox(
         raise typer.Exit(1)
     data = outbox_messages(_app(), network=network, status=status)
     if json_output:
-        _print_json(data)
+        print_json(data)
         return
     table = Table(title=f"Postausgang ({len(data['messages'])} Einträge)")
     for column in ("Verbund", "Stufe", "Art", "Ansprechperson", "Status", "Versuche", "gesendet", "Hinweis"):

@@ -6,12 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from verbund.cli.common import console, errors
 from verbund.domain.errors import DomainError
-
-errors = Console(stderr=True)
-console = Console()
 
 
 def register(app: typer.Typer) -> None:

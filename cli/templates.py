@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from verbund.cli.common import JsonOption, console, fail, print_json
 from verbund.domain.errors import DomainError
 
-console = Console()
-errors = Console(stderr=True)
-
 templates_app = typer.Typer(help="Prozessvorlagen anzeigen und prüfen.", no_args_is_help=True)
-JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(templates_app, name="templates")
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def _fail(error: Exception) -> typer.Exit:
-    errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
-    return typer.Exit(1)
 
 
 def describe(key: str) -> dict[str, Any]:
@@ -77,14 +63,14 @@ def list_templates(json_output: JsonOption = False) -> None:
     try:
         templates = all_templates()
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     data = {
         "templates": [
             {"key": t.key, "name": t.name, "stages": t.stage_names, "state": t.state} for t in templates
         ]
     }
     if json_output:
-        _print_json(data)
+        print_json(data)
         return
     table = Table(title="Prozessvorlagen")
     for column in ("Schlüssel", "Name", "Land", "Stufen"):
@@ -104,9 +90,9 @@ def show(key: str, json_output: JsonOption = False) -> None:
     try:
         data = describe(key)
     except DomainError as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     if json_output:
-        _print_json(data)
+        print_json(data)
         return
     console.print(f"[bold]{data['name']}[/] ({data['key']}), Land {data['state']}", highlight=False)
     if data["description"]:
@@ -141,5 +127,5 @@ def check(path: Path) -> None:
     try:
         template = load_template_file(path)
     except (DomainError, OSError) as error:
-        raise _fail(error) from error
+        raise fail(error) from error
     console.print(f"{path}: gültig — {template.key}, {len(template.stages)} Stufen", highlight=False)
