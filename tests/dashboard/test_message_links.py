@@ -31,6 +31,7 @@ from verbund.services.stages import reconcile_stage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from notify_sinks import Received, WebhookSink
+from tests_support_stages import open_stage
 
 with warnings.catch_warnings():  # starlette asks for httpx2 at import; the client works with httpx
     warnings.simplefilter("ignore")
@@ -156,10 +157,13 @@ def test_a_circulated_draft_links_the_objection_form_and_the_published_protocol_
 ) -> None:
     from verbund.services.protocol import approve_protocol, circulate_protocol, draft_protocol, publish_protocol
 
+    open_stage(region_app, NETWORK, "protocol", START)  # input follows the stage: the protocol must be open
+    sweep(region_app, START)
+    webhook.received.clear()
     draft_protocol(region_app, NETWORK, body="Beschlüsse der Beratung: 1. Wir kooperieren.", by="k@example.org",
                    at=START)
     circulate_protocol(region_app, NETWORK, objection_business_days=1, by="k@example.org", at=START)
-    sweep(region_app, START)
+    sweep(region_app, START + dt.timedelta(days=1))
     circulated = [link for m in webhook.received for link in LINK.findall(m.payload["message"]) if "/protocol?" in link]
     later = START + dt.timedelta(days=3)
     clock.set(later)
