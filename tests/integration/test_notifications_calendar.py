@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests_support_stages import open_stage
 
 from verbund.notifications import FakeNotifier
 from verbund.services.bootstrap import App
@@ -61,6 +62,7 @@ def test_an_invitation_made_on_friday_evening_goes_out_on_monday_morning(
     region_app: App, fake: FakeNotifier
 ) -> None:
     friday_evening = berlin(2021, 11, 19, 18, 30)
+    open_stage(region_app, NETWORK, "consultation", friday_evening)  # input follows the stage
     schedule_consultation(region_app, NETWORK, starts_at=berlin(2021, 12, 8, 14, 0), place="Rathaus, Saal 1",
                           by="koordination@example.org", at=friday_evening)
     planned = sweep(region_app, friday_evening)
@@ -76,7 +78,7 @@ def test_a_second_item_on_the_same_day_waits_for_the_next_business_day(
     region_app: App, fake: FakeNotifier
 ) -> None:
     tuesday = berlin(2021, 11, 16, 9, 0)
-    reconcile_stage(region_app, NETWORK, "analysis", tuesday)
+    open_stage(region_app, NETWORK, "consultation", tuesday)  # input follows the stage
     first = sweep(region_app, tuesday)
     assert first.sent > 20
     schedule_consultation(region_app, NETWORK, starts_at=berlin(2021, 12, 8, 14, 0), place="Rathaus, Saal 1",

@@ -104,7 +104,7 @@ def test_an_invitation_arrives_by_smtp_in_german_with_an_ics_in_berlin_time(regi
         smtp.stop()
     assert report.sent > 20 and smtp.messages
     mail = smtp.messages[0]
-    assert _subject(mail) == ("Einladung: Konstituierende Beratung des Kooperationsverbund Auental-Nord "
+    assert _subject(mail) == ("Einladung: Konstituierende Beratung des Kooperationsverbunds Auental-Nord "
                               "am 30.10.2019, 10:00 Uhr")
     body = _text(mail)
     assert "Termin: 30.10.2019, 10:00 Uhr" in body and "Landratsamt Auental, Saal 2" in body
