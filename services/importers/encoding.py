@@ -42,7 +42,10 @@ def decode_bytes(raw: bytes, path: Path | str, encoding: str = "auto") -> tuple[
             text = raw.decode("utf-8-sig")
             if encoding == "utf-8" or not _C1_CONTROLS.search(text):
                 return text, "utf-8"
-            return raw.decode("cp1252"), "cp1252"  # C1 controls never occur in text: cp1252 bytes, by chance UTF-8
+            try:  # C1 controls never occur in text: cp1252 bytes, by chance UTF-8 …
+                return raw.decode("cp1252"), "cp1252"
+            except UnicodeDecodeError:  # … unless cp1252 cannot read them: valid UTF-8 after all
+                return text, "utf-8"
         except UnicodeDecodeError as error:
             if encoding == "utf-8" or _UTF8_SEQUENCE.search(raw):
                 why = "kein gültiges UTF-8" if encoding == "utf-8" else "UTF-8 und andere Kodierung gemischt"

@@ -63,6 +63,7 @@ def test_fifty_parallel_submissions_and_transitions_lose_nothing_and_move_once(s
     app = shared_app
     ready_network, open_networks = "kv-auental-nord", ["kv-auental-sued", "kv-heidegrund-west", "kv-heidegrund-ost"]
     reconcile_stage(app, ready_network, "analysis", START)
+    reconcile_stage(app, "kv-auental-sued", "analysis", START)  # input follows the stage: open it first
     at = START + dt.timedelta(days=5)
     record_analysis(app, ready_network, [AnalysisInput(o, c, text="erste Fassung") for o in _members(app, ready_network)
                                          for c in CATEGORIES], by="partner", at=at)

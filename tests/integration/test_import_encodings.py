@@ -116,3 +116,11 @@ def test_partner_files_saved_by_excel_in_cp1252_read_like_utf8(tmp_path: Path) -
         (tmp_path / name).write_bytes(encoded)
         tables.append(read_rows(tmp_path / name, mapping).rows)
     assert tables[0] == tables[1] and any("Schülerbeförderung" in str(row) for row in tables[0])
+
+
+def test_valid_utf8_with_a_c1_control_that_cp1252_cannot_read_stays_utf8(tmp_path: Path) -> None:
+    """Found by the property test: U+0081 is valid UTF-8, and cp1252 has no 0x81, so it is not cp1252."""
+    from verbund.services.importers.encoding import decode_bytes
+
+    raw = "Name;Ort\nSchule\u0081;Zwickau\n".encode()
+    assert decode_bytes(raw, tmp_path / "s.csv") == ("Name;Ort\nSchule\u0081;Zwickau\n", "utf-8")
