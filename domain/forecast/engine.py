@@ -66,9 +66,12 @@ def current_runs(history: NetworkHistory) -> list[RunFact]:
     return chosen
 
 
-def _indexes(histories: list[NetworkHistory], options: ForecastOptions) -> dict[str, BusinessDayIndex]:
+def _indexes(histories: list[NetworkHistory], chosen: list[NetworkHistory],
+             options: ForecastOptions) -> dict[str, BusinessDayIndex]:
+    """Business-day indexes per Land of every history (all are pooled), long enough for the chosen
+    networks' targets (a network left out may have no report date: it needs none)."""
     dates = [options.as_of, *(d for h in histories for r in h.runs for d in (r.opened, r.finished) if d)]
-    targets = [target_of(h.template, options) for h in histories]
+    targets = [target_of(h.template, options) for h in chosen]
     first = min(dates).year - 1
     last = max([options.as_of, *targets]).year + HORIZON_YEARS
     return {land: business_day_index(land, first, last) for land in sorted({h.land for h in histories})}
@@ -87,9 +90,9 @@ def forecast(histories: list[NetworkHistory], options: ForecastOptions, only: se
             raise InvalidInput(f"--target-stage: die Vorlage '{history.template.key}' (Verbund {history.slug}) "
                                f"hat keine Stufe '{options.target_stage}' "
                                f"(Stufen: {', '.join(history.template.stage_names)})")
-    if not histories:
+    if not chosen:
         return []
-    indexes = _indexes(histories, options)
+    indexes = _indexes(histories, chosen, options)
     pools = Pools(histories, indexes, options.as_of)
     ferien = school_holidays or {}
     return [_network(h, options, indexes[h.land], pools, ferien.get(h.land)) for h in chosen]
