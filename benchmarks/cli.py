@@ -60,10 +60,10 @@ def alternate(first: list[str], second: list[str], env: dict[str, str], runs: in
 
 def sample_database(folder: Path) -> str:
     """The sample region (four networks, every stage pending) in ``folder/verbund.db``."""
-    from verbund.services.bootstrap import bootstrap
-    from verbund.services.clock import parse_instant
-    from verbund.services.sample import build_sample_region
-    from verbund.services.settings import Settings
+    from verbund.services.app.bootstrap import bootstrap
+    from verbund.services.app.clock import parse_instant
+    from verbund.services.app.settings import Settings
+    from verbund.services.demo.sample import build_sample_region
 
     url = f"sqlite:///{folder / 'verbund.db'}"
     app = bootstrap(Settings(database_url=url))

@@ -35,9 +35,9 @@ from sqlalchemy import insert
 from verbund.domain.models import Contact, Membership, Network, Organisation, Region
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.stages import StageRun
-from verbund.services.bootstrap import bootstrap
-from verbund.services.settings import Settings
-from verbund.services.users import add_user
+from verbund.services.access.users import add_user
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 NETWORKS, ORGANISATIONS, CLIENTS, THINK, DURATION = 400, 40_000, 20, 1.0, 30.0

@@ -29,9 +29,9 @@ from verbund.domain.business_days import BERLIN
 from verbund.domain.forecast import ForecastOptions, forecast
 from verbund.domain.models import Network, Region
 from verbund.domain.stages import AuditEvent, StageRun
-from verbund.services.bootstrap import bootstrap
-from verbund.services.forecast import run_forecast
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.settings import Settings
+from verbund.services.forecast.run import run_forecast
 
 NETWORKS = 400
 DRAWS = 2000

@@ -34,11 +34,11 @@ from sqlalchemy import create_engine, insert, make_url, select
 
 from verbund.domain.models import Organisation, Region
 from verbund.domain.schools import nrw_kreise
-from verbund.services.bootstrap import bootstrap
-from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.app.ports import RecordingTrigger
+from verbund.services.app.settings import Settings
 from verbund.services.importers import NrwAdapter, import_file
-from verbund.services.ports import RecordingTrigger
-from verbund.services.settings import Settings
 
 ORGANISATION = Organisation.__table__  # type: ignore[attr-defined]
 REGION = Region.__table__  # type: ignore[attr-defined]

@@ -7,10 +7,10 @@ already in the outbox). The sweep runs on Monday 28.10.2019, 09:00: one business
 date, so every contact is due the 1-day reminder.
 
 Figures (last line):
-- ``sweep_plan_s``: deciding what is due (``services.reminders.plan(dry_run=True)``: read the
+- ``sweep_plan_s``: deciding what is due (``services.messaging.reminders.plan(dry_run=True)``: read the
   domain state, compute every item and its key, compare with the outbox); no writing, no sending.
   Target < 1 s. ``plan_store_s``: the same plus inserting the 40,000 new rows and committing.
-- ``deliveries_per_s``: messages per second of ``services.outbox.send_due`` (claim, render the
+- ``deliveries_per_s``: messages per second of ``services.messaging.outbox.send_due`` (claim, render the
   German text, send through apprise, mark sent) at ``VERBUND_SEND_CONCURRENCY`` threads.
 - ``bare_apprise_per_s``: apprise alone sending the same messages (the same subjects, bodies and
   URLs with the key headers) to the same sink with the same strategy (a thread pool of the same
@@ -114,10 +114,10 @@ def _build(database_url: str, channel: str) -> Any:
     from verbund.domain.outbox import OutboxItem, OutboxStatus
     from verbund.domain.stages import StageRun
     from verbund.notifications import AppriseNotifier
-    from verbund.services.bootstrap import bootstrap
-    from verbund.services.notification_settings import NotificationSettings
-    from verbund.services.reminders import plan
-    from verbund.services.settings import Settings
+    from verbund.services.app.bootstrap import bootstrap
+    from verbund.services.app.notification_settings import NotificationSettings
+    from verbund.services.app.settings import Settings
+    from verbund.services.messaging.reminders import plan
 
     app = bootstrap(Settings(database_url=database_url), notifier=AppriseNotifier(Path(tempfile.gettempdir())))
     app.notification_settings = NotificationSettings()
@@ -219,8 +219,8 @@ def main() -> None:
     from sqlalchemy import select
 
     from verbund.domain.outbox import OutboxStatus
-    from verbund.services.outbox import _ITEM_COLUMNS, TABLE, _Delivery, _Item, compose, send_due
-    from verbund.services.reminders import plan
+    from verbund.services.messaging.outbox import _ITEM_COLUMNS, TABLE, _Delivery, _Item, compose, send_due
+    from verbund.services.messaging.reminders import plan
 
     sink = subprocess.Popen([sys.executable, __file__, "--sink"], stdout=subprocess.PIPE, text=True)
     try:

@@ -38,10 +38,10 @@ from verbund.domain.outbox import OutboxItem
 from verbund.domain.process import load_template
 from verbund.domain.stages import AuditEvent, StageRun
 from verbund.domain.work import Consultation, Protocol
-from verbund.services.bootstrap import bootstrap
-from verbund.services.clock import BERLIN
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.clock import BERLIN
+from verbund.services.app.settings import Settings
 from verbund.services.report import build_report, write_report
-from verbund.services.settings import Settings
 
 LANDS = ("BB", "BE", "BW", "BY", "HB", "HE", "HH", "MV", "NI", "NW", "RP", "SH", "SL", "SN", "ST", "TH")
 REGIONS_PER_LAND = 10

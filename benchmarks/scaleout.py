@@ -54,8 +54,14 @@ def _region(app: Any) -> tuple[list[str], Any]:
     from verbund.cli import demo
     from verbund.domain.business_days import BusinessCalendar
     from verbund.domain.models import MembershipRole
-    from verbund.services.clock import BERLIN
-    from verbund.services.setup import OrganisationSpec, add_member, create_network, upsert_organisation, upsert_region
+    from verbund.services.app.clock import BERLIN
+    from verbund.services.directory.setup import (
+        OrganisationSpec,
+        add_member,
+        create_network,
+        upsert_organisation,
+        upsert_region,
+    )
 
     start = demo.DEMO_START
     with app.uow(write=True) as uow:
@@ -151,10 +157,10 @@ def main() -> None:
             deploy_one(DeploymentSpec(f"benchmarks/scaleout_flows.py:{name}", "bare"), "verbund", source=ROOT)
         stack.start_workers(2, url, env, limit=1)
 
-        from verbund.services.bootstrap import bootstrap
-        from verbund.services.ports import NoTrigger
-        from verbund.services.settings import Settings
-        from verbund.services.stages import advance_stage
+        from verbund.services.app.bootstrap import bootstrap
+        from verbund.services.app.ports import NoTrigger
+        from verbund.services.app.settings import Settings
+        from verbund.services.stages.lifecycle import advance_stage
 
         app = bootstrap(Settings(database_url=env["VERBUND_DATABASE_URL"]), trigger=NoTrigger())
         networks, day = _region(app)
@@ -170,7 +176,7 @@ def main() -> None:
         for network in networks:
             advance_stage(app, network, "protocol", by="po@example.org", at=day(61))
         total_s = time.perf_counter() - t0
-        from verbund.services.queries import status
+        from verbund.services.readmodels.queries import status
 
         states = [s["state"] for n in status(app, region=REGION)["networks"] for s in n["stages"]]
         assert states.count("completed") == 5 * len(networks), "not every stage completed"

@@ -53,12 +53,12 @@ def _networks(count: int, database_url: str) -> list[str]:
     from verbund.domain.models import Organisation
     from verbund.flows.runtime import use_app
     from verbund.flows.trigger import EmbeddedTrigger
-    from verbund.services.bootstrap import bootstrap
-    from verbund.services.clock import BERLIN
-    from verbund.services.lookup import region_by_slug
-    from verbund.services.sample import build_sample_region
-    from verbund.services.settings import Settings
-    from verbund.services.setup import add_member, create_network
+    from verbund.services.app.bootstrap import bootstrap
+    from verbund.services.app.clock import BERLIN
+    from verbund.services.app.lookup import region_by_slug
+    from verbund.services.app.settings import Settings
+    from verbund.services.demo.sample import build_sample_region
+    from verbund.services.directory.setup import add_member, create_network
 
     app = bootstrap(Settings(database_url=database_url), trigger=EmbeddedTrigger())
     use_app(app)

@@ -1,5 +1,5 @@
 """``verbund announce``: a free-text message to all partners of a network or to partner kinds,
-through the outbox (``services.announcements``); the next sweep sends it."""
+through the outbox (``services.messaging.announcements``); the next sweep sends it."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def announce(
     Sie geht mit dem nächsten Erinnerungslauf hinaus (verbund remind, täglich mit verbund serve):
     nur werktags 08:00–18:00, mit den übrigen Nachrichten des Tages zu einer zusammengefasst.
     """
-    from verbund.services.announcements import announce as plan_announcement
+    from verbund.services.messaging.announcements import announce as plan_announcement
 
     try:
         if (text is None) == (file is None):

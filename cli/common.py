@@ -21,7 +21,7 @@ from rich.console import Console
 from verbund.domain.stages import SYSTEM_ACTOR
 
 if TYPE_CHECKING:
-    from verbund.services.bootstrap import App
+    from verbund.services.app.bootstrap import App
 
 # Piped or logged output (make run, CI) gets room for whole names instead of rich's 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -48,7 +48,7 @@ def build_app() -> App:
 
 
 def at_option(value: str | None) -> dt.datetime | None:
-    from verbund.services.clock import parse_instant
+    from verbund.services.app.clock import parse_instant
 
     return parse_instant(value, "--at") if value else None
 
@@ -75,13 +75,13 @@ def _backfill(by: str, at: dt.datetime | None) -> str | None:
 
 def decider(app: App, by: str, network: str, at: dt.datetime | None = None) -> str:
     """``--by`` of a network action that needs a process owner (sign-off, waive, extension)."""
-    from verbund.services.actors import decider_for_network
+    from verbund.services.access.actors import decider_for_network
 
     return _backfill(by, at) or decider_for_network(app, by, network)
 
 
 def region_decider(app: App, by: str, region: str, at: dt.datetime | None = None) -> str:
     """``--by`` of a region action that needs a process owner (create a network, move a school)."""
-    from verbund.services.actors import decider_for_region
+    from verbund.services.access.actors import decider_for_region
 
     return _backfill(by, at) or decider_for_region(app, by, region)

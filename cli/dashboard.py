@@ -19,7 +19,7 @@ from verbund.cli.common import console, fail
 from verbund.domain.errors import DomainError
 
 if TYPE_CHECKING:
-    from verbund.services.bootstrap import App
+    from verbund.services.app.bootstrap import App
 
 log = logging.getLogger("verbund.serve")
 user_app = typer.Typer(help="Benutzer des Dashboards anlegen, auflisten, deaktivieren, Passwörter setzen oder "
@@ -49,7 +49,7 @@ def user_add(
 ) -> None:
     """Benutzer anlegen (oder einem bestehenden einen weiteren Bereich geben)."""
     from verbund.cli.main import _app
-    from verbund.services.users import add_user
+    from verbund.services.access.users import add_user
 
     try:
         created = add_user(_app(), email=email, role=role, password=_password(password_stdin), name=name,
@@ -66,7 +66,7 @@ def user_set_password(
 ) -> None:
     """Passwort setzen; alle Sitzungen der Person enden."""
     from verbund.cli.main import _app
-    from verbund.services.users import set_password
+    from verbund.services.access.users import set_password
 
     try:
         set_password(_app(), email=email, password=_password(password_stdin))
@@ -83,7 +83,7 @@ def user_list(json_output: Annotated[bool, typer.Option("--json", help="Ausgabe 
     from rich.table import Table
 
     from verbund.cli.main import _app
-    from verbund.services.user_admin import list_users
+    from verbund.services.access.user_admin import list_users
 
     users = list_users(_app())
     if json_output:
@@ -102,7 +102,7 @@ def user_list(json_output: Annotated[bool, typer.Option("--json", help="Ausgabe 
 def user_deactivate(email: Annotated[str, typer.Option("--email", help="E-Mail-Adresse.")]) -> None:
     """Einen Benutzer deaktivieren: keine Anmeldung mehr, alle Sitzungen enden."""
     from verbund.cli.main import _app
-    from verbund.services.user_admin import deactivate_user
+    from verbund.services.access.user_admin import deactivate_user
 
     try:
         deactivate_user(_app(), email)
@@ -118,7 +118,7 @@ def user_reset_password(
 ) -> None:
     """Passwort zurücksetzen: das alte gilt nicht mehr, Sitzungen enden; ausgegeben wird ein einmaliger Link."""
     from verbund.cli.main import _app
-    from verbund.services.user_admin import reset_password
+    from verbund.services.access.user_admin import reset_password
 
     try:
         link = reset_password(_app(), email, by="cli", days=days)
@@ -136,8 +136,8 @@ def user_stand_in(
 ) -> None:
     """Eine Vertretung für die Abwesenheit einer Koordination eintragen."""
     from verbund.cli.main import _app
-    from verbund.services.clock import BERLIN
-    from verbund.services.users import set_stand_in
+    from verbund.services.access.users import set_stand_in
+    from verbund.services.app.clock import BERLIN
 
     try:
         from verbund.domain.dates import parse_day
@@ -151,7 +151,7 @@ def user_stand_in(
 
 def _sweep_forever(stop: threading.Event) -> None:
     """The daily reminder sweep at 08:00 Europe/Berlin, in this process (embedded mode)."""
-    from verbund.services.clock import BERLIN
+    from verbund.services.app.clock import BERLIN
 
     while not stop.is_set():
         now = dt.datetime.now(BERLIN)
@@ -167,9 +167,9 @@ def _sweep_forever(stop: threading.Event) -> None:
 def refresh_forecasts_once() -> None:
     """Today's forecasts, computed ahead for the dashboard (issue 19); a failure is logged, never fatal."""
     try:
-        from verbund.services.bootstrap import bootstrap
-        from verbund.services.forecast_cache import refresh_forecasts
-        from verbund.services.settings import Settings
+        from verbund.services.app.bootstrap import bootstrap
+        from verbund.services.app.settings import Settings
+        from verbund.services.forecast.cache import refresh_forecasts
 
         app = bootstrap(Settings(), migrate_database=False)
         try:
@@ -213,10 +213,10 @@ def run_sweep_once() -> None:
 
 def _demo_logins(app: object) -> list[tuple[str, str, str]]:
     """Users for the demo region with fresh passwords: (label, email, password)."""
-    from verbund.services.bootstrap import App
-    from verbund.services.sample import REGION_SLUG
-    from verbund.services.setup import region_networks
-    from verbund.services.users import add_user, set_password
+    from verbund.services.access.users import add_user, set_password
+    from verbund.services.app.bootstrap import App
+    from verbund.services.demo.sample import REGION_SLUG
+    from verbund.services.directory.setup import region_networks
 
     assert isinstance(app, App)
     network = region_networks(app, REGION_SLUG)[0]

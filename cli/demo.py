@@ -20,14 +20,12 @@ from verbund.domain.business_days import BusinessCalendar
 from verbund.domain.models import Membership, MembershipRole, Network, Organisation
 from verbund.domain.work import AnalysisCategory, Consultation, Protocol
 from verbund.flows.buildout import region_buildout
-from verbund.services import consultation as meeting
-from verbund.services import protocol as minutes
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN, ManualClock
-from verbund.services.queries import network_overview, status
-from verbund.services.sample import TEMPLATE, build_sample_region
-from verbund.services.stages import advance_stage
-from verbund.services.work import (
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.demo.sample import TEMPLATE, build_sample_region
+from verbund.services.inputs import consultation as meeting
+from verbund.services.inputs import protocol as minutes
+from verbund.services.inputs.work import (
     AnalysisInput,
     GoalInput,
     PotentialInput,
@@ -35,6 +33,8 @@ from verbund.services.work import (
     record_goals,
     record_potentials,
 )
+from verbund.services.readmodels.queries import network_overview, status
+from verbund.services.stages.lifecycle import advance_stage
 
 DEMO_START = dt.datetime(2019, 9, 2, 8, 0, tzinfo=BERLIN)
 PROCESS_OWNER = "prozessverantwortung@lasub-muldenland.example.org"
@@ -157,7 +157,7 @@ def _move(app: App, network: str, at: dt.datetime) -> None:
 
 def _sweep(app: App, at: dt.datetime) -> None:
     """Send through the outbox at the simulated time (a service call, no extra flow runs)."""
-    from verbund.services.outbox import sweep
+    from verbund.services.messaging.outbox import sweep
 
     sweep(app, at)
 # --- end notifications ---

@@ -1,6 +1,6 @@
 """The demo for the templates besides Saxony's (``verbund demo --template KEY``).
 
-Same approach as ``cli/demo.py``: fictional sample networks (``services/sample_templates.py``),
+Same approach as ``cli/demo.py``: fictional sample networks (``services/demo/sample_templates.py``),
 every input through the service layer (which triggers the real stage flows), a simulated clock
 with business days of the template's Land. Highlights:
 
@@ -30,13 +30,13 @@ from verbund.domain.business_days import BusinessCalendar
 from verbund.domain.models import Membership, Network, Organisation
 from verbund.domain.process import load_template
 from verbund.flows.buildout import network_buildout
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN, ManualClock
-from verbund.services.governance import Responsibility, decide, record_agreement, record_step, voters
-from verbund.services.lookup import network_by_slug
-from verbund.services.queries import network_overview, status
-from verbund.services.sample_templates import build_template_sample
-from verbund.services.stages import add_months, advance_stage
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.app.lookup import network_by_slug
+from verbund.services.demo.sample_templates import build_template_sample
+from verbund.services.governance.records import Responsibility, decide, record_agreement, record_step, voters
+from verbund.services.readmodels.queries import network_overview, status
+from verbund.services.stages.lifecycle import add_months, advance_stage
 
 if TYPE_CHECKING:
     from verbund.cli.demo import DemoResult
@@ -304,6 +304,6 @@ def run_template_demo(app: App, template: str, *, start: dt.datetime, console: C
 
 def _sweep(app: App, at: dt.datetime) -> None:
     """Send through the outbox at the simulated time, as the Saxon demo does."""
-    from verbund.services.outbox import sweep
+    from verbund.services.messaging.outbox import sweep
 
     sweep(app, at)

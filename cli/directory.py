@@ -66,7 +66,7 @@ def partner_add(
     by: ByOption = "system", at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Eine Partnerorganisation anlegen (Art, Region oder Land, Verbünde)."""
-    from verbund.services.partner_directory import PartnerInput, add_partner
+    from verbund.services.directory.partner_directory import PartnerInput, add_partner
 
     spec = PartnerInput(name=name, kind=kind, key=key, region=region, land=land, networks=network or [],
                         address=address, ags=ags)
@@ -87,7 +87,7 @@ def partner_list(
     json_output: JsonOption = False,
 ) -> None:
     """Partnerorganisationen mit Art, Region, Verbünden und Zahl aktiver Ansprechpersonen."""
-    from verbund.services.partner_directory import list_partners
+    from verbund.services.directory.partner_directory import list_partners
 
     try:
         rows = list_partners(_app(), region=region, network=network, kind=kind, include_closed=all_rows)
@@ -109,7 +109,7 @@ def partner_list(
 def partner_show(key: Annotated[str, typer.Argument(help="Schlüssel, oder QUELLE:KENNUNG einer Schule.")],
                  json_output: JsonOption = False) -> None:
     """Eine Partnerorganisation mit ihren Ansprechpersonen."""
-    from verbund.services.partner_directory import show_partner
+    from verbund.services.directory.partner_directory import show_partner
 
     try:
         data = show_partner(_app(), key)
@@ -142,7 +142,7 @@ def partner_edit(
     by: ByOption = "system", at: AtOption = None,
 ) -> None:
     """Angaben eines Partners ändern, Verbünden beitreten (--network) oder sie verlassen."""
-    from verbund.services.partner_directory import PartnerInput, edit_partner
+    from verbund.services.directory.partner_directory import PartnerInput, edit_partner
 
     spec = PartnerInput(name=name, kind=kind, key=key, region=region, land=land, networks=network or [],
                         address=address, ags=ags)
@@ -157,7 +157,7 @@ def partner_edit(
 def partner_close(key: Annotated[str, typer.Argument(help="Schlüssel des Partners.")],
                   by: ByOption = "system", at: AtOption = None) -> None:
     """Einen Partner schließen: seine Mitgliedschaften enden, nichts wird gelöscht."""
-    from verbund.services.partner_directory import close_partner
+    from verbund.services.directory.partner_directory import close_partner
 
     try:
         close_partner(_app(), key, by=by, at=_at(at))
@@ -216,7 +216,7 @@ def contact_add(
     by: ByOption = "system", at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Eine Ansprechperson anlegen (aktiv ab jetzt oder ab --at)."""
-    from verbund.services.contacts import ContactInput, add_contact
+    from verbund.services.directory.contacts import ContactInput, add_contact
 
     spec = ContactInput(organisation=organisation, name=name, email=email, function=function, channels=channel or [])
     try:
@@ -234,7 +234,7 @@ def contact_list(
     json_output: JsonOption = False,
 ) -> None:
     """Ansprechpersonen mit Organisation, Funktion und E-Mail (Kanäle nur gezählt)."""
-    from verbund.services.contacts import list_contacts
+    from verbund.services.directory.contacts import list_contacts
 
     try:
         rows = list_contacts(_app(), organisation=organisation, network=network, include_inactive=all_rows)
@@ -256,7 +256,7 @@ def contact_list(
 def contact_show(ref: Annotated[str, typer.Argument(help="Kennung (oder ihr Anfang) oder E-Mail.")],
                  json_output: JsonOption = False) -> None:
     """Eine Ansprechperson mit ihrem Verlauf (welche Felder wann geändert wurden)."""
-    from verbund.services.contacts import show_contact
+    from verbund.services.directory.contacts import show_contact
 
     try:
         data = show_contact(_app(), ref)
@@ -284,7 +284,7 @@ def contact_edit(
     by: ByOption = "system", at: AtOption = None,
 ) -> None:
     """Angaben einer aktiven Ansprechperson ändern; --channel ersetzt die weiteren Kanäle."""
-    from verbund.services.contacts import ContactInput, edit_contact
+    from verbund.services.directory.contacts import ContactInput, edit_contact
 
     channels = [] if no_channels else (channel or None)
     spec = ContactInput(organisation=organisation, name=name, email=email, function=function, channels=channels)
@@ -299,7 +299,7 @@ def contact_edit(
 def contact_deactivate(ref: Annotated[str, typer.Argument(help="Kennung (oder ihr Anfang) oder E-Mail.")],
                        by: ByOption = "system", at: AtOption = None) -> None:
     """Eine Ansprechperson deaktivieren (ab jetzt oder --at); sie bleibt im Verlauf."""
-    from verbund.services.contacts import set_active
+    from verbund.services.directory.contacts import set_active
 
     try:
         name = set_active(_app(), ref, False, by=by, at=_at(at))
@@ -312,7 +312,7 @@ def contact_deactivate(ref: Annotated[str, typer.Argument(help="Kennung (oder ih
 def contact_activate(ref: Annotated[str, typer.Argument(help="Kennung (oder ihr Anfang) oder E-Mail.")],
                      by: ByOption = "system", at: AtOption = None) -> None:
     """Eine deaktivierte Ansprechperson wieder aktivieren."""
-    from verbund.services.contacts import set_active
+    from verbund.services.directory.contacts import set_active
 
     try:
         name = set_active(_app(), ref, True, by=by, at=_at(at))

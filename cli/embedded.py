@@ -90,7 +90,7 @@ def configure_embedded_prefect() -> None:
 def data_folder(database_url: str | None) -> tuple[Path, str]:
     """Where local state lives next to the domain database: (folder, file stem)."""
     if not database_url:
-        from verbund.services.settings import default_database_url
+        from verbund.services.app.settings import default_database_url
 
         database_url = default_database_url()
     if database_url.startswith("sqlite:///") and ":memory:" not in database_url:

@@ -12,8 +12,8 @@ from rich.table import Table
 
 from verbund.cli.common import JsonOption, console, errors, print_json
 from verbund.domain.errors import DomainError
-from verbund.services.bootstrap import bootstrap
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.settings import Settings
 
 ferien_app = typer.Typer(help="Schulferien der Länder: ansehen und aus dem amtlichen iCalendar importieren.",
                          no_args_is_help=True)
@@ -33,7 +33,7 @@ def import_command(
 ) -> None:
     """Schulferien eines Landes aus seiner amtlichen .ics-Datei speichern; sie gelten für die Tage, die
     die Datei abdeckt, vor den mitgelieferten Daten."""
-    from verbund.services.ferien import import_ics
+    from verbund.services.app.ferien import import_ics
 
     try:
         result = import_ics(bootstrap(Settings()), file, land)
@@ -55,7 +55,7 @@ def list_command(
     json_output: JsonOption = False,
 ) -> None:
     """Die bekannten Schulferien eines Landes, ihre Quelle und der abgedeckte Zeitraum."""
-    from verbund.services.ferien import list_ferien
+    from verbund.services.app.ferien import list_ferien
 
     try:
         data = list_ferien(bootstrap(Settings()), land, year)

@@ -43,10 +43,10 @@ def forecast(
     draws: Annotated[int, typer.Option("--draws", help="Anzahl der Simulationsläufe je Verbund.")] = 2000,
 ) -> None:
     """Prognose: wann jeder Verbund seine Stufen durchlaufen hat und ob er das Berichtsdatum erreicht."""
-    from verbund.services.bootstrap import bootstrap
-    from verbund.services.forecast import run_forecast, to_json
+    from verbund.services.app.bootstrap import bootstrap
+    from verbund.services.app.settings import Settings
+    from verbund.services.forecast.run import run_forecast, to_json
     from verbund.services.report import parse_day
-    from verbund.services.settings import Settings
 
     try:
         day = parse_day(as_of, "--as-of") if as_of else None

@@ -1,7 +1,7 @@
 """``verbund decision|agreement|step``: consensus decisions, agreements and documented steps.
 
 The inputs of the templates' ``decisions_adopted``, ``agreement_signed`` and ``steps_documented``
-checks (``services.votes``, ``services.governance``). Members are named by id, source id, name or
+checks (``services.governance.votes``, ``services.governance.records``). Members are named by id, source id, name or
 a unique part of the name; a vote, an agreement and a step trigger the stage flows through the
 app's trigger port, as the stage commands do. ``--at`` back-fills when it really happened.
 """
@@ -21,8 +21,8 @@ from verbund.domain.governance import VOTE_LABELS
 from verbund.domain.stages import SYSTEM_ACTOR
 
 if TYPE_CHECKING:
-    from verbund.services.bootstrap import App
-    from verbund.services.governance import DecisionReport
+    from verbund.services.app.bootstrap import App
+    from verbund.services.governance.records import DecisionReport
 
 
 decision_app = typer.Typer(help="Konsensbeschlüsse des Lenkungskreises bzw. der Steuergruppe: eröffnen, "
@@ -53,7 +53,7 @@ def _app() -> App:
 
 
 def _at(value: str | None) -> dt.datetime | None:
-    from verbund.services.clock import parse_instant
+    from verbund.services.app.clock import parse_instant
 
     return parse_instant(value, "--at") if value else None
 
@@ -92,7 +92,7 @@ def decision_open(
     json_output: JsonOption = False,
 ) -> None:
     """Einen Konsensbeschluss in der offenen Stufe eröffnen; danach stimmt jedes stimmberechtigte Mitglied ab."""
-    from verbund.services.votes import open_decision
+    from verbund.services.governance.votes import open_decision
 
     try:
         report = open_decision(_app(), network, stage, title=title, kind=kind, proposed=responsibility,
@@ -116,7 +116,7 @@ def decision_vote(
     json_output: JsonOption = False,
 ) -> None:
     """Die Stimme eines Mitglieds erfassen; ein Einwand oder die letzte ausstehende Stimme entscheidet."""
-    from verbund.services.votes import cast_vote
+    from verbund.services.governance.votes import cast_vote
 
     try:
         report = cast_vote(_app(), network, decision, member=member, vote=vote, reason=reason, by=by, at=_at(at))
@@ -132,7 +132,7 @@ def decision_show(
     json_output: JsonOption = False,
 ) -> None:
     """Einen Beschluss mit Stand, Begründung, Zuständigkeit und allen Stimmen anzeigen."""
-    from verbund.services.votes import show_decision
+    from verbund.services.governance.votes import show_decision
 
     try:
         report = show_decision(_app(), network, decision)
@@ -144,7 +144,7 @@ def decision_show(
 @decision_app.command("list")
 def decision_list(network: str, json_output: JsonOption = False) -> None:
     """Alle Beschlüsse eines Verbunds in der Reihenfolge, in der sie gefasst wurden."""
-    from verbund.services.governance import decisions
+    from verbund.services.governance.records import decisions
 
     try:
         reports = decisions(_app(), network)
@@ -163,7 +163,7 @@ def decision_list(network: str, json_output: JsonOption = False) -> None:
 
 
 def _responsibility(value: str) -> Any:
-    from verbund.services.governance import Responsibility
+    from verbund.services.governance.records import Responsibility
 
     parts = [part.strip() for part in value.split("|")]
     if len(parts) != 3 or not all(parts):
@@ -189,8 +189,8 @@ def agreement_record(
     json_output: JsonOption = False,
 ) -> None:
     """Einen Kooperationsvertrag bzw. eine Vereinbarung erfassen oder ändern."""
-    from verbund.services.governance import agreements, record_agreement
-    from verbund.services.votes import member_ids
+    from verbund.services.governance.records import agreements, record_agreement
+    from verbund.services.governance.votes import member_ids
 
     try:
         signed = _signed_on(signed_on)
@@ -222,7 +222,7 @@ def _signed_on(value: str | None) -> dt.date | None:
 @agreement_app.command("list")
 def agreement_list(network: str, json_output: JsonOption = False) -> None:
     """Alle Vereinbarungen eines Verbunds mit Parteien, Unterzeichnung, Handlungsfeldern und Zuständigkeiten."""
-    from verbund.services.governance import agreements
+    from verbund.services.governance.records import agreements
 
     try:
         rows = agreements(_app(), network)
@@ -252,7 +252,7 @@ def step_record(
     json_output: JsonOption = False,
 ) -> None:
     """Einen Schritt der offenen Stufe als dokumentiert erfassen (gilt für den laufenden Durchlauf)."""
-    from verbund.services.governance import record_step
+    from verbund.services.governance.records import record_step
 
     try:
         cycle = record_step(_app(), network, stage, step, text=text, by=by, at=_at(at))

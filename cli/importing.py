@@ -15,10 +15,10 @@ from rich.table import Table
 
 from verbund.cli.common import JsonOption, console, errors, fail, print_json
 from verbund.domain.errors import DomainError
-from verbund.services.bootstrap import App, bootstrap
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.settings import Settings
 from verbund.services.importers import Adapter, ImportReport, Problem
 from verbund.services.importers.apply import Progress as ProgressCallback
-from verbund.services.settings import Settings
 
 DryRunOption = Annotated[bool, typer.Option("--dry-run", help="Alles prüfen und zählen, nichts speichern.")]
 KeepMissingOption = Annotated[bool, typer.Option(
@@ -284,7 +284,7 @@ def coverage(
 
 
 def _write_map(path: Path, region: str | None) -> None:
-    from verbund.services.region_map import region_points, render_svg
+    from verbund.services.readmodels.region_map import region_points, render_svg
 
     try:
         points = region_points(_plain_app(), region)

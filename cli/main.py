@@ -23,9 +23,9 @@ from verbund.domain.errors import DomainError, InvalidInput
 from verbund.domain.formatting import count, local_date
 from verbund.domain.process import load_template
 from verbund.domain.stages import STATE_LABELS
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import parse_instant
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import parse_instant
+from verbund.services.app.settings import Settings
 
 german.install()  # "Aufruf", "Optionen", "Befehle" instead of click's English frame
 app = VerbundTyper(
@@ -123,7 +123,7 @@ def status(
     region: Annotated[str | None, typer.Option(help="Nur diese Region.")] = None,
 ) -> None:
     """Alle Verbünde mit dem Zustand jeder Stufe."""
-    from verbund.services.queries import status as status_query
+    from verbund.services.readmodels.queries import status as status_query
 
     data = status_query(_app(), region=region)
     if json_output:
@@ -223,7 +223,7 @@ def _print_stage(data: dict[str, Any]) -> None:
 @stage_app.command("show")
 def stage_show(network: str, stage: str, json_output: JsonOption = False, at: AtOption = None) -> None:
     """Zustand, Fälligkeit, offene Kriterien und Verlauf einer Stufe."""
-    from verbund.services.stages import show_stage
+    from verbund.services.stages.lifecycle import show_stage
 
     try:
         data = show_stage(_app(), network, stage, _at(at))
@@ -241,8 +241,8 @@ def stage_advance(
 ) -> None:
     """Den einen nächsten erlaubten Übergang machen oder sagen, warum keiner möglich ist."""
     from verbund.cli.common import decider
-    from verbund.services.actors import advance_is_sign_off
-    from verbund.services.stages import advance_stage
+    from verbund.services.access.actors import advance_is_sign_off
+    from verbund.services.stages.lifecycle import advance_stage
 
     try:
         built, when = _app(sweep=True), _at(at)
@@ -270,7 +270,7 @@ def stage_reopen(
     Protokolliert; der Stufenlauf läuft erneut, die Stufe nimmt wieder Eingaben an und wartet auf eine neue Abnahme.
     """
     from verbund.cli.common import decider
-    from verbund.services.stages import reopen_stage
+    from verbund.services.stages.lifecycle import reopen_stage
 
     try:
         built, when = _app(sweep=True), _at(at)
@@ -296,7 +296,7 @@ def stage_waive(
 ) -> None:
     """Eine Stufe mit Begründung erlassen (nur Prozessverantwortliche)."""
     from verbund.cli.common import decider
-    from verbund.services.stages import waive_stage
+    from verbund.services.stages.lifecycle import waive_stage
 
     try:
         built, when = _app(sweep=True), _at(at)
@@ -323,7 +323,7 @@ def stage_extend(
 ) -> None:
     """Die Frist einer offenen Stufe mit Begründung verlängern (nur Prozessverantwortliche)."""
     from verbund.cli.common import decider
-    from verbund.services.deadlines import extend_deadline
+    from verbund.services.stages.deadlines import extend_deadline
 
     try:
         day = parse_day(until, "--until")

@@ -1,5 +1,5 @@
 """``verbund network create|rename|close|list|show`` and ``verbund school find|move``: networks
-outside a rules file, and where a school is (``services.networks``)."""
+outside a rules file, and where a school is (``services.directory.networks``)."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def network_create(
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Einen Verbund anlegen (mit den Stufen seiner Vorlage); derselbe Aufruf erneut ändert nichts."""
-    from verbund.services.networks import create_network
+    from verbund.services.directory.networks import create_network
 
     try:
         data = create_network(build_app(), slug, name=name, region=region, template=template, by=by,
@@ -66,7 +66,7 @@ def network_rename(
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Einen Verbund umbenennen; Slug, Nachrichten, Prefect-Tags und Verlauf bleiben."""
-    from verbund.services.networks import rename_network
+    from verbund.services.directory.networks import rename_network
 
     try:
         data = rename_network(build_app(), slug, name=name, by=by, at=at_option(at))
@@ -82,7 +82,7 @@ def network_close(
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Einen Verbund schließen: alle Mitgliedschaften enden, der Verlauf bleibt (vorher Schulen umordnen)."""
-    from verbund.services.networks import close_network
+    from verbund.services.directory.networks import close_network
 
     try:
         data = close_network(build_app(), slug, reason=reason, by=by, at=at_option(at))
@@ -97,7 +97,7 @@ def network_list(
     json_output: JsonOption = False,
 ) -> None:
     """Alle Verbünde mit Region, Vorlage, Schulen, weiteren Mitgliedern, aktueller Stufe."""
-    from verbund.services.networks import list_networks
+    from verbund.services.directory.networks import list_networks
 
     try:
         rows = list_networks(build_app(), region)
@@ -118,7 +118,7 @@ def network_list(
 @network_app.command("show")
 def network_show(slug: SlugArgument, json_output: JsonOption = False) -> None:
     """Ein Verbund mit seinen Schulen (seit wann, auf welcher Grundlage) und seinem Verlauf."""
-    from verbund.services.networks import network_details
+    from verbund.services.directory.networks import network_details
 
     try:
         data = network_details(build_app(), slug)
@@ -143,7 +143,7 @@ def school_find(
     json_output: JsonOption = False,
 ) -> None:
     """In welchem Verbund eine Schule ist, seit wann, und ihre Förderschwerpunkte."""
-    from verbund.services.networks import find_schools
+    from verbund.services.directory.networks import find_schools
 
     try:
         rows = find_schools(build_app(), text)
@@ -174,7 +174,7 @@ def school_move(
     at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Eine Schule in einen anderen Verbund umordnen; die bisherige Zuordnung endet und bleibt im Verlauf."""
-    from verbund.services.networks import move_school
+    from verbund.services.directory.networks import move_school
 
     try:
         result = move_school(build_app(), school, network, reason=reason, by=by, at=at_option(at))

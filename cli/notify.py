@@ -23,7 +23,7 @@ def remind(
     from verbund.cli.main import _app
     from verbund.flows.local_server import own_ephemeral_server
     from verbund.flows.reminders import reminder_sweep
-    from verbund.services.outbox import sweep
+    from verbund.services.messaging.outbox import sweep
 
     app = _app()
     own_ephemeral_server()
@@ -58,7 +58,7 @@ def outbox(
 ) -> None:
     """Postausgang: geplante, gesendete, fehlgeschlagene und unterdrückte Nachrichten."""
     from verbund.cli.main import _app
-    from verbund.services.outbox import outbox_messages
+    from verbund.services.messaging.outbox import outbox_messages
 
     if status is not None and status not in OutboxStatus.__members__:
         errors.print(f"[bold red]Fehler:[/] --status: unbekannter Status '{status}' "

@@ -28,10 +28,10 @@ def report(
         "--allow-future", help="Einen Stichtag nach heute erlauben; der Bericht heißt dann „Vorausschau“.")] = False,
 ) -> None:
     """Bericht „Stand des Aufbaus der Kooperationsverbünde“ zum Stichtag (aus dem Ereignisverlauf)."""
-    from verbund.services.bootstrap import bootstrap
-    from verbund.services.clock import local_date
+    from verbund.services.app.bootstrap import bootstrap
+    from verbund.services.app.clock import local_date
+    from verbund.services.app.settings import Settings
     from verbund.services.report import check_format, check_report_dates, parse_day, write_report
-    from verbund.services.settings import Settings
 
     try:
         day = parse_day(as_of, "--as-of")

@@ -1,6 +1,6 @@
 """``verbund goal|consultation|protocol``: the stage actions the dashboard's network page offers,
-from the command line, through the same use cases (``services.work``, ``services.consultation``,
-``services.protocol``) with the same rules and messages.
+from the command line, through the same use cases (``services.inputs.work``, ``services.inputs.consultation``,
+``services.inputs.protocol``) with the same rules and messages.
 
 Members (``--owner``, ``--present``) are named by id, source id, exact name or a unique part of the
 name, as in ``verbund decision vote``. Every command takes ``--by`` (default ``system``), ``--at``
@@ -23,7 +23,7 @@ from verbund.domain.errors import DomainError, InvalidInput
 from verbund.domain.stages import SYSTEM_ACTOR
 
 if TYPE_CHECKING:
-    from verbund.services.bootstrap import App
+    from verbund.services.app.bootstrap import App
 
 goal_app = typer.Typer(help="Entwicklungs- und Gestaltungsziele erfassen und anzeigen.", no_args_is_help=True)
 consultation_app = typer.Typer(help="Die konstituierende Beratung: ansetzen, Einladungen vermerken, abhalten, "
@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _page(app: App, network: str) -> dict[str, Any]:
-    from verbund.services.network_page import network_page
+    from verbund.services.readmodels.network_page import network_page
 
     return network_page(app, network)
 
@@ -68,8 +68,8 @@ def goal_add(
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Ein Ziel erfassen oder ändern (Stufe goals); es muss aus mindestens einem Potenzial folgen."""
-    from verbund.services.votes import member_ids
-    from verbund.services.work import GoalInput, record_goals
+    from verbund.services.governance.votes import member_ids
+    from verbund.services.inputs.work import GoalInput, record_goals
 
     try:
         built, when, target = build_app(), at_option(at), _date(target_date, "--target-date")
@@ -130,8 +130,8 @@ def consultation_schedule(
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Die Beratung ansetzen oder verlegen (eine Verlegung verlangt neue Einladungen)."""
-    from verbund.services.clock import parse_instant
-    from verbund.services.consultation import schedule_consultation
+    from verbund.services.app.clock import parse_instant
+    from verbund.services.inputs.consultation import schedule_consultation
 
     try:
         built, starts = build_app(), parse_instant(starts_at, "--starts-at")
@@ -147,7 +147,7 @@ def consultation_invitations_sent(
     network: NetworkArgument, by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Vermerken, dass die Einladungen (mit .ics) versandt sind."""
-    from verbund.services.consultation import record_invitations_sent
+    from verbund.services.inputs.consultation import record_invitations_sent
 
     try:
         built = build_app()
@@ -169,8 +169,8 @@ def consultation_hold(
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Erfassen, dass die Beratung stattfand: Anwesenheit, Beschlüsse; die Ziele gelten als bestätigt."""
-    from verbund.services.consultation import AttendanceInput, HoldInput, hold_consultation
-    from verbund.services.votes import member_ids
+    from verbund.services.governance.votes import member_ids
+    from verbund.services.inputs.consultation import AttendanceInput, HoldInput, hold_consultation
 
     try:
         built, when = build_app(), at_option(at)
@@ -191,7 +191,7 @@ def consultation_cancel(
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Die angesetzte Beratung absagen (die Partner erhalten eine Absage)."""
-    from verbund.services.consultation import cancel_consultation
+    from verbund.services.inputs.consultation import cancel_consultation
 
     try:
         if not reason.strip():
@@ -224,7 +224,7 @@ def protocol_draft(
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Den Protokollentwurf speichern (ersetzt einen früheren Entwurf; nicht nach der Genehmigung)."""
-    from verbund.services.protocol import draft_protocol
+    from verbund.services.inputs.protocol import draft_protocol
 
     try:
         body = _body(text, file)
@@ -253,7 +253,7 @@ def protocol_circulate(
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Den Entwurf mit Einspruchsfrist an alle Partner versenden."""
-    from verbund.services.protocol import circulate_protocol
+    from verbund.services.inputs.protocol import circulate_protocol
 
     try:
         built = build_app()
@@ -270,7 +270,7 @@ def protocol_resolve(
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Alle offenen Einsprüche mit einer Lösung als erledigt vermerken."""
-    from verbund.services.protocol import resolve_objections
+    from verbund.services.inputs.protocol import resolve_objections
 
     try:
         if not resolution.strip():
@@ -287,7 +287,7 @@ def protocol_approve(
     network: NetworkArgument, by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Nach der Einspruchsfrist ohne offenen Einspruch genehmigen: der Text wird eingefroren (SHA-256)."""
-    from verbund.services.protocol import approve_protocol
+    from verbund.services.inputs.protocol import approve_protocol
 
     try:
         built = build_app()
@@ -302,7 +302,7 @@ def protocol_publish(
     network: NetworkArgument, by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Das genehmigte Protokoll an alle Partner veröffentlichen."""
-    from verbund.services.protocol import publish_protocol
+    from verbund.services.inputs.protocol import publish_protocol
 
     try:
         built = build_app()
@@ -320,7 +320,7 @@ def protocol_recommend(
     by: ByOption = SYSTEM_ACTOR, at: AtOption = None, json_output: JsonOption = False,
 ) -> None:
     """Empfehlungen für die Weiterarbeit als verfolgte Punkte erfassen (gleicher Titel: nicht doppelt)."""
-    from verbund.services.protocol import record_recommendations
+    from verbund.services.inputs.protocol import record_recommendations
 
     try:
         built = build_app()

@@ -17,12 +17,13 @@ from verbund.domain.errors import InvalidInput
 from verbund.domain.formatting import count
 from verbund.domain.formatting import local_date as german_date
 from verbund.domain.stages import STATE_LABELS
-from verbund.services import consultation, protocol, stages, work
-from verbund.services.bootstrap import App
-from verbund.services.links import partner_link
-from verbund.services.network_page import end_membership
-from verbund.services.setup import add_member_by_slug
-from verbund.services.users import Principal
+from verbund.services.access.users import Principal
+from verbund.services.app.bootstrap import App
+from verbund.services.directory.setup import add_member_by_slug
+from verbund.services.inputs import consultation, protocol, work
+from verbund.services.inputs.links import partner_link
+from verbund.services.readmodels.network_page import end_membership
+from verbund.services.stages import lifecycle as stages
 
 Handler = Callable[[App, str, dict[str, str], Principal], str]
 
@@ -161,7 +162,7 @@ class ShownOnce(str):
 
 
 def link(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
-    from verbund.services.partners import check_contact_in_network
+    from verbund.services.inputs.partners import check_contact_in_network
 
     contact = check_contact_in_network(app, slug, _required(data, "contact_id", "Ansprechperson"))
     return ShownOnce(partner_link(app, contact, slug, _required(data, "stage", "Stufe")))

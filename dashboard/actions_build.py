@@ -8,8 +8,8 @@ import datetime as dt
 
 from verbund.domain.dates import parse_optional_day
 from verbund.domain.errors import InvalidInput
-from verbund.services.bootstrap import App
-from verbund.services.users import Principal
+from verbund.services.access.users import Principal
+from verbund.services.app.bootstrap import App
 
 
 def _required(data: dict[str, str], key: str, label: str) -> str:
@@ -28,7 +28,7 @@ def _date(value: str | None, label: str) -> dt.date | None:
 
 
 def open_decision(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
-    from verbund.services.votes import open_decision as open_one
+    from verbund.services.governance.votes import open_decision as open_one
 
     report = open_one(app, slug, _required(data, "stage", "Stufe"), title=_required(data, "title", "Titel"),
                       proposed=data.get("responsibility") or None, previous=data.get("previous") or None,
@@ -37,7 +37,7 @@ def open_decision(app: App, slug: str, data: dict[str, str], who: Principal) -> 
 
 
 def vote(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
-    from verbund.services.votes import cast_vote
+    from verbund.services.governance.votes import cast_vote
 
     report = cast_vote(app, slug, _required(data, "decision", "Beschluss"),
                        member=_required(data, "member", "Mitglied"), vote=_required(data, "vote", "Stimme"),
@@ -46,7 +46,7 @@ def vote(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
 
 
 def agreement(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
-    from verbund.services.governance import Responsibility, record_agreement
+    from verbund.services.governance.records import Responsibility, record_agreement
 
     parties = [key.removeprefix("party-") for key, value in data.items() if key.startswith("party-") and value]
     if not parties:
@@ -65,7 +65,7 @@ def agreement(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
 
 
 def step(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
-    from verbund.services.governance import record_step
+    from verbund.services.governance.records import record_step
 
     name = _required(data, "step", "Schritt")
     cycle = record_step(app, slug, _required(data, "stage", "Stufe"), name, text=data.get("text", ""), by=who.email)
@@ -73,7 +73,7 @@ def step(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
 
 
 def announce(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
-    from verbund.services.announcements import announce as plan
+    from verbund.services.messaging.announcements import announce as plan
 
     kinds = [data["kind"]] if data.get("kind") else []
     result = plan(app, slug, title=data.get("title", ""), text=data.get("text", ""), kinds=kinds, by=who.email)
@@ -82,14 +82,14 @@ def announce(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
 
 
 def cancel_consultation(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
-    from verbund.services.consultation import cancel_consultation as cancel
+    from verbund.services.inputs.consultation import cancel_consultation as cancel
 
     cancel(app, slug, reason=_required(data, "reason", "Begründung"), by=who.email)
     return "Beratung abgesagt"
 
 
 def extend(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
-    from verbund.services.deadlines import extend_deadline
+    from verbund.services.stages.deadlines import extend_deadline
 
     until = _date(_required(data, "until", "Neue Frist"), "Neue Frist")
     assert until is not None

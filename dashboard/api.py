@@ -9,13 +9,13 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from verbund.dashboard.pages import prefect_ui
 from verbund.dashboard.web import app_of, call, principal
 from verbund.domain.errors import NotFound, TemplateError
-from verbund.services.forecast_cache import network_forecast
-from verbund.services.network_page import network_page, network_scope
-from verbund.services.overview import OverviewQuery, overview
-from verbund.services.read_models import Me, NetworkPage, Overview, StageView
-from verbund.services.read_models import NetworkForecast as ReadNetworkForecast
-from verbund.services.stages import show_stage
-from verbund.services.users import Principal
+from verbund.services.access.users import Principal
+from verbund.services.forecast.cache import network_forecast
+from verbund.services.readmodels.network_page import network_page, network_scope
+from verbund.services.readmodels.overview import OverviewQuery, overview
+from verbund.services.readmodels.read_models import Me, NetworkPage, Overview, StageView
+from verbund.services.readmodels.read_models import NetworkForecast as ReadNetworkForecast
+from verbund.services.stages.lifecycle import show_stage
 
 router = APIRouter(prefix="/api", tags=["api"])
 

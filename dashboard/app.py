@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from verbund.dashboard import accessibility, api, directory, pages, partner, privacy, regions, reports
 from verbund.dashboard.limits import BodyLimit
 from verbund.dashboard.web import MAX_BODY, BadForm, Forbidden, Hidden, render, use_operator_texts
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
 
 log = logging.getLogger("verbund.dashboard")
 SECURITY_HEADERS = {

@@ -1,7 +1,7 @@
 """The directory in the dashboard (``/verzeichnis``): partners, contacts, coordinator invitations;
 and the one-time invitation / password reset page (``/einladung/TOKEN``, no account needed).
 
-Who may do what: ``services.directory_access`` (docs/dashboard.md has the role × action table).
+Who may do what: ``services.directory.directory_access`` (docs/dashboard.md has the role × action table).
 Refusals outside the rules answer 403; an error in a form names the field, and nothing is stored.
 """
 
@@ -16,12 +16,12 @@ from fastapi.responses import HTMLResponse, Response
 from verbund.dashboard.pages import signed_in
 from verbund.dashboard.web import Forbidden, Hidden, app_of, back, call, check_csrf, form, render
 from verbund.domain.errors import DomainError, FieldError, NotAllowed, NotFound
-from verbund.services import directory_access as access
-from verbund.services import user_admin
-from verbund.services.bootstrap import App
-from verbund.services.contacts import ContactInput
-from verbund.services.partner_directory import PartnerInput
-from verbund.services.users import Principal
+from verbund.services.access import user_admin
+from verbund.services.access.users import Principal
+from verbund.services.app.bootstrap import App
+from verbund.services.directory import directory_access as access
+from verbund.services.directory.contacts import ContactInput
+from verbund.services.directory.partner_directory import PartnerInput
 
 router = APIRouter()
 HOME = "/verzeichnis"

@@ -28,14 +28,14 @@ from verbund.domain.errors import DomainError, NotFound, TemplateError
 from verbund.domain.forecast import RISK_KEYS
 from verbund.domain.labels import MESSAGE_KIND_LABELS, MESSAGE_STATUS_LABELS
 from verbund.domain.models import KIND_LABELS
-from verbund.services import users
-from verbund.services.forecast_cache import is_current, network_forecast, refresh_forecasts
-from verbund.services.network_glance import parse_message_query
-from verbund.services.network_page import find_organisations, network_page, network_scope
-from verbund.services.overview import RISK_FILTERS, SORTS, STATE_FILTERS, OverviewQuery, overview
-from verbund.services.stages import show_stage
-from verbund.services.throttle import LoginThrottled
-from verbund.services.users import Principal
+from verbund.services.access import users
+from verbund.services.access.throttle import LoginThrottled
+from verbund.services.access.users import Principal
+from verbund.services.forecast.cache import is_current, network_forecast, refresh_forecasts
+from verbund.services.readmodels.network_glance import parse_message_query
+from verbund.services.readmodels.network_page import find_organisations, network_page, network_scope
+from verbund.services.readmodels.overview import RISK_FILTERS, SORTS, STATE_FILTERS, OverviewQuery, overview
+from verbund.services.stages.lifecycle import show_stage
 
 router = APIRouter()
 RISK_LABELS = {key: word for word, key in RISK_KEYS.items()}  # issue 19: the forecast's risk words
@@ -204,7 +204,7 @@ async def about(request: Request) -> Response:
     from importlib.metadata import PackageNotFoundError, version
 
     from verbund.domain.ferien import ATTRIBUTION
-    from verbund.services.ferien import known_ranges
+    from verbund.services.app.ferien import known_ranges
 
     try:
         current = version("verbund")

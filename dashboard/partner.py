@@ -9,8 +9,8 @@ from verbund.dashboard.web import BadForm, app_of, back, call, check_csrf, form,
 from verbund.domain.errors import DomainError
 from verbund.domain.formatting import count
 from verbund.domain.work import AREA_LABELS, CATEGORY_LABELS
-from verbund.services import partners
-from verbund.services.links import LinkExpired, LinkInvalid, LinkScope, verify
+from verbund.services.inputs import partners
+from verbund.services.inputs.links import LinkExpired, LinkInvalid, LinkScope, verify
 
 router = APIRouter()
 
@@ -66,7 +66,7 @@ async def partner_submit(request: Request, network: str, stage: str) -> Response
 
 
 def _dispatch(app: object, scope: LinkScope, data: dict[str, str]) -> str:
-    from verbund.services.bootstrap import App
+    from verbund.services.app.bootstrap import App
 
     assert isinstance(app, App)
     what = data.get("was", "")

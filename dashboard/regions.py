@@ -19,14 +19,14 @@ from verbund.dashboard.pages import signed_in
 from verbund.dashboard.web import Forbidden, Hidden, app_of, back, call, check_csrf, form, render
 from verbund.domain.access import UserRole
 from verbund.domain.errors import DomainError, InvalidInput, NotFound
-from verbund.services.bootstrap import App
-from verbund.services.users import Principal
+from verbund.services.access.users import Principal
+from verbund.services.app.bootstrap import App
 
 router = APIRouter()
 
 
 def _region_scope(app: App, slug: str) -> tuple[str, str, str]:
-    from verbund.services.lookup import region_by_slug
+    from verbund.services.app.lookup import region_by_slug
 
     with app.uow(read_only=True) as uow:
         region = region_by_slug(uow.session, slug)
@@ -45,9 +45,9 @@ async def _readable_region(request: Request, slug: str) -> tuple[Principal, tupl
 
 
 def _page(app: App, slug: str) -> dict[str, object]:
+    from verbund.services.directory.networks import list_networks
     from verbund.services.importers.assignment import suggestions
-    from verbund.services.networks import list_networks
-    from verbund.services.region_map import region_points, render_svg
+    from verbund.services.readmodels.region_map import region_points, render_svg
 
     points = region_points(app, slug)
     return {"networks": list_networks(app, slug), "points": points,
@@ -66,7 +66,7 @@ async def region_page(request: Request, slug: str) -> Response:
 
 
 def create_network(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
-    from verbund.services.networks import create_network as create
+    from verbund.services.directory.networks import create_network as create
 
     made = create(app, (data.get("slug") or "").strip(), name=data.get("name", ""), region=slug,
                   template=data.get("template") or None, by=who.email)
@@ -93,7 +93,7 @@ def _school_key(app: App, source_id: str, region: str) -> str:
     from sqlmodel import select
 
     from verbund.domain.models import Organisation
-    from verbund.services.lookup import region_by_slug
+    from verbund.services.app.lookup import region_by_slug
 
     with app.uow(read_only=True) as uow:
         found = uow.session.exec(select(Organisation.source).where(
@@ -105,7 +105,7 @@ def _school_key(app: App, source_id: str, region: str) -> str:
 
 
 def move_school(app: App, slug: str, data: dict[str, str], who: Principal) -> str:
-    from verbund.services.networks import move_school as move
+    from verbund.services.directory.networks import move_school as move
 
     school, network = (data.get("school") or "").strip(), (data.get("network") or "").strip()
     if not school or not network:
@@ -143,7 +143,7 @@ async def school_search(request: Request) -> Response:
     found: list[dict[str, Any]] = []
     error = None
     if text:
-        from verbund.services.networks import find_schools
+        from verbund.services.directory.networks import find_schools
 
         try:
             found = await call(find_schools, app_of(request), text)

@@ -9,7 +9,7 @@ from verbund.dashboard.pages import signed_in
 from verbund.dashboard.web import Forbidden, Hidden, app_of, back, call, check_csrf, form, render
 from verbund.domain.business_days import local_date
 from verbund.domain.errors import DomainError
-from verbund.services.report_files import (
+from verbund.services.readmodels.report_files import (
     EVERYTHING,
     FORMAT_LABELS,
     ReportNotAllowed,

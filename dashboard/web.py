@@ -27,9 +27,9 @@ from verbund.domain.labels import (
 )
 from verbund.domain.process import load_template
 from verbund.domain.stages import STATE_LABELS
-from verbund.services.bootstrap import App
-from verbund.services.links import signing_key
-from verbund.services.users import Principal, session_principal
+from verbund.services.access.users import Principal, session_principal
+from verbund.services.app.bootstrap import App
+from verbund.services.inputs.links import signing_key
 
 SESSION_COOKIE = "verbund_session"
 LOGIN_COOKIE = "verbund_login"

@@ -3,7 +3,7 @@
 Glossary: Prozessverantwortliche → ``process_owner`` (scope: a region or a Land); Koordination →
 ``coordinator`` (scope: networks); Ministerium → ``ministry`` (reads everything); Vertretung →
 ``StandIn`` (a coordinator's stand-in for an absence) and ``ContactDeputy`` (a partner contact's
-deputy). Partners have no account: they act through signed links (``services.links``).
+deputy). Partners have no account: they act through signed links (``services.inputs.links``).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Each check takes the network's ``NetworkFacts`` and its parameters from the temp
 the unmet criteria as German sentences (empty when met). A check is declared once, beside its
 function, with ``@criterion(...)``: its parameters and their types, its description (for
 ``verbund templates show`` and docs/templates.md) and the facts sections it reads, so the service
-layer loads only those (``services/facts.py`` has one loader per section). Template parsing, the
+layer loads only those (``services/stages/facts.py`` has one loader per section). Template parsing, the
 facts loader, ``templates show`` and the docs table all read ``REGISTRY``.
 """
 
@@ -123,7 +123,7 @@ class NetworkFacts:
 
 Check = Callable[[NetworkFacts, dict[str, Any]], list[str]]
 
-# Facts sections a check may read (each has one loader in services/facts.py).
+# Facts sections a check may read (each has one loader in services/stages/facts.py).
 SECTIONS = ("members", "coverage", "analysis", "potentials", "goals", "consultation", "protocol",
             "recommendations", "roles", "agreements", "decisions", "evidence")
 

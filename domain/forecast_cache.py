@@ -1,7 +1,7 @@
 """Forecasts computed ahead (issue 19): one row per network, as-of day and data version.
 
 The dashboard reads these rows and never runs the forecast while a page renders; the daily sweep
-and a refresh after a change write them (``services.forecast_cache``).
+and a refresh after a change write them (``services.forecast.cache``).
 """
 
 from __future__ import annotations

@@ -225,9 +225,9 @@ class StageRun(SQLModel, table=True):
 class PendingTrigger(SQLModel, table=True):
     """The trigger outbox: a stage of a network that a committed change asks to reconcile.
 
-    Written in the same transaction as the change (``services.usecase``); deleted by the reconcile
-    that saw it (``services.stages.reconcile_in``). What a crash between commit and trigger leaves
-    behind, the reconcile sweep runs (``services.triggers``)."""
+    Written in the same transaction as the change (``services.app.usecase``); deleted by the reconcile
+    that saw it (``services.stages.lifecycle.reconcile_in``). What a crash between commit and trigger leaves
+    behind, the reconcile sweep runs (``services.stages.triggers``)."""
 
     __tablename__ = "pending_trigger"
 

@@ -16,8 +16,8 @@ from prefect.states import Completed, Failed
 
 from verbund.flows.runtime import get_app
 from verbund.flows.stage import run_stage
-from verbund.services.queries import network_overview
-from verbund.services.setup import region_networks
+from verbund.services.directory.setup import region_networks
+from verbund.services.readmodels.queries import network_overview
 
 
 @flow(name="network-buildout", flow_run_name="build-out · {network}", log_prints=True)

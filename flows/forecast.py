@@ -1,7 +1,7 @@
 """The forecast flow: compute today's forecasts ahead for the dashboard (issue 19).
 
 ``refresh-forecasts`` (run name ``forecast · <date>``) stores one forecast per network for the
-current data version and day (``services.forecast_cache``), so that pages only read them. It runs
+current data version and day (``services.forecast.cache``), so that pages only read them. It runs
 on a schedule in scale-out mode (``deployments/specs.py``); in embedded mode ``verbund serve``'s
 daily sweep does the same. Nothing happens when today's forecasts are already current.
 """
@@ -16,8 +16,8 @@ from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
 from verbund.flows.runtime import get_app
-from verbund.services.clock import local_date
-from verbund.services.forecast_cache import refresh_forecasts as refresh
+from verbund.services.app.clock import local_date
+from verbund.services.forecast.cache import refresh_forecasts as refresh
 
 
 @flow(name="refresh-forecasts", flow_run_name="forecast · {day}", log_prints=True)

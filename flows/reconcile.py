@@ -19,8 +19,8 @@ from typing import Any
 
 from prefect import flow
 
-from verbund.services.bootstrap import App
-from verbund.services.triggers import SweepReport, pending, sweep
+from verbund.services.app.bootstrap import App
+from verbund.services.stages.triggers import SweepReport, pending, sweep
 
 log = logging.getLogger("verbund.reconcile")
 

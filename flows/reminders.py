@@ -20,8 +20,8 @@ from verbund.flows.runtime import get_app, instant
 from verbund.flows.stage import transient
 from verbund.flows.trigger import execution_mode
 from verbund.notifications import Notifier, OutgoingMessage
-from verbund.services.bootstrap import App
-from verbund.services.outbox import sweep
+from verbund.services.app.bootstrap import App
+from verbund.services.messaging.outbox import sweep
 
 
 class RateLimitedNotifier:

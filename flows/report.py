@@ -21,9 +21,9 @@ from prefect.states import Completed
 
 from verbund.flows.naming import run_tags, tag_current_run
 from verbund.flows.runtime import get_app
-from verbund.services.clock import local_date
+from verbund.services.app.clock import local_date
+from verbund.services.readmodels.report_files import report_folder
 from verbund.services.report import check_format, parse_day, summary_markdown, write_report
-from verbund.services.report_files import report_folder
 
 DEFAULT_OUTPUT = "stand-{as_of}-{scope}.{format}"
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import parse_instant
-from verbund.services.db import require_current_schema
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import parse_instant
+from verbund.services.app.db import require_current_schema
+from verbund.services.app.settings import Settings
 
 _lock = threading.Lock()
 _app: App | None = None

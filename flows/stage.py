@@ -18,8 +18,8 @@ from prefect.states import Completed
 from sqlalchemy.exc import OperationalError
 
 from verbund.flows.runtime import get_app, instant
-from verbund.services.queries import network_overview
-from verbund.services.stages import Outcome, reconcile_stage
+from verbund.services.readmodels.queries import network_overview
+from verbund.services.stages.lifecycle import Outcome, reconcile_stage
 
 DONE_OUTCOMES = frozenset({Outcome.completed, Outcome.waived})
 

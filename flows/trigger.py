@@ -18,15 +18,15 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from verbund.services.ports import StageTrigger
-from verbund.services.settings import Settings
+from verbund.services.app.ports import StageTrigger
+from verbund.services.app.settings import Settings
 
 log = logging.getLogger("verbund.trigger")
 
 
 def region_of(network: str) -> str:
     from verbund.flows.runtime import get_app
-    from verbund.services.queries import network_overview
+    from verbund.services.readmodels.queries import network_overview
 
     region: str = network_overview(get_app(), network)["region"]
     return region

@@ -21,10 +21,10 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 os.environ.setdefault("VERBUND_PREFECT_START_TIMEOUT", "600")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "600")
 
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import BERLIN, ManualClock
-from verbund.services.ports import RecordingTrigger
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.app.ports import RecordingTrigger
+from verbund.services.app.settings import Settings
 
 PREFECT_START_TIMEOUT = 600
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.governance import record_agreement, record_step
-from verbund.services.sample_templates import build_template_sample
-from verbund.services.stages import advance_stage, reconcile_stage
-from verbund.services.votes import member_ids
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.demo.sample_templates import build_template_sample
+from verbund.services.governance.records import record_agreement, record_step
+from verbund.services.governance.votes import member_ids
+from verbund.services.stages.lifecycle import advance_stage, reconcile_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 NRW = "rbn-lindenau"

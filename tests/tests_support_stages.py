@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from verbund.services.bootstrap import App
-from verbund.services.stages import network_stage_names, reconcile_stage, show_stage, waive_stage
+from verbund.services.app.bootstrap import App
+from verbund.services.stages.lifecycle import network_stage_names, reconcile_stage, show_stage, waive_stage
 
 PROCESS_OWNER = "po@example.org"
 

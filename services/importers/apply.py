@@ -20,9 +20,9 @@ from sqlmodel import Session, col, or_, select
 from verbund.domain.business_days import BERLIN, local_date
 from verbund.domain.models import Membership, NotImportedSchool, Organisation
 from verbund.domain.stages import AuditEvent
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
+from verbund.services.directory.setup import upsert_region
 from verbund.services.importers.base import Adapter, Parsed, Problem, SchoolRecord
-from verbund.services.setup import upsert_region
 
 Progress = Callable[[int, int], None]
 COMPARED = ("name", "kind", "region_id", "community", "community_key", "school_types", "special_needs",

@@ -23,12 +23,12 @@ from verbund.domain.models import Membership, MembershipRole, Network, Organisat
 from verbund.domain.process import load_template
 from verbund.domain.schools import distance_km
 from verbund.domain.stages import AuditEvent
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
+from verbund.services.app.lookup import current_stage, network_by_slug, region_by_slug
+from verbund.services.app.usecase import change
+from verbund.services.directory.setup import create_network
 from verbund.services.importers.base import ImportFileError, read_text
 from verbund.services.importers.coverage import active_membership, assignment_counts, schools_in_scope
-from verbund.services.lookup import current_stage, network_by_slug, region_by_slug
-from verbund.services.setup import create_network
-from verbund.services.usecase import change
 
 LEVELS = ("schools", "communities", "kreise")  # most specific first
 # The template a rule's new network gets when the rule names none: the Land's own process.

@@ -28,7 +28,7 @@ from typing import Any
 from sqlmodel import col, select
 
 from verbund.domain.models import Organisation, OrganisationKind
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
 from verbund.services.importers.base import ImportFileError, Problem, read_text
 from verbund.services.importers.tabular import read_table
 

@@ -4,7 +4,7 @@ and the Förderschwerpunkt matrix per network (offer and largest distance to it)
 The one definition of coverage: open public schools in scope (``schools_in_scope``) and the number
 of networks each belongs to by active non-guest memberships (``assignment_counts``). ``verbund
 coverage`` and the analysis stage's exit criterion (``region_coverage`` → ``CoverageFact``, loaded
-by ``services/facts.py``) both use it.
+by ``services/stages/facts.py``) both use it.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from verbund.domain.models import (
     Region,
 )
 from verbund.domain.schools import FOCI, distance_km, is_foerderschule
-from verbund.services.bootstrap import App
-from verbund.services.lookup import network_by_slug
+from verbund.services.app.bootstrap import App
+from verbund.services.app.lookup import network_by_slug
 
 
 def active_membership(at: dt.datetime):  # type: ignore[no-untyped-def]
@@ -134,8 +134,8 @@ def coverage_report(app: App, at: dt.datetime | None = None) -> dict[str, Any]:
 
 
 def _unreachable_per_region(session: Session, at: dt.datetime) -> dict[uuid.UUID, dict[str, Any]]:
-    """Per region: the member organisations of its networks that no message reaches (``services.reach``)."""
-    from verbund.services.reach import unreachable_members
+    """Per region: the member organisations of its networks that no message reaches (``services.messaging.reach``)."""
+    from verbund.services.messaging.reach import unreachable_members
 
     networks = dict(session.exec(select(Network.id, Network.slug)).all())
     regions = dict(session.exec(select(Network.id, Network.region_id)).all())

@@ -21,14 +21,14 @@ from sqlmodel import Session, col, select
 from verbund.domain.directory import PARTNER_SOURCE
 from verbund.domain.errors import FieldError, NotFound
 from verbund.domain.models import Contact, Network, Organisation
-from verbund.services.bootstrap import App
-from verbund.services.contacts import ContactInput, create_contact, plan_contact, update_contact
+from verbund.services.app.bootstrap import App
+from verbund.services.app.lookup import current_stage
+from verbund.services.app.usecase import change
+from verbund.services.directory.contacts import ContactInput, create_contact, plan_contact, update_contact
+from verbund.services.directory.partner_directory import PartnerInput, apply_partner, find_organisation, plan_partner
 from verbund.services.importers.base import ImportFileError, Problem
 from verbund.services.importers.encoding import read_text_detected
 from verbund.services.importers.tabular import Table, read_table
-from verbund.services.lookup import current_stage
-from verbund.services.partner_directory import PartnerInput, apply_partner, find_organisation, plan_partner
-from verbund.services.usecase import change
 
 PARTNER_FIELDS = ("key", "name", "kind", "region", "land", "networks", "address", "ags")
 CONTACT_FIELDS = ("organisation", "name", "function", "email", "channels")

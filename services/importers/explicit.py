@@ -18,12 +18,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from verbund.domain.models import Network, Organisation, OrganisationKind
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
+from verbund.services.app.lookup import current_stage
+from verbund.services.app.usecase import change
 from verbund.services.importers.assignment import _assign, _current_networks
 from verbund.services.importers.base import ImportFileError, Problem, read_text
 from verbund.services.importers.tabular import read_table
-from verbund.services.lookup import current_stage
-from verbund.services.usecase import change
 
 SCHOOL_COLUMNS = ("school", "schule")
 NETWORK_COLUMNS = ("network", "verbund")

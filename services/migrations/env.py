@@ -1,4 +1,4 @@
-"""Alembic environment: runs with the engine that ``services.db.migrate`` hands over."""
+"""Alembic environment: runs with the engine that ``services.app.db.migrate`` hands over."""
 
 from __future__ import annotations
 

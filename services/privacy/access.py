@@ -6,16 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from verbund.domain.errors import NotAllowed
-from verbund.services.bootstrap import App
-from verbund.services.directory_access import may_deactivate
+from verbund.services.access.users import Principal
+from verbund.services.app.bootstrap import App
+from verbund.services.directory.directory_access import may_deactivate
 from verbund.services.privacy.export import build_export
 from verbund.services.privacy.forget import Erasure, forget
-from verbund.services.users import Principal
 
 
 def _check(app: App, who: Principal, ref: str) -> str:
     from verbund.domain.models import Organisation
-    from verbund.services.contacts import find_contact
+    from verbund.services.directory.contacts import find_contact
 
     with app.uow(read_only=True) as uow:
         contact = find_contact(uow.session, ref)

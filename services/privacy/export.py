@@ -25,7 +25,7 @@ from verbund.domain.directory import ContactEvent
 from verbund.domain.models import Contact, Membership, Network, Organisation
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.stages import AuditEvent
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
 from verbund.services.privacy.mail_copies import mailbox_root, person_files
 from verbund.services.privacy.person import (
     Occurrence,

@@ -25,7 +25,8 @@ from verbund.domain.directory import ContactAction, ContactEvent, Invitation
 from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Contact
 from verbund.domain.outbox import OutboxItem, OutboxStatus
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
+from verbund.services.app.usecase import change
 from verbund.services.privacy.mail_copies import erase_files, mailbox_root, scrub
 from verbund.services.privacy.person import (
     ERASED,
@@ -36,7 +37,6 @@ from verbund.services.privacy.person import (
     occurrences,
     tables,
 )
-from verbund.services.usecase import change
 
 ERASED_FIELDS = ["name", "email", "function", "channels"]
 WAITING = (OutboxStatus.pending, OutboxStatus.claimed)

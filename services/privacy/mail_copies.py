@@ -17,8 +17,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from verbund.domain.outbox import OutboxItem
-from verbund.services.bootstrap import App
-from verbund.services.notification_settings import default_mailbox_dir
+from verbund.services.app.bootstrap import App
+from verbund.services.app.notification_settings import default_mailbox_dir
 from verbund.services.privacy.person import ERASED, TOKEN, Person, mask_tokens
 
 

@@ -80,7 +80,7 @@ class Occurrence:
 
 
 def token_prefix(contact_id: uuid.UUID) -> str:
-    """The first 48 characters of every link token signed for the contact (``services.links``)."""
+    """The first 48 characters of every link token signed for the contact (``services.inputs.links``)."""
     return base64.urlsafe_b64encode(str(contact_id).encode("ascii")).rstrip(b"=").decode("ascii")
 
 
@@ -125,7 +125,7 @@ def find_user(session: Session, email: str) -> DashboardUser:
 def find_person(session: Session, *, contact: str | None = None, email: str | None = None,
                 user: str | None = None) -> Person:
     """The person named by exactly one of ``--contact`` (id), ``--email`` (contact or user), ``--user``."""
-    from verbund.services.contacts import find_contact
+    from verbund.services.directory.contacts import find_contact
 
     given = [v for v in (contact, email, user) if v]
     if len(given) != 1:

@@ -24,10 +24,10 @@ from verbund.domain.access import UserSession
 from verbund.domain.directory import ContactAction, ContactEvent, Invitation
 from verbund.domain.models import Contact, Organisation
 from verbund.domain.outbox import OutboxItem, OutboxStatus
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
+from verbund.services.app.usecase import change
 from verbund.services.privacy.mail_copies import mailbox_files, mailbox_root
 from verbund.services.privacy.person import ERASED
-from verbund.services.usecase import change
 
 
 class RetentionSettings(BaseSettings):

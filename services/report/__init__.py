@@ -17,7 +17,7 @@ from sqlmodel import select
 from verbund.domain import dates
 from verbund.domain.errors import InvalidInput, NotFound
 from verbund.domain.models import Region
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
 from verbund.services.report.charts import charts
 from verbund.services.report.figures import compute, end_of_day
 from verbund.services.report.forecast_section import ForecastSection, forecast_sections
@@ -105,7 +105,7 @@ def build_report(
 
 def _forecast(app: App, as_of: dt.date, region: str | None, total: int) -> tuple[ForecastSection, ...]:
     """The section "Prognose zum <Zieldatum>" as of the report's date (issue 19)."""
-    from verbund.services.forecast import run_forecast
+    from verbund.services.forecast.run import run_forecast
 
     data = run_forecast(app, as_of=as_of, region=region, with_target_only=True)
     return forecast_sections(data["networks"], total)

@@ -11,9 +11,9 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.settings import Settings
-from verbund.services.stages import Outcome, reconcile_stage
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.settings import Settings
+from verbund.services.stages.lifecycle import Outcome, reconcile_stage
 
 runner = CliRunner()
 NOW = "2019-09-02T09:00:00"  # VERBUND_NOW of the CLI tests' world

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from cli_world import NOW, Cli, cli_app
 
-from verbund.services.bootstrap import bootstrap
-from verbund.services.clock import parse_instant
-from verbund.services.sample import build_sample_region
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.clock import parse_instant
+from verbund.services.app.settings import Settings
+from verbund.services.demo.sample import build_sample_region
 
 
 @pytest.fixture

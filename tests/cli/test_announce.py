@@ -11,10 +11,10 @@ from pathlib import Path
 
 from cli_world import Cli
 
-from verbund.services.bootstrap import bootstrap
-from verbund.services.clock import BERLIN
-from verbund.services.outbox import sweep
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.clock import BERLIN
+from verbund.services.app.settings import Settings
+from verbund.services.messaging.outbox import sweep
 
 NET = "kv-auental-nord"
 

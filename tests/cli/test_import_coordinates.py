@@ -26,7 +26,7 @@ def verbund(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from cli_world import Cli, cli_app
 
     import verbund.cli.main as main
-    from verbund.services.clock import parse_instant
+    from verbund.services.app.clock import parse_instant
 
     monkeypatch.setattr(main, "_app", lambda **_: cli_app())  # stage flows inline, no Prefect start-up
     yield Cli(main.app, parse_instant("2021-03-01T09:00:00"))

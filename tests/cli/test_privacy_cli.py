@@ -8,9 +8,9 @@ from pathlib import Path
 
 from cli_world import Cli
 
-from verbund.services.bootstrap import bootstrap
-from verbund.services.settings import Settings
-from verbund.services.users import add_user, login
+from verbund.services.access.users import add_user, login
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.settings import Settings
 
 NET = "kv-auental-nord"
 PASSWORD = "ein-langes-passwort-42"

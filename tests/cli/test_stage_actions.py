@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from cli_world import NOW, Cli
 
-from verbund.services.bootstrap import bootstrap
-from verbund.services.clock import parse_instant
-from verbund.services.settings import Settings
-from verbund.services.users import add_user
-from verbund.services.work import PotentialInput, record_potentials
+from verbund.services.access.users import add_user
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.clock import parse_instant
+from verbund.services.app.settings import Settings
+from verbund.services.inputs.work import PotentialInput, record_potentials
 
 NET = "kv-auental-nord"
 PASSWORD = "ein-langes-Passwort-42"
@@ -71,7 +71,7 @@ def test_goals_consultation_and_protocol_run_from_the_cli(cli: Cli) -> None:
 
 def _members(cli: Cli) -> list[str]:
     from verbund.cli.main import _app
-    from verbund.services.network_page import network_page
+    from verbund.services.readmodels.network_page import network_page
 
     return [m["organisation_id"] for m in network_page(_app(), NET)["members"]]
 

@@ -13,12 +13,18 @@ from contextlib import contextmanager
 from dashboard_world import World
 
 from verbund.dashboard import create_app
-from verbund.services.bootstrap import App
-from verbund.services.clock import ManualClock
-from verbund.services.lookup import network_by_slug
-from verbund.services.setup import OrganisationSpec, add_member, upsert_organisation
-from verbund.services.stages import advance_stage, reconcile_stage, waive_stage
-from verbund.services.work import AnalysisInput, PotentialInput, organisation_ids, record_analysis, record_potentials
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import ManualClock
+from verbund.services.app.lookup import network_by_slug
+from verbund.services.directory.setup import OrganisationSpec, add_member, upsert_organisation
+from verbund.services.inputs.work import (
+    AnalysisInput,
+    PotentialInput,
+    organisation_ids,
+    record_analysis,
+    record_potentials,
+)
+from verbund.services.stages.lifecycle import advance_stage, reconcile_stage, waive_stage
 
 CATEGORIES = ("conditions", "actors", "responsibilities", "cooperation_structures")
 AREAS = ("communication", "special_offers", "process_steering")

@@ -13,7 +13,7 @@ with warnings.catch_warnings():  # starlette 1.x asks for httpx2 at import; the 
     from fastapi.testclient import TestClient
 
 from verbund.dashboard import create_app
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
 
 
 @pytest.fixture

@@ -14,11 +14,17 @@ with warnings.catch_warnings():  # starlette 1.x asks for httpx2 at import; the 
 from sqlmodel import select
 
 from verbund.domain.models import Contact, Membership, Network
-from verbund.services.bootstrap import App
-from verbund.services.sample import build_sample_region
-from verbund.services.setup import OrganisationSpec, add_member, create_network, upsert_organisation, upsert_region
-from verbund.services.stages import reconcile_stage
-from verbund.services.users import add_user
+from verbund.services.access.users import add_user
+from verbund.services.app.bootstrap import App
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.directory.setup import (
+    OrganisationSpec,
+    add_member,
+    create_network,
+    upsert_organisation,
+    upsert_region,
+)
+from verbund.services.stages.lifecycle import reconcile_stage
 
 PASSWORD = "ein-sehr-sicheres-Passwort-42"
 

@@ -7,7 +7,7 @@ import datetime as dt
 from dashboard_world import World
 
 from verbund.domain.outbox import OutboxItem, idempotency_key
-from verbund.services.lookup import network_by_slug
+from verbund.services.app.lookup import network_by_slug
 
 KINDS = ("reminder", "overdue", "invitation", "announcement")
 STATUSES = ("sent", "sent", "failed", "pending", "suppressed")

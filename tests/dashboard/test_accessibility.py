@@ -17,9 +17,9 @@ import pytest
 from a11y_world import every_state, serve
 from dashboard_world import PASSWORD, World
 
-from verbund.services.clock import ManualClock
-from verbund.services.forecast_cache import refresh_forecasts
-from verbund.services.links import sign
+from verbund.services.app.clock import ManualClock
+from verbund.services.forecast.cache import refresh_forecasts
+from verbund.services.inputs.links import sign
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -107,7 +107,7 @@ def partner_paths(world: World, states: dict[str, tuple[str, str]]) -> list[str]
 
 def invitation(world: World) -> str:
     """A process owner's one-time invitation for a new coordinator (its token)."""
-    from verbund.services import user_admin, users
+    from verbund.services.access import user_admin, users
 
     session = users.login(world.app, world.users["po_region"], PASSWORD)
     who = users.session_principal(world.app, session)

@@ -20,10 +20,10 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from verbund.dashboard import create_app  # noqa: E402
-from verbund.services.bootstrap import bootstrap  # noqa: E402
-from verbund.services.clock import BERLIN, ManualClock  # noqa: E402
-from verbund.services.ports import RecordingTrigger  # noqa: E402
-from verbund.services.settings import Settings  # noqa: E402
+from verbund.services.app.bootstrap import bootstrap  # noqa: E402
+from verbund.services.app.clock import BERLIN, ManualClock  # noqa: E402
+from verbund.services.app.ports import RecordingTrigger  # noqa: E402
+from verbund.services.app.settings import Settings  # noqa: E402
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

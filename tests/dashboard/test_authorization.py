@@ -15,9 +15,9 @@ import pytest
 from dashboard_world import PASSWORD, World, login
 
 from verbund.dashboard.actions import ACTIONS
-from verbund.services.forecast_cache import refresh_forecasts
-from verbund.services.links import sign
-from verbund.services.overview import RISK_FILTERS
+from verbund.services.forecast.cache import refresh_forecasts
+from verbund.services.inputs.links import sign
+from verbund.services.readmodels.overview import RISK_FILTERS
 
 ROLES = ["ministry", "po_region", "po_land", "po_other", "coordinator", "coordinator_other"]
 
@@ -132,7 +132,7 @@ def test_a_wrong_password_gets_no_session(world: World, client: Any) -> None:
 def test_a_stand_in_acts_for_the_coordinator_s_network_while_the_absence_lasts(world: World, client: Any) -> None:
     import datetime as dt
 
-    from verbund.services.users import set_stand_in
+    from verbund.services.access.users import set_stand_in
 
     network = world.own[0]
     login(client, world.users["coordinator_other"])

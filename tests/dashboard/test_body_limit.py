@@ -18,8 +18,8 @@ import pytest
 SERVER = """
 import sys, uvicorn
 from verbund.dashboard import create_app
-from verbund.services.bootstrap import bootstrap
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.settings import Settings
 app = bootstrap(Settings(database_url=sys.argv[1]))
 uvicorn.run(create_app(app), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
 """

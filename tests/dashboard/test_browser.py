@@ -19,11 +19,11 @@ import pytest
 from dashboard_world import PASSWORD, World, build_world
 
 from verbund.dashboard import create_app
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.links import sign
-from verbund.services.lookup import network_by_slug
-from verbund.services.setup import OrganisationSpec, add_member, upsert_organisation
-from verbund.services.work import AnalysisInput, record_analysis
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.lookup import network_by_slug
+from verbund.services.directory.setup import OrganisationSpec, add_member, upsert_organisation
+from verbund.services.inputs.links import sign
+from verbund.services.inputs.work import AnalysisInput, record_analysis
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -19,11 +19,11 @@ import pytest
 from dashboard_world import PASSWORD, World
 
 from verbund.dashboard import create_app
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import BERLIN
-from verbund.services.network_page import end_membership, network_page
-from verbund.services.networks import find_schools
-from verbund.services.stages import Outcome, reconcile_stage, waive_stage
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import BERLIN
+from verbund.services.directory.networks import find_schools
+from verbund.services.readmodels.network_page import end_membership, network_page
+from verbund.services.stages.lifecycle import Outcome, reconcile_stage, waive_stage
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -14,9 +14,9 @@ from sqlmodel import col
 
 from verbund.domain.tables import Contact, DashboardUser, Invitation, Membership, Network, Organisation
 from verbund.notifications import read_mailbox
-from verbund.services.links import sign
-from verbund.services.notification_settings import default_mailbox_dir
-from verbund.services.partner_directory import PartnerInput, add_partner, partner_key
+from verbund.services.app.notification_settings import default_mailbox_dir
+from verbund.services.directory.partner_directory import PartnerInput, add_partner, partner_key
+from verbund.services.inputs.links import sign
 
 ROLES = ["ministry", "po_region", "po_land", "po_other", "coordinator", "coordinator_other"]
 
@@ -74,7 +74,7 @@ def counts(world: World) -> tuple[int, ...]:
 
 
 def _contact_of(world: World, key: str) -> str:
-    from verbund.services.contacts import list_contacts
+    from verbund.services.directory.contacts import list_contacts
 
     return str(list_contacts(world.app, organisation=key)[0]["id"])
 
@@ -82,7 +82,7 @@ def _contact_of(world: World, key: str) -> str:
 @pytest.mark.parametrize("role", ROLES)
 def test_contacts_are_added_edited_and_deactivated_exactly_as_the_role_allows(
         world: World, client: Any, targets: list[Target], role: str) -> None:
-    from verbund.services.contacts import ContactInput, add_contact
+    from verbund.services.directory.contacts import ContactInput, add_contact
 
     for target in targets:  # every target has a contact to edit
         add_contact(world.app, ContactInput(organisation=target.key, name="Vorhanden", email="da@example.org"))

@@ -15,7 +15,7 @@ import pytest
 from dashboard_world import PASSWORD, World
 
 from verbund.dashboard import create_app
-from verbund.services.contacts import list_contacts
+from verbund.services.directory.contacts import list_contacts
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -13,11 +13,11 @@ with warnings.catch_warnings():  # starlette 1.x asks for httpx2 at import; the 
     from fastapi.testclient import TestClient
 
 from verbund.dashboard import create_app
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN, ManualClock
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage
-from verbund.services.users import add_user
+from verbund.services.access.users import add_user
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.stages.lifecycle import reconcile_stage
 
 MINISTRY = "ministerium@example.org"
 

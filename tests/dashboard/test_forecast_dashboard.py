@@ -11,8 +11,8 @@ from dashboard_world import World, login
 from sqlmodel import select
 
 from verbund.domain.forecast_cache import ForecastEntry
-from verbund.services.forecast_cache import is_current, refresh_forecasts
-from verbund.services.stages import waive_stage
+from verbund.services.forecast.cache import is_current, refresh_forecasts
+from verbund.services.stages.lifecycle import waive_stage
 
 WORDS = ("im Plan", "gefährdet", "verfehlt", "stockt")
 

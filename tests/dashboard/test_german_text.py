@@ -23,8 +23,8 @@ from verbund.domain.work import (
     ProtocolStatus,
     RecommendationStatus,
 )
-from verbund.services.clock import ManualClock
-from verbund.services.links import sign
+from verbund.services.app.clock import ManualClock
+from verbund.services.inputs.links import sign
 from verbund.services.report import build_report, render
 
 

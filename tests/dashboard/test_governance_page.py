@@ -19,9 +19,9 @@ with warnings.catch_warnings():  # starlette 1.x asks for httpx2 at import; the 
     from fastapi.testclient import TestClient
 
 from verbund.dashboard import create_app
-from verbund.services.bootstrap import App
-from verbund.services.users import add_user
-from verbund.services.votes import cast_vote, open_decision
+from verbund.services.access.users import add_user
+from verbund.services.app.bootstrap import App
+from verbund.services.governance.votes import cast_vote, open_decision
 
 BB = "bb@example.org"
 USERS = {

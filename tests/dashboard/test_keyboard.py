@@ -12,8 +12,8 @@ import pytest
 from a11y_world import every_state, serve
 from dashboard_world import PASSWORD, World
 
-from verbund.services.clock import ManualClock
-from verbund.services.links import sign
+from verbund.services.app.clock import ManualClock
+from verbund.services.inputs.links import sign
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from dashboard_world import PASSWORD, World
 
-from verbund.services import users
-from verbund.services.throttle import LoginThrottled, delay
+from verbund.services.access import users
+from verbund.services.access.throttle import LoginThrottled, delay
 
 
 def test_delays_grow_after_five_failures_and_stop_at_fifteen_minutes() -> None:

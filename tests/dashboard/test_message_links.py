@@ -21,13 +21,13 @@ from verbund.dashboard import create_app
 from verbund.domain.models import Contact, Organisation
 from verbund.domain.outbox import OutboxItem
 from verbund.notifications import AppriseNotifier
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN, ManualClock
-from verbund.services.links import message_link
-from verbund.services.notification_settings import NotificationSettings
-from verbund.services.outbox import sweep
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.app.notification_settings import NotificationSettings
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.inputs.links import message_link
+from verbund.services.messaging.outbox import sweep
+from verbund.services.stages.lifecycle import reconcile_stage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from notify_sinks import Received, WebhookSink
@@ -155,7 +155,7 @@ def test_a_stage_without_partner_input_gets_an_information_link_that_accepts_no_
 def test_a_circulated_draft_links_the_objection_form_and_the_published_protocol_an_information_page(
     region_app: App, webhook: WebhookSink, clock: ManualClock
 ) -> None:
-    from verbund.services.protocol import approve_protocol, circulate_protocol, draft_protocol, publish_protocol
+    from verbund.services.inputs.protocol import approve_protocol, circulate_protocol, draft_protocol, publish_protocol
 
     open_stage(region_app, NETWORK, "protocol", START)  # input follows the stage: the protocol must be open
     sweep(region_app, START)

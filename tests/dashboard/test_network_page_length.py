@@ -16,7 +16,7 @@ from dashboard_world import PASSWORD, World
 from message_world import add_messages
 
 from verbund.dashboard import create_app
-from verbund.services.bootstrap import bootstrap
+from verbund.services.app.bootstrap import bootstrap
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -23,10 +23,10 @@ from verbund.domain.outbox import OutboxItem
 from verbund.domain.stages import AuditEvent
 from verbund.domain.work import Potential, Protocol, ProtocolObjection
 from verbund.notifications import AppriseNotifier
-from verbund.services.links import PURPOSE_STAGE, STAGE_PURPOSE, sign
-from verbund.services.partners import channel_id
-from verbund.services.protocol import circulate_protocol, draft_protocol
-from verbund.services.reminders import plan
+from verbund.services.inputs.links import PURPOSE_STAGE, STAGE_PURPOSE, sign
+from verbund.services.inputs.partners import channel_id
+from verbund.services.inputs.protocol import circulate_protocol, draft_protocol
+from verbund.services.messaging.reminders import plan
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from notify_sinks import WebhookSink
@@ -253,7 +253,7 @@ def test_a_fresh_link_is_not_sent_for_a_tampered_or_still_valid_link(
 def test_a_partner_link_into_a_pending_or_waived_stage_is_refused_with_the_reason_and_stores_nothing(
     world: World, client: Any
 ) -> None:
-    from verbund.services.stages import waive_stage
+    from verbund.services.stages.lifecycle import waive_stage
 
     partner = Partner(world, client, "potentials")
     pending = _notice(partner.post(was="potenzial", area="communication", title="Zu früh", description=""))

@@ -23,7 +23,7 @@ def test_a_minted_partner_link_is_shown_on_the_page_and_never_in_a_redirect(worl
 def test_the_privacy_notice_is_public_linked_from_every_page_and_the_operator_s_text_replaces_it(
         world: World, client: Any, tmp_path: Any) -> None:
     from verbund.dashboard.web import use_operator_texts
-    from verbund.services.links import sign
+    from verbund.services.inputs.links import sign
 
     page = client.get("/datenschutz", follow_redirects=False)
     assert page.status_code == 200 and "Art. 17 Abs. 3" in page.text and "90" in page.text

@@ -14,7 +14,7 @@ import pytest
 from dashboard_world import World, login
 from typer.testing import CliRunner
 
-from verbund.services.networks import find_schools, network_details
+from verbund.services.directory.networks import find_schools, network_details
 
 REGION = "sn-muldenland"
 ACTIONS = ("verbund-anlegen", "vorschlaege-uebernehmen", "schule-umordnen")
@@ -59,7 +59,7 @@ def test_the_map_and_the_table_show_the_same_schools(world: World, client: Any) 
 def test_a_process_owner_creates_a_network_accepts_suggestions_and_moves_a_school(world: World, client: Any) -> None:
     app = world.app
     school = find_schools(app, "Oberschule Lindenau")[0]["school"]
-    from verbund.services.network_page import end_membership
+    from verbund.services.readmodels.network_page import end_membership
 
     oid = next(m["organisation_id"] for m in _members(app, world.own[0]) if m["name"] == "Oberschule Lindenau")
     end_membership(app, world.own[0], oid, by="test")  # now unassigned: the suggestion will name a network
@@ -86,7 +86,7 @@ def test_a_process_owner_creates_a_network_accepts_suggestions_and_moves_a_schoo
 
 
 def _members(app: Any, network: str) -> list[dict[str, str]]:
-    from verbund.services.network_page import network_page
+    from verbund.services.readmodels.network_page import network_page
 
     members: list[dict[str, str]] = network_page(app, network)["members"]
     return members
@@ -96,9 +96,9 @@ def _members(app: Any, network: str) -> list[dict[str, str]]:
 def test_coverage_map_draws_one_mark_per_school_with_coordinates(tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("VERBUND_DATABASE_URL", f"sqlite:///{tmp_path / 'nrw.db'}")
     from verbund.cli.main import app as verbund
-    from verbund.services.bootstrap import bootstrap
-    from verbund.services.region_map import region_points
-    from verbund.services.settings import Settings
+    from verbund.services.app.bootstrap import bootstrap
+    from verbund.services.app.settings import Settings
+    from verbund.services.readmodels.region_map import region_points
 
     runner = CliRunner()
     assert runner.invoke(verbund, ["import", "nrw", str(NRW)]).exit_code == 0

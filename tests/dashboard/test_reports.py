@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from dashboard_world import World, login
 
-from verbund.services.report_files import report_folder
+from verbund.services.readmodels.report_files import report_folder
 
 
 def _produce(client: Any, csrf: str, region: str, fmt: str = "md", as_of: str = "2019-09-30") -> Any:

@@ -15,11 +15,11 @@ with warnings.catch_warnings():  # starlette 1.x asks for httpx2 at import; the 
 
 from verbund.dashboard import create_app
 from verbund.domain.process import load_template
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.sample import build_sample_region
-from verbund.services.sample_templates import build_template_sample
-from verbund.services.users import add_user
+from verbund.services.access.users import add_user
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.demo.sample_templates import build_template_sample
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 MINISTRY = "ministerium@example.org"

@@ -12,7 +12,7 @@ import pytest
 from dashboard_world import World
 from support_cli import clean_env
 
-from verbund.services.users import login, session_principal
+from verbund.services.access.users import login, session_principal
 
 pytestmark = pytest.mark.slow
 

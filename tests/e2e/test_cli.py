@@ -70,10 +70,10 @@ def test_waive_is_refused_without_reason_and_person(demo_database: str) -> None:
 
 def test_stage_actions_record_the_real_time_given_with_at(tmp_path: Path, prefect_api: str) -> None:
     """Back-filling a build-out that began before the system: the event carries --at."""
-    from verbund.services.bootstrap import bootstrap
-    from verbund.services.clock import parse_instant
-    from verbund.services.sample import build_sample_region
-    from verbund.services.settings import Settings
+    from verbund.services.app.bootstrap import bootstrap
+    from verbund.services.app.clock import parse_instant
+    from verbund.services.app.settings import Settings
+    from verbund.services.demo.sample import build_sample_region
 
     url = f"sqlite:///{tmp_path / 'verbund.db'}"
     app = bootstrap(Settings(database_url=url))

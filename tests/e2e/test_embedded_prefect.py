@@ -10,10 +10,10 @@ from pathlib import Path
 
 from support_cli import clean_env
 
-from verbund.services.bootstrap import bootstrap
-from verbund.services.clock import parse_instant
-from verbund.services.sample import build_sample_region
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.clock import parse_instant
+from verbund.services.app.settings import Settings
+from verbund.services.demo.sample import build_sample_region
 
 VERBUND = str(Path(sys.executable).with_name("verbund"))
 

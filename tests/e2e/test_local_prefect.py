@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from support_cli import clean_env
 
-from verbund.services.bootstrap import bootstrap
-from verbund.services.clock import parse_instant
-from verbund.services.sample import build_sample_region
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.clock import parse_instant
+from verbund.services.app.settings import Settings
+from verbund.services.demo.sample import build_sample_region
 
 pytestmark = pytest.mark.slow
 

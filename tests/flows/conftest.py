@@ -8,9 +8,9 @@ import pytest
 
 from verbund.flows.runtime import use_app
 from verbund.flows.trigger import EmbeddedTrigger
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import ManualClock
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import ManualClock
+from verbund.services.app.settings import Settings
 
 
 @pytest.fixture

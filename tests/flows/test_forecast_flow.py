@@ -9,10 +9,10 @@ from sqlmodel import select
 
 from verbund.domain.forecast_cache import ForecastEntry
 from verbund.flows.forecast import refresh_forecasts
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.stages.lifecycle import reconcile_stage
 
 
 async def _state(**parameters: Any) -> Any:

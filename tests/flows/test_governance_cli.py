@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from verbund.flows.runtime import use_app
 from verbund.flows.trigger import EmbeddedTrigger
-from verbund.services.bootstrap import bootstrap
-from verbund.services.sample_templates import build_template_sample
-from verbund.services.settings import Settings
-from verbund.services.votes import cast_vote, open_decision
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.settings import Settings
+from verbund.services.demo.sample_templates import build_template_sample
+from verbund.services.governance.votes import cast_vote, open_decision
 
 runner = CliRunner()
 

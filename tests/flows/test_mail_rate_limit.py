@@ -11,8 +11,8 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 
 from verbund.flows.reminders import RateLimitedNotifier, rate_limited
 from verbund.notifications import FakeNotifier, OutgoingMessage
-from verbund.services.bootstrap import bootstrap
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.settings import Settings
 
 
 def _message(number: int) -> OutgoingMessage:

@@ -18,11 +18,11 @@ from sqlmodel import select
 from support_cli import clean_env
 
 from verbund.domain.models import Contact, Organisation
-from verbund.services.bootstrap import bootstrap
-from verbund.services.clock import BERLIN
-from verbund.services.sample import build_sample_region
-from verbund.services.settings import Settings
-from verbund.services.stages import reconcile_stage
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.clock import BERLIN
+from verbund.services.app.settings import Settings
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.stages.lifecycle import reconcile_stage
 
 NETWORK = "kv-auental-nord"
 MESSAGE_FIELDS = {"key", "delivery", "contact", "network", "stage", "kind", "status", "attempts", "sent_at"}

@@ -12,11 +12,11 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, Fl
 from prefect.utilities.asyncutils import run_coro_as_sync
 
 from verbund.flows.report import build_report
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.demo.sample import build_sample_region
 from verbund.services.report import build_report as report_figures
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage
+from verbund.services.stages.lifecycle import reconcile_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 
@@ -75,7 +75,7 @@ def test_the_report_flow_refuses_an_unknown_format_before_writing_anything(flow_
 def test_a_scheduled_report_without_output_lands_where_the_dashboard_lists_reports(
     flow_app: App, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    from verbund.services.report_files import FILE_NAME, report_folder
+    from verbund.services.readmodels.report_files import FILE_NAME, report_folder
 
     monkeypatch.setenv("VERBUND_REPORT_DIR", str(tmp_path / "ablage"))
     region = build_sample_region(flow_app, at=START).region

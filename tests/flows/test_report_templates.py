@@ -13,12 +13,12 @@ from rich.console import Console
 
 from verbund.flows.runtime import use_app
 from verbund.flows.trigger import EmbeddedTrigger
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.app.settings import Settings
+from verbund.services.demo.sample import build_sample_region
 from verbund.services.report import build_report
 from verbund.services.report.tables import report_tables
-from verbund.services.sample import build_sample_region
-from verbund.services.settings import Settings
 
 pytestmark = pytest.mark.slow  # long: runs the whole NRW demo
 

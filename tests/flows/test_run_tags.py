@@ -14,10 +14,10 @@ from prefect.utilities.asyncutils import run_coro_as_sync
 
 from verbund.flows.reminders import reminder_sweep
 from verbund.flows.report import build_report
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.stages.lifecycle import reconcile_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 

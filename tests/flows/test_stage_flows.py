@@ -12,16 +12,16 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.utilities.asyncutils import run_coro_as_sync
 from sqlmodel import func, select
 
-import verbund.services.stages
+import verbund.services.stages.lifecycle
 from verbund.domain.stages import AuditEvent, StageRun
 from verbund.flows.buildout import network_buildout, region_buildout
 from verbund.flows.stage import run_stage
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.queries import network_overview
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import advance_stage
-from verbund.services.work import AnalysisInput, record_analysis
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.inputs.work import AnalysisInput, record_analysis
+from verbund.services.readmodels.queries import network_overview
+from verbund.services.stages.lifecycle import advance_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 
@@ -82,18 +82,18 @@ def test_a_flow_that_crashes_after_a_partial_write_converges_when_run_again(
     flow_app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _unique_region(flow_app)
-    real = verbund.services.stages.unmet_criteria
+    real = verbund.services.stages.lifecycle.unmet_criteria
 
     def crash(*args: Any, **kwargs: Any) -> list[str]:
         raise RuntimeError("injected crash after pending→open was written")
 
     # the transition pending → open is added to the session, then the criteria check crashes
-    monkeypatch.setattr(verbund.services.stages, "unmet_criteria", crash)
+    monkeypatch.setattr(verbund.services.stages.lifecycle, "unmet_criteria", crash)
     with pytest.raises(RuntimeError, match="analysis · kv-heidegrund-ost"):
         run_coro_as_sync(run_stage("kv-heidegrund-ost", "analysis", "sn-muldenland", START.isoformat()))
     assert network_overview(flow_app, "kv-heidegrund-ost")["stages"]["analysis"] == "pending"
 
-    monkeypatch.setattr(verbund.services.stages, "unmet_criteria", real)
+    monkeypatch.setattr(verbund.services.stages.lifecycle, "unmet_criteria", real)
     state = run_coro_as_sync(network_buildout(network="kv-heidegrund-ost", at=START.isoformat(), return_state=True))
     assert state is not None and state.name == "AwaitingPartners"
     with flow_app.uow() as uow:
@@ -114,21 +114,21 @@ def test_a_crash_between_two_stages_is_repaired_by_the_next_build_out(
     _answer_all_analysis(flow_app, network, at)
     assert network_overview(flow_app, network)["stages"]["analysis"] == "ready"
 
-    real = verbund.services.stages.reconcile_in
+    real = verbund.services.stages.lifecycle.reconcile_in
 
     def crash_on_potentials(session: Any, app: App, net: Any, stage: str, when: dt.datetime) -> Any:
         if stage == "potentials":
             raise RuntimeError("injected crash while opening potentials")
         return real(session, app, net, stage, when)
 
-    monkeypatch.setattr(verbund.services.stages, "reconcile_in", crash_on_potentials)
+    monkeypatch.setattr(verbund.services.stages.lifecycle, "reconcile_in", crash_on_potentials)
     advance_stage(flow_app, network, "analysis", by="po@example.org", at=at + dt.timedelta(hours=1))
     overview = network_overview(flow_app, network)
     assert overview["stages"]["analysis"] == "completed"
     assert overview["stages"]["potentials"] == "pending"
     assert any("potentials" in failure for failure in flow_app.trigger.failures)  # type: ignore[attr-defined]
 
-    monkeypatch.setattr(verbund.services.stages, "reconcile_in", real)
+    monkeypatch.setattr(verbund.services.stages.lifecycle, "reconcile_in", real)
     state = run_coro_as_sync(network_buildout(network=network, at=(at + dt.timedelta(hours=2)).isoformat(),
                                               return_state=True))
     assert state is not None and state.name == "AwaitingPartners"

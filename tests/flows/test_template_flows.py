@@ -17,12 +17,12 @@ from verbund.domain.errors import TemplateError
 from verbund.flows.buildout import network_buildout
 from verbund.flows.registry import flow_for
 from verbund.flows.stage import run_stage
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.governance import record_step
-from verbund.services.queries import network_overview, status
-from verbund.services.sample_templates import build_template_sample
-from verbund.services.stages import waive_stage
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.demo.sample_templates import build_template_sample
+from verbund.services.governance.records import record_step
+from verbund.services.readmodels.queries import network_overview, status
+from verbund.services.stages.lifecycle import waive_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 

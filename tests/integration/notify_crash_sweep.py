@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 from verbund.notifications import AppriseNotifier
-from verbund.services.bootstrap import bootstrap
-from verbund.services.clock import parse_instant
-from verbund.services.notification_settings import NotificationSettings
-from verbund.services.outbox import sweep
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import bootstrap
+from verbund.services.app.clock import parse_instant
+from verbund.services.app.notification_settings import NotificationSettings
+from verbund.services.app.settings import Settings
+from verbund.services.messaging.outbox import sweep
 
 
 def main() -> None:

@@ -41,7 +41,7 @@ def test_no_module_of_ours_is_loaded_under_two_names() -> None:
     """``domain.models`` beside ``verbund.domain.models`` would define every table twice."""
     code = (
         "import sys, verbund.cli.main, verbund.dashboard.app, verbund.flows.registry, verbund.flows.template_stages\n"
-        "import verbund.deployments.specs, verbund.services.bootstrap\n"
+        "import verbund.deployments.specs, verbund.services.app.bootstrap\n"
         f"generic = {PACKAGES!r}\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in generic))"
     )

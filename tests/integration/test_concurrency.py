@@ -18,13 +18,13 @@ from verbund.domain.errors import IllegalTransition
 from verbund.domain.models import Membership, Network
 from verbund.domain.stages import AuditEvent
 from verbund.domain.work import AnalysisEntry
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import BERLIN, ManualClock
-from verbund.services.ports import RecordingTrigger
-from verbund.services.sample import build_sample_region
-from verbund.services.settings import Settings
-from verbund.services.stages import advance_stage, reconcile_stage
-from verbund.services.work import AnalysisInput, record_analysis
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.app.ports import RecordingTrigger
+from verbund.services.app.settings import Settings
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.inputs.work import AnalysisInput, record_analysis
+from verbund.services.stages.lifecycle import advance_stage, reconcile_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 CATEGORIES = ("conditions", "actors", "responsibilities", "cooperation_structures")

@@ -16,14 +16,13 @@ from sqlalchemy import text
 from verbund.domain.models import Contact, Membership, Organisation
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.work import AnalysisEntry
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import ManualClock
-from verbund.services.lookup import network_by_slug
-from verbund.services.network_page import end_membership, network_page
-from verbund.services.overview import OverviewQuery, overview
-from verbund.services.ports import RecordingTrigger
-from verbund.services.settings import Settings
-from verbund.services.setup import (
+from verbund.services.access.users import Principal
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import ManualClock
+from verbund.services.app.lookup import network_by_slug
+from verbund.services.app.ports import RecordingTrigger
+from verbund.services.app.settings import Settings
+from verbund.services.directory.setup import (
     OrganisationSpec,
     add_member,
     add_member_by_slug,
@@ -31,7 +30,8 @@ from verbund.services.setup import (
     upsert_organisation,
     upsert_region,
 )
-from verbund.services.users import Principal
+from verbund.services.readmodels.network_page import end_membership, network_page
+from verbund.services.readmodels.overview import OverviewQuery, overview
 
 MINISTRY = Principal(uuid.uuid4(), "m@example.org", "Ministerium", "ministry")
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from verbund.cli.main import app as cli
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
 
 DATES = st.one_of(
     st.text(max_size=30).filter(lambda t: "\x00" not in t),

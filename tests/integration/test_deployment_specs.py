@@ -50,7 +50,7 @@ def test_both_daily_sweeps_start_inside_the_send_window_so_they_can_send() -> No
     from verbund.cli.dashboard import SWEEP_HOUR
     from verbund.domain.business_days import BusinessCalendar
     from verbund.domain.outbox import in_send_window
-    from verbund.services.clock import BERLIN
+    from verbund.services.app.clock import BERLIN
 
     calendar = BusinessCalendar("SN")
     monday = dt.date(2026, 11, 23)

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from verbund.cli import main as cli_main
 from verbund.domain.tables import AuditEvent, Contact, ContactEvent, Membership, Organisation
-from verbund.services.bootstrap import App
-from verbund.services.ports import RecordingTrigger
-from verbund.services.setup import create_network, upsert_region
+from verbund.services.app.bootstrap import App
+from verbund.services.app.ports import RecordingTrigger
+from verbund.services.directory.setup import create_network, upsert_region
 
 runner = CliRunner()
 PARTNER_MAPPING = """delimiter = ";"
@@ -246,8 +246,8 @@ def test_the_sample_files_in_docs_examples_import_as_documented(app: App, monkey
 def test_activation_and_deactivation_are_dated_events_a_past_date_sees(world: App) -> None:
     import datetime as dt
 
-    from verbund.services.clock import BERLIN
-    from verbund.services.contacts import active_contact_ids
+    from verbund.services.app.clock import BERLIN
+    from verbund.services.directory.contacts import active_contact_ids
 
     run("partner", "add", "--name", "Jugendamt", "--kind", "youth_welfare", "--region", "sn-zwickau", "--key", "ja")
     contact = json.loads(run("contact", "add", "--organisation", "ja", "--name", "Eva Sommer", "--email",

@@ -14,13 +14,13 @@ from verbund.cli.main import app as cli
 from verbund.domain.models import Contact, Organisation
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.stages import StageRun
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN, ManualClock
-from verbund.services.ferien import import_ics, list_ferien
-from verbund.services.outbox import sweep
-from verbund.services.reminders import plan
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.app.ferien import import_ics, list_ferien
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.messaging.outbox import sweep
+from verbund.services.messaging.reminders import plan
+from verbund.services.stages.lifecycle import reconcile_stage
 
 SCHOOLS = {"public_school", "private_school"}
 ICS = """BEGIN:VCALENDAR\r

@@ -12,14 +12,14 @@ from sqlmodel import select
 
 from verbund.domain.errors import InvalidInput, NotFound
 from verbund.domain.models import Network
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import BERLIN, ManualClock
-from verbund.services.deadlines import extend_deadline
-from verbund.services.forecast import run_forecast, to_json
-from verbund.services.ports import RecordingTrigger
-from verbund.services.sample import build_sample_region
-from verbund.services.settings import Settings
-from verbund.services.stages import reconcile_stage, waive_stage
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.app.ports import RecordingTrigger
+from verbund.services.app.settings import Settings
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.forecast.run import run_forecast, to_json
+from verbund.services.stages.deadlines import extend_deadline
+from verbund.services.stages.lifecycle import reconcile_stage, waive_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 OWNER = "po@example.org"

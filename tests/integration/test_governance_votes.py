@@ -12,11 +12,11 @@ from tests_governance import NRW, day, open_handlungsfelder
 from verbund.domain.errors import InvalidInput
 from verbund.domain.governance import Decision, DecisionVote
 from verbund.domain.stages import AuditEvent
-from verbund.services.bootstrap import App
-from verbund.services.governance import record_step
-from verbund.services.ports import RecordingTrigger
-from verbund.services.stages import reconcile_stage
-from verbund.services.votes import cast_vote, member_ids, open_decision, show_decision
+from verbund.services.app.bootstrap import App
+from verbund.services.app.ports import RecordingTrigger
+from verbund.services.governance.records import record_step
+from verbund.services.governance.votes import cast_vote, member_ids, open_decision, show_decision
+from verbund.services.stages.lifecycle import reconcile_stage
 
 OBERE = "obere Schulaufsicht"
 UNTERE = "untere Schulaufsicht"

@@ -16,8 +16,8 @@ from sqlmodel import select
 from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Membership, MembershipRole, Network, Organisation
 from verbund.domain.schools import FOCI, distance_km
-from verbund.services.bootstrap import App
-from verbund.services.clock import ManualClock
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import ManualClock
 from verbund.services.importers import NrwAdapter, SachsenAdapter, import_file
 from verbund.services.importers.assignment import apply_rules, assign_school, load_rules, suggestions
 from verbund.services.importers.coverage import coverage_report, foci_matrix
@@ -172,7 +172,7 @@ def test_a_second_open_assignment_is_impossible_by_constraint(app: App, tmp_path
 def test_a_school_in_two_networks_by_plain_membership_is_counted_and_blocks_the_analysis(
     app: App, tmp_path: Path
 ) -> None:
-    from verbund.services.stages import show_stage
+    from verbund.services.stages.lifecycle import show_stage
 
     import_file(app, SachsenAdapter(), ZWICKAU)
     apply_rules(app, load_rules(zwickau_by_kreis(tmp_path)))
@@ -192,7 +192,7 @@ def test_a_school_in_two_networks_by_plain_membership_is_counted_and_blocks_the_
 
 def test_the_analysis_exit_criterion_follows_the_imported_coverage(app: App, clock: ManualClock,
                                                                     tmp_path: Path) -> None:
-    from verbund.services.stages import show_stage
+    from verbund.services.stages.lifecycle import show_stage
 
     import_file(app, SachsenAdapter(), ZWICKAU)
     apply_rules(app, load_rules(rules(tmp_path, ("kv-zwickau-land", "sn-zwickau", 'kreise = ["14524"]'))))
@@ -305,7 +305,7 @@ def test_a_rule_naming_another_lands_template_is_refused_and_changes_nothing(app
 def test_a_guest_in_a_second_network_is_not_assigned_twice_for_coverage_or_the_analysis(
     app: App, tmp_path: Path
 ) -> None:
-    from verbund.services.stages import show_stage
+    from verbund.services.stages.lifecycle import show_stage
 
     import_file(app, SachsenAdapter(), ZWICKAU)
     apply_rules(app, load_rules(zwickau_by_kreis(tmp_path)))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlmodel import col, select
 
 from verbund.domain.models import Organisation
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
 from verbund.services.importers import ImportFileError, MappedCsvAdapter, import_file, load_mapping
 from verbund.services.importers.encoding import decode_bytes
 

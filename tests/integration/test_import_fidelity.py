@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import select
 
 from verbund.domain.models import Organisation
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
 from verbund.services.importers import SachsenAdapter, import_file
 from verbund.services.importers.coverage import coverage_report, region_coverage
 
@@ -116,10 +116,10 @@ def test_the_overview_and_the_report_show_not_imported_next_to_the_regions_figur
     import datetime as dt
     import uuid
 
-    from verbund.services.overview import OverviewQuery, overview
+    from verbund.services.access.users import Principal
+    from verbund.services.directory.setup import create_network, upsert_region
+    from verbund.services.readmodels.overview import OverviewQuery, overview
     from verbund.services.report import build_report
-    from verbund.services.setup import create_network, upsert_region
-    from verbund.services.users import Principal
 
     imported(app, tmp_path)
     with app.uow(write=True) as uow:

@@ -13,8 +13,8 @@ import pytest
 from sqlmodel import col, select
 
 from verbund.domain.models import Membership, Network, Organisation
-from verbund.services.bootstrap import App
-from verbund.services.clock import ManualClock
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import ManualClock
 from verbund.services.importers import ImportFileError, MappedCsvAdapter, SachsenAdapter, import_file, load_mapping
 from verbund.services.importers.assignment import apply_rules, assign_school, load_rules
 from verbund.services.importers.coverage import coverage_report

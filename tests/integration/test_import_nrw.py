@@ -13,8 +13,8 @@ import pytest
 from sqlmodel import col, select
 
 from verbund.domain.models import Organisation, Region
-from verbund.services.bootstrap import App
-from verbund.services.clock import ManualClock
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import ManualClock
 from verbund.services.importers import ImportFileError, NrwAdapter, import_file
 from verbund.services.importers.coverage import coverage_report
 

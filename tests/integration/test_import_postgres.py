@@ -20,14 +20,14 @@ from sqlmodel import col, select
 
 from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Membership, MembershipRole, Network, Organisation, Region
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import ManualClock
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import ManualClock
+from verbund.services.app.ports import RecordingTrigger
+from verbund.services.app.settings import Settings
 from verbund.services.importers import NrwAdapter, SachsenAdapter, import_file
 from verbund.services.importers.assignment import apply_rules, assign_school, load_rules
 from verbund.services.importers.coverage import coverage_report
 from verbund.services.importers.explicit import apply_mapping
-from verbund.services.ports import RecordingTrigger
-from verbund.services.settings import Settings
 
 SHARED_DATA = Path(os.environ.get("VERBUND_SHARED_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 ZWICKAU = SHARED_DATA / "sachsen" / "schuldatenbank_api_2021-02_zwickau.json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
 from verbund.services.importers import NrwAdapter, import_file
 from verbund.services.importers.apply import BATCH
 

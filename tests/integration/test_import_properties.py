@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 from sqlmodel import col, select
 
 from verbund.domain.models import Membership, Organisation, OrganisationKind, Region
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.app.ports import RecordingTrigger
+from verbund.services.app.settings import Settings
 from verbund.services.importers import (
     ImportFileError,
     MappedCsvAdapter,
@@ -31,8 +33,6 @@ from verbund.services.importers import (
     import_file,
     load_mapping,
 )
-from verbund.services.ports import RecordingTrigger
-from verbund.services.settings import Settings
 
 TODAY = dt.date(2021, 3, 1)
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

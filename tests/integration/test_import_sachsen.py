@@ -14,8 +14,8 @@ from sqlmodel import col, select
 from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Membership, Organisation, Region
 from verbund.domain.schools import FOCI, is_foerderschule
-from verbund.services.bootstrap import App
-from verbund.services.clock import ManualClock
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import ManualClock
 from verbund.services.importers import ImportFileError, SachsenAdapter, import_file
 from verbund.services.importers.assignment import apply_rules, load_rules
 from verbund.services.importers.coverage import coverage_report

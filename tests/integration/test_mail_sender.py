@@ -17,13 +17,13 @@ from sqlmodel import select
 from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Contact, Membership, Network
 from verbund.notifications import AppriseNotifier, read_mailbox
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.mail import delivery_channels, mail_channel
-from verbund.services.notification_settings import NotificationSettings
-from verbund.services.outbox import outbox_messages, sweep
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.app.notification_settings import NotificationSettings
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.messaging.mail import delivery_channels, mail_channel
+from verbund.services.messaging.outbox import outbox_messages, sweep
+from verbund.services.stages.lifecycle import reconcile_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 NETWORK = "kv-auental-nord"

@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 import verbund.domain.tables  # noqa: F401
-from verbund.services.db import alembic_config, current_revision, make_engine, migrate
+from verbund.services.app.db import alembic_config, current_revision, make_engine, migrate
 
 
 def test_an_empty_database_upgrades_to_head(tmp_path: Path) -> None:

@@ -13,12 +13,12 @@ import pytest
 from tests_support_stages import open_stage
 
 from verbund.notifications import FakeNotifier
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.consultation import schedule_consultation
-from verbund.services.outbox import outbox_messages, sweep
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.inputs.consultation import schedule_consultation
+from verbund.services.messaging.outbox import outbox_messages, sweep
+from verbund.services.stages.lifecycle import reconcile_stage
 
 NETWORK = "kv-auental-nord"
 

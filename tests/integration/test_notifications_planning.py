@@ -14,14 +14,14 @@ from verbund.domain.models import Contact, Organisation
 from verbund.domain.outbox import OutboxItem, school_holidays
 from verbund.domain.stages import StageRun
 from verbund.notifications import FakeNotifier
-from verbund.services.bootstrap import App
-from verbund.services.channels import check_channels, set_channels
-from verbund.services.clock import BERLIN
-from verbund.services.consultation import cancel_consultation, schedule_consultation
-from verbund.services.outbox import outbox_messages, sweep
-from verbund.services.reminders import plan
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage, waive_stage
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.inputs.channels import check_channels, set_channels
+from verbund.services.inputs.consultation import cancel_consultation, schedule_consultation
+from verbund.services.messaging.outbox import outbox_messages, sweep
+from verbund.services.messaging.reminders import plan
+from verbund.services.stages.lifecycle import reconcile_stage, waive_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 NETWORK = "kv-auental-nord"

@@ -16,13 +16,13 @@ from tests_support_stages import open_stage
 from verbund.domain.models import Contact, Organisation
 from verbund.domain.outbox import OutboxItem
 from verbund.notifications import AppriseNotifier
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN, ManualClock
-from verbund.services.consultation import cancel_consultation, schedule_consultation
-from verbund.services.notification_settings import NotificationSettings
-from verbund.services.outbox import outbox_messages, sweep
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.app.notification_settings import NotificationSettings
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.inputs.consultation import cancel_consultation, schedule_consultation
+from verbund.services.messaging.outbox import outbox_messages, sweep
+from verbund.services.stages.lifecycle import reconcile_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 NETWORK = "kv-auental-nord"

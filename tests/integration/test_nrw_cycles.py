@@ -14,14 +14,14 @@ from verbund.domain.business_days import BusinessCalendar
 from verbund.domain.errors import IllegalTransition
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.stages import StageRun
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.governance import record_step
-from verbund.services.lookup import network_by_slug, stage_run
-from verbund.services.queries import status
-from verbund.services.reminders import plan
-from verbund.services.stages import Outcome, advance_stage, reconcile_stage
-from verbund.services.votes import cast_vote, open_decision
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.app.lookup import network_by_slug, stage_run
+from verbund.services.governance.records import record_step
+from verbund.services.governance.votes import cast_vote, open_decision
+from verbund.services.messaging.reminders import plan
+from verbund.services.readmodels.queries import status
+from verbund.services.stages.lifecycle import Outcome, advance_stage, reconcile_stage
 
 VOTERS = ("obere Schulaufsicht", "untere Schulaufsicht", "Schulverwaltungsamt", "Jugendamt")
 BY = "bb@example.org"

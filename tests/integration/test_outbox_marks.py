@@ -14,14 +14,14 @@ from sqlmodel import select
 from verbund.domain.models import Contact
 from verbund.domain.outbox import OutboxItem, OutboxStatus
 from verbund.notifications import OutgoingMessage
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import BERLIN
-from verbund.services.notification_settings import NotificationSettings
-from verbund.services.outbox import send_due
-from verbund.services.reminders import plan
-from verbund.services.sample import build_sample_region
-from verbund.services.settings import Settings
-from verbund.services.stages import reconcile_stage
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import BERLIN
+from verbund.services.app.notification_settings import NotificationSettings
+from verbund.services.app.settings import Settings
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.messaging.outbox import send_due
+from verbund.services.messaging.reminders import plan
+from verbund.services.stages.lifecycle import reconcile_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 

@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 
 from verbund.flows.runtime import use_app
 from verbund.flows.trigger import EmbeddedTrigger
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import BERLIN, ManualClock
-from verbund.services.settings import Settings
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.app.settings import Settings
 
 pytestmark = pytest.mark.slow
 BEFORE = (dt.date(2019, 10, 14), dt.date(2019, 11, 29))  # the erasure happens on 2019-12-02
@@ -55,8 +55,8 @@ def _pick(db: Path) -> tuple[str, str, str, str, str]:
 @pytest.fixture(scope="module")
 def world(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     import verbund.cli.demo as demo
-    from verbund.services.protocol import draft_protocol
-    from verbund.services.users import add_user
+    from verbund.services.access.users import add_user
+    from verbund.services.inputs.protocol import draft_protocol
 
     folder = tmp_path_factory.mktemp("privacy")
     db = folder / "verbund.db"
@@ -97,8 +97,8 @@ def _partner_acts(app: App, contact_id: str, channel: str) -> None:
     from sqlmodel import select
 
     from verbund.domain.models import Contact, Membership, Network
-    from verbund.services.links import LinkScope
-    from verbund.services.partners import channel_id, name_deputy, switch_channel
+    from verbund.services.inputs.links import LinkScope
+    from verbund.services.inputs.partners import channel_id, name_deputy, switch_channel
 
     with app.uow() as uow:
         contact = uow.session.get(Contact, uuid.UUID(contact_id))
@@ -197,7 +197,7 @@ def test_a_purge_clears_old_message_contents_but_keeps_keys_and_counts(world: Wo
     from sqlmodel import select
 
     from verbund.domain.outbox import OutboxItem
-    from verbund.services.outbox import outbox_messages, sweep
+    from verbund.services.messaging.outbox import outbox_messages, sweep
     from verbund.services.privacy import purge
 
     assert isinstance(world.app.clock, ManualClock)

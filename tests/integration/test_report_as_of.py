@@ -13,13 +13,13 @@ from sqlmodel import col, select
 from verbund.domain.errors import InvalidInput, NotFound
 from verbund.domain.models import Membership, Organisation, OrganisationKind
 from verbund.domain.stages import StageRun
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.demo.sample import build_sample_region
 from verbund.services.report import build_report, check_format, parse_day, render, write_report
 from verbund.services.report.figures import replay, stage_cell
 from verbund.services.report.history import RunRecord, Transition
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage, waive_stage
+from verbund.services.stages.lifecycle import reconcile_stage, waive_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 OWNER = "po@example.org"

@@ -24,12 +24,12 @@ from typer.testing import CliRunner
 from verbund.domain.business_days import local_date
 from verbund.flows.runtime import use_app
 from verbund.flows.trigger import EmbeddedTrigger
-from verbund.services.bootstrap import App, bootstrap
-from verbund.services.clock import BERLIN, ManualClock
+from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.clock import BERLIN, ManualClock
+from verbund.services.app.settings import Settings
 from verbund.services.report import Report, build_report, end_of_day, render
 from verbund.services.report.model import SPECIAL_NEEDS
 from verbund.services.report.tables import report_tables
-from verbund.services.settings import Settings
 
 pytestmark = pytest.mark.slow  # long: runs the whole demo region through every stage
 

@@ -12,12 +12,12 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from verbund.domain.models import Network
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.demo.sample import build_sample_region
 from verbund.services.report import build_report, render
 from verbund.services.report.sheets import neutralise
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage
+from verbund.services.stages.lifecycle import reconcile_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 HOSTILE = ["=HYPERLINK(\"http://x.example\",\"Klick\")", "<script>alert(1)</script> & Co", "@cmd", "+SUM(1,2)", "-2+3"]

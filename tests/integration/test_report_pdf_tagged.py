@@ -11,10 +11,10 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from verbund.domain.business_days import local_date
-from verbund.services.bootstrap import App
+from verbund.services.app.bootstrap import App
+from verbund.services.demo.sample import build_sample_region
 from verbund.services.report import build_report, render
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage
+from verbund.services.stages.lifecycle import reconcile_stage
 
 
 def _tags(node: object, found: dict[str, list[DictionaryObject]]) -> None:

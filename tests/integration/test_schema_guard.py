@@ -8,7 +8,7 @@ import pytest
 
 from verbund.domain.errors import DomainError
 from verbund.flows.runtime import get_app, use_app
-from verbund.services.db import make_engine, migrate
+from verbund.services.app.db import make_engine, migrate
 
 
 def test_a_worker_refuses_an_unmigrated_database_and_works_after_verbund_init(
@@ -35,7 +35,7 @@ def test_a_worker_refuses_an_unmigrated_database_and_works_after_verbund_init(
 
 
 def test_the_refusal_names_the_database(tmp_path: Path) -> None:
-    from verbund.services.db import require_current_schema
+    from verbund.services.app.db import require_current_schema
 
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with pytest.raises(DomainError) as refused:

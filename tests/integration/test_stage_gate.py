@@ -11,19 +11,25 @@ from tests_support_stages import open_stage
 
 from verbund.domain.errors import IllegalTransition, InvalidInput
 from verbund.domain.work import AnalysisEntry, Attendance, Potential
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.consultation import (
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.inputs.consultation import (
     AttendanceInput,
     HoldInput,
     hold_consultation,
     record_invitations_sent,
     schedule_consultation,
 )
-from verbund.services.sample import build_sample_region
-from verbund.services.stage_gate import StageClosed
-from verbund.services.stages import advance_stage, reconcile_stage, reopen_stage, show_stage, waive_stage
-from verbund.services.work import AnalysisInput, PotentialInput, organisation_ids, record_analysis, record_potentials
+from verbund.services.inputs.work import (
+    AnalysisInput,
+    PotentialInput,
+    organisation_ids,
+    record_analysis,
+    record_potentials,
+)
+from verbund.services.stages.lifecycle import advance_stage, reconcile_stage, reopen_stage, show_stage, waive_stage
+from verbund.services.stages.stage_gate import StageClosed
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 NETWORK = "kv-auental-nord"
@@ -120,8 +126,8 @@ def test_a_held_consultation_keeps_its_attendance_and_decisions(world: App) -> N
 
 def test_forms_accept_only_member_organisations_and_members_only_from_the_region(world: App) -> None:
     from verbund.domain.models import Organisation, Region
-    from verbund.services.network_page import find_organisations
-    from verbund.services.setup import add_member_by_slug
+    from verbund.services.directory.setup import add_member_by_slug
+    from verbund.services.readmodels.network_page import find_organisations
 
     with world.uow(write=True) as uow:
         region = uow.session.exec(select(Region)).first()

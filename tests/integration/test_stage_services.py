@@ -10,11 +10,11 @@ from sqlmodel import func, select
 from verbund.domain.errors import IllegalTransition, InvalidInput, NotFound
 from verbund.domain.models import Organisation
 from verbund.domain.stages import AuditEvent, StageRun
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import Outcome, advance_stage, reconcile_stage, show_stage, waive_stage
-from verbund.services.work import AnalysisInput, record_analysis
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.inputs.work import AnalysisInput, record_analysis
+from verbund.services.stages.lifecycle import Outcome, advance_stage, reconcile_stage, show_stage, waive_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 NETWORK = "kv-auental-nord"

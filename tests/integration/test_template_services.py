@@ -13,13 +13,13 @@ from verbund.domain.errors import InvalidInput
 from verbund.domain.governance import Decision, DecisionVote
 from verbund.domain.models import Membership, Network, Organisation
 from verbund.domain.stages import AuditEvent, StageRun
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.governance import Responsibility, decide, decisions, record_agreement, record_step, voters
-from verbund.services.lookup import network_by_slug
-from verbund.services.queries import status
-from verbund.services.sample_templates import build_template_sample
-from verbund.services.stages import Outcome, advance_stage, reconcile_stage, show_stage, stages_under_way
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.app.lookup import network_by_slug
+from verbund.services.demo.sample_templates import build_template_sample
+from verbund.services.governance.records import Responsibility, decide, decisions, record_agreement, record_step, voters
+from verbund.services.readmodels.queries import status
+from verbund.services.stages.lifecycle import Outcome, advance_stage, reconcile_stage, show_stage, stages_under_way
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 PO = "po@example.org"
@@ -311,6 +311,6 @@ def test_due_dates_follow_the_holidays_of_the_networks_land(app: App) -> None:
 def test_a_recurring_stage_reopens_months_later_on_the_same_day_or_the_months_last(
     start: dt.date, months: int, expected: dt.date
 ) -> None:
-    from verbund.services.stages import add_months
+    from verbund.services.stages.lifecycle import add_months
 
     assert add_months(start, months) == expected

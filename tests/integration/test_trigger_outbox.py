@@ -12,15 +12,13 @@ from sqlmodel import func, select
 from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Network
 from verbund.domain.stages import PendingTrigger, StageRun
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.consultation import AttendanceInput, HoldInput, hold_consultation, schedule_consultation
-from verbund.services.ports import NoTrigger
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import advance_stage, reconcile_stage, waive_stage
-from verbund.services.triggers import pending, sweep
-from verbund.services.usecase import change
-from verbund.services.work import (
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.app.ports import NoTrigger
+from verbund.services.app.usecase import change
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.inputs.consultation import AttendanceInput, HoldInput, hold_consultation, schedule_consultation
+from verbund.services.inputs.work import (
     AnalysisInput,
     GoalInput,
     PotentialInput,
@@ -29,6 +27,8 @@ from verbund.services.work import (
     record_goals,
     record_potentials,
 )
+from verbund.services.stages.lifecycle import advance_stage, reconcile_stage, waive_stage
+from verbund.services.stages.triggers import pending, sweep
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 NETWORK = "kv-auental-nord"
@@ -156,7 +156,7 @@ def test_a_held_consultation_whose_flow_was_lost_moves_on_within_one_sweep(world
     world.trigger = NoTrigger()
     starts = START + dt.timedelta(days=20)
     schedule_consultation(world, NETWORK, starts_at=starts, place="Rathaus", by=PO, at=START + dt.timedelta(days=2))
-    from verbund.services.consultation import record_invitations_sent
+    from verbund.services.inputs.consultation import record_invitations_sent
 
     record_invitations_sent(world, NETWORK, by=PO, at=START + dt.timedelta(days=2))
     for row in pending(world):  # the flows of the steps before ran
@@ -170,7 +170,7 @@ def test_a_held_consultation_whose_flow_was_lost_moves_on_within_one_sweep(world
     assert _state(world, "consultation") == "open"
     report = sweep(world, lambda n, s, a: (reconcile_stage(world, n, s, a), None)[1])
     assert report.settled == 1
-    from verbund.services.stages import show_stage
+    from verbund.services.stages.lifecycle import show_stage
     assert _state(world, "consultation") in ("ready", "completed"), show_stage(world, NETWORK, "consultation")["unmet"]
 
 
@@ -203,13 +203,13 @@ def test_read_only_service_functions_run_in_read_only_units_of_work(world: App) 
     read-only unit of work refuses any write statement."""
     from sqlalchemy import event
 
-    from verbund.services.db import ReadOnlyViolation
-    from verbund.services.governance import agreements, decisions
+    from verbund.services.app.db import ReadOnlyViolation
+    from verbund.services.governance.records import agreements, decisions
     from verbund.services.importers.coverage import coverage_report, foci_matrix
-    from verbund.services.outbox import outbox_messages
-    from verbund.services.queries import network_overview, status
+    from verbund.services.messaging.outbox import outbox_messages
+    from verbund.services.readmodels.queries import network_overview, status
     from verbund.services.report import build_report
-    from verbund.services.stages import network_stage_names, show_stage
+    from verbund.services.stages.lifecycle import network_stage_names, show_stage
 
     statements: list[str] = []  # the first two words of each statement, upper case
 

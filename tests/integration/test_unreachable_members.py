@@ -14,17 +14,17 @@ from typer.testing import CliRunner
 
 from verbund.cli import main as cli_main
 from verbund.domain.models import Contact, Membership, Network, Organisation
-from verbund.services.bootstrap import App
-from verbund.services.clock import BERLIN
-from verbund.services.contacts import set_active
+from verbund.services.access.user_admin import redeem
+from verbund.services.access.users import Principal, add_user, login
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
+from verbund.services.demo.sample import build_sample_region
+from verbund.services.directory.contacts import set_active
 from verbund.services.importers.coverage import coverage_report
-from verbund.services.outbox import sweep
-from verbund.services.overview import overview
-from verbund.services.queries import status
-from verbund.services.sample import build_sample_region
-from verbund.services.stages import reconcile_stage, show_stage
-from verbund.services.user_admin import redeem
-from verbund.services.users import Principal, add_user, login
+from verbund.services.messaging.outbox import sweep
+from verbund.services.readmodels.overview import overview
+from verbund.services.readmodels.queries import status
+from verbund.services.stages.lifecycle import reconcile_stage, show_stage
 
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 NETWORK = "kv-auental-nord"

@@ -78,12 +78,12 @@ def _prepare_input(env: dict[str, str]) -> Any:
     must open them first. The test therefore goes as far as the sign-off's trigger carries."""
     from verbund.cli import demo
     from verbund.domain.business_days import BusinessCalendar
-    from verbund.services.bootstrap import bootstrap
-    from verbund.services.clock import BERLIN, ManualClock
-    from verbund.services.ports import NoTrigger
-    from verbund.services.sample import build_sample_region
-    from verbund.services.settings import Settings
-    from verbund.services.stages import reconcile_stage
+    from verbund.services.app.bootstrap import bootstrap
+    from verbund.services.app.clock import BERLIN, ManualClock
+    from verbund.services.app.ports import NoTrigger
+    from verbund.services.app.settings import Settings
+    from verbund.services.demo.sample import build_sample_region
+    from verbund.services.stages.lifecycle import reconcile_stage
 
     start = demo.DEMO_START
     app = bootstrap(Settings(database_url=env["VERBUND_DATABASE_URL"]), clock=ManualClock(start), trigger=NoTrigger())
@@ -123,8 +123,8 @@ def test_region_build_out_through_server_workers_and_deployments(stack: dict[str
     app, networks, day = _prepare_input(stack)
     from verbund.flows.runtime import use_app
     from verbund.flows.trigger import DeploymentTrigger
-    from verbund.services.queries import network_overview, status
-    from verbund.services.stages import advance_stage
+    from verbund.services.readmodels.queries import network_overview, status
+    from verbund.services.stages.lifecycle import advance_stage
 
     with temporary_settings({PREFECT_API_URL: stack["PREFECT_API_URL"]}):
         from prefect.deployments import run_deployment

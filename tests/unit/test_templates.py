@@ -52,7 +52,7 @@ def test_the_docs_table_lists_every_declared_check_with_its_parameters() -> None
 
 
 def test_every_facts_section_has_exactly_one_loader() -> None:
-    from verbund.services.facts import CYCLE_LOADERS, LOADERS
+    from verbund.services.stages.facts import CYCLE_LOADERS, LOADERS
 
     assert sorted([*LOADERS, *CYCLE_LOADERS]) == sorted(SECTIONS)
 

@@ -1,7 +1,7 @@
 """schools import: scope of organisations, exclusive assignments (issue 4)
 
 Revision ID: 0004
-Revises: 0003 (see docs/import.md: one head keeps services.db.current_revision working)
+Revises: 0003 (see docs/import.md: one head keeps services.app.db.current_revision working)
 """
 from collections.abc import Sequence
 

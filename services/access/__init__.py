@@ -1,0 +1,1 @@
+"""Dashboard users, sessions and their administration, the login throttle, who acts (``--by``)."""

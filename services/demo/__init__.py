@@ -1,0 +1,1 @@
+"""The deterministic, fictional sample regions of ``verbund demo``."""

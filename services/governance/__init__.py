@@ -1,0 +1,1 @@
+"""Agreements, consensus decisions vote by vote, documented steps (NRW, Hessen, Kommunale Koordinierung)."""

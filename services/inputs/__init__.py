@@ -1,0 +1,3 @@
+"""What partners and coordinators contribute: analysis, potentials, goals, the consultation, the
+protocol, signed partner links, channels.
+"""

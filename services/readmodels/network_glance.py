@@ -1,0 +1,100 @@
+"""The network page's first screen and its message list: what is open, who is missing, what is next;
+messages filtered by kind and status, newest first, one page at a time (issue 20)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from verbund.domain.labels import MESSAGE_KIND_LABELS, MESSAGE_STATUS_LABELS
+from verbund.domain.models import Contact, Network
+from verbund.domain.outbox import OutboxItem
+from verbund.domain.process import ProcessTemplate
+
+PAGE_SIZE = 20  # messages per page of the network page
+API_LIMIT = 200  # the JSON API's latest messages (unchanged since issue 5)
+
+
+@dataclass(frozen=True)
+class MessageQuery:
+    """A validated filter of the message list; ``page`` counts from 1; ``size`` None: all (the full listing)."""
+
+    kind: str | None = None
+    status: str | None = None
+    page: int = 1
+    size: int | None = PAGE_SIZE
+
+
+def parse_message_query(params: dict[str, str]) -> tuple[MessageQuery, list[str]]:
+    """``art``, ``status``, ``seite`` and ``alle`` of the network page; bad values are dropped with a German note."""
+    notes: list[str] = []
+    kind = params.get("art") or None
+    if kind is not None and kind not in MESSAGE_KIND_LABELS:
+        notes.append(f"Filter „Art“: unbekannter Wert „{kind[:40]}“ – alle Arten werden gezeigt.")
+        kind = None
+    status = params.get("status") or None
+    if status is not None and status not in MESSAGE_STATUS_LABELS:
+        notes.append(f"Filter „Status“: unbekannter Wert „{status[:40]}“ – alle Status werden gezeigt.")
+        status = None
+    raw = params.get("seite") or "1"
+    page = int(raw) if raw.isdigit() and len(raw) <= 6 and int(raw) >= 1 else 0
+    if page == 0:
+        notes.append(f"„Seite“: „{raw[:40]}“ ist keine Seitenzahl – Seite 1 wird gezeigt.")
+        page = 1
+    size = None if params.get("alle") == "1" else PAGE_SIZE
+    return MessageQuery(kind, status, page, size), notes
+
+
+def messages(session: Session, network: Network, query: MessageQuery | None) -> dict[str, Any]:
+    """A page of the network's messages (newest first) with the filtered total and the counts by status.
+
+    ``query`` None: the latest ``API_LIMIT`` messages, as the JSON API always returned them.
+    """
+    where = [OutboxItem.network_id == network.id]
+    if query is not None and query.kind:
+        where.append(OutboxItem.kind == query.kind)
+    if query is not None and query.status:
+        where.append(OutboxItem.status == query.status)
+    total = session.exec(select(func.count()).select_from(OutboxItem).where(*where)).one()
+    by_status = dict(session.exec(select(OutboxItem.status, func.count())
+                                  .where(OutboxItem.network_id == network.id).group_by(col(OutboxItem.status))).all())
+    size = API_LIMIT if query is None else query.size
+    pages = 1 if not size else max(1, -(-total // size))
+    page = 1 if query is None else min(query.page, pages)
+    statement = (select(OutboxItem.kind, OutboxItem.stage, Contact.name,  # type: ignore[call-overload]
+                        OutboxItem.status, OutboxItem.attempts, OutboxItem.due, OutboxItem.sent_at)
+                 .join(Contact, col(Contact.id) == col(OutboxItem.contact_id)).where(*where)
+                 .order_by(col(OutboxItem.created_at).desc(), col(OutboxItem.id)))
+    if size:
+        statement = statement.offset((page - 1) * size).limit(size)
+    items = [{"kind": kind, "stage": stage, "contact": name, "status": status, "attempts": attempts,
+              "due": due.isoformat() if due else None, "sent_at": sent_at.isoformat() if sent_at else None}
+             for kind, stage, name, status, attempts, due, sent_at in session.exec(statement).all()]
+    return {"items": items, "total": total, "by_status": by_status, "page": page, "pages": pages,
+            "kind": query.kind if query else None, "status": query.status if query else None}
+
+
+def glance(session: Session, network: Network, template: ProcessTemplate, state: str, at: dt.datetime,
+           stages: list[dict[str, Any]], members: list[dict[str, Any]], analysis: list[dict[str, Any]],
+           decisions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first screen: the open stages with their unmet criteria, the members without input, the next due date."""
+    from verbund.services.stages.lifecycle import _unmet  # the stage page's own reading of the criteria
+
+    open_stages = []
+    for s in stages:
+        if s["state"] not in ("open", "ready"):
+            continue
+        unmet = _unmet(session, network, state, template.stage(s["name"]), at, s["cycle"])
+        missing: list[str] = []
+        if s["name"] == "analysis":
+            answered = {e["organisation"] for e in analysis}
+            missing = [m["name"] for m in members if m["name"] not in answered]
+        open_stages.append({"name": s["name"], "title": s["title"], "state": s["state"], "due": s["due"],
+                            "overdue": s["overdue"], "unmet": unmet, "missing": missing})
+    dues = sorted(s["due"] for s in open_stages if s["due"])
+    votes = [{"title": d["title"], "outstanding": d["outstanding"]} for d in decisions if d["outstanding"]]
+    return {"open": open_stages, "next_due": dues[0] if dues else None, "open_votes": votes}

@@ -1,0 +1,293 @@
+"""Dashboard read model of one network: members, stage timeline with audit trail, the work, messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from verbund.domain.errors import TemplateError
+from verbund.domain.governance import VOTE_LABELS, Agreement, Decision, DecisionStatus, DecisionVote, StageEvidence
+from verbund.domain.models import KIND_LABELS, Contact, Membership, Network, Organisation
+from verbund.domain.process import ProcessTemplate
+from verbund.domain.stages import AuditEvent
+from verbund.domain.work import (
+    AREA_LABELS,
+    CATEGORY_LABELS,
+    AnalysisEntry,
+    Attendance,
+    Consultation,
+    Goal,
+    GoalPotential,
+    Potential,
+    Protocol,
+    ProtocolObjection,
+    Recommendation,
+)
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import local_date
+from verbund.services.app.lookup import network_by_slug, region_of, stage_runs, template_of
+from verbund.services.governance.records import declared_steps, voters
+from verbund.services.readmodels.network_glance import MessageQuery, glance, messages
+
+
+def _iso(value: dt.datetime | dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _members(session: Session, network: Network, at: dt.datetime) -> tuple[list[dict[str, Any]], dict[uuid.UUID, str]]:
+    """The current members with their active contacts, and the names of every organisation that ever was one.
+
+    Plain columns, not ORM objects: a network has about a hundred members, and their organisations'
+    other columns (JSON lists, coordinates) are not shown here.
+    """
+    rows = session.exec(select(Organisation.id, Organisation.name, Organisation.kind,  # type: ignore[call-overload]
+                               Membership.role, Membership.valid_from, Membership.valid_to)
+                        .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
+                        .where(Membership.network_id == network.id)).all()
+    names = {row[0]: row[1] for row in rows}
+    current = [row for row in rows if row[4] <= at and (row[5] is None or at < row[5])]  # Membership.active_at
+    contacts: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    if current:
+        for org_id, cid, name, function, channels in session.exec(
+                select(Contact.organisation_id, Contact.id, Contact.name, Contact.function,  # type: ignore[call-overload]
+                       Contact.channels)
+                .where(col(Contact.organisation_id).in_({row[0] for row in current}), col(Contact.active))):
+            contacts.setdefault(org_id, []).append({"id": str(cid), "name": name, "function": function,
+                                                    "channels": len(channels)})
+    members = [{"organisation_id": str(org_id), "name": name, "kind": kind, "kind_label": KIND_LABELS.get(kind, kind),
+                "role": role, "since": _iso(since), "contacts": contacts.get(org_id, [])}
+               for org_id, name, kind, role, since, _until in current]
+    return sorted(members, key=lambda m: (m["kind"], m["name"])), names
+
+
+def _work(session: Session, network: Network, names: dict[uuid.UUID, str]) -> dict[str, Any]:
+    entries = [{"organisation": names.get(e.organisation_id, str(e.organisation_id)), "category": e.category,
+                "category_label": CATEGORY_LABELS.get(e.category, e.category), "text": e.text,
+                "no_information": e.no_information, "reason": e.reason, "by": e.recorded_by,
+                "at": _iso(e.recorded_at)}
+               for e in session.exec(select(AnalysisEntry).where(AnalysisEntry.network_id == network.id))]
+    potentials = list(session.exec(select(Potential).where(Potential.network_id == network.id)
+                                   .order_by(col(Potential.area), col(Potential.title))))
+    titles = {p.id: p.title for p in potentials}
+    goals = list(session.exec(select(Goal).where(Goal.network_id == network.id).order_by(col(Goal.title))))
+    derived: dict[uuid.UUID, list[str]] = {}
+    if goals:
+        for link in session.exec(select(GoalPotential).where(col(GoalPotential.goal_id).in_([g.id for g in goals]))):
+            derived.setdefault(link.goal_id, []).append(titles.get(link.potential_id, "?"))
+    return {
+        "analysis": sorted(entries, key=lambda e: (e["organisation"], e["category"])),
+        "potentials": [{"area": p.area, "area_label": AREA_LABELS.get(p.area, p.area), "title": p.title,
+                        "description": p.description,
+                        "raised_by": [names.get(uuid.UUID(i), i) for i in p.raised_by]} for p in potentials],
+        "goals": [{"title": g.title, "kind": g.kind, "derived_from": sorted(derived.get(g.id, [])),
+                   "owner": names.get(g.owner_organisation_id) if g.owner_organisation_id else None,
+                   "indicator": g.indicator, "target_date": _iso(g.target_date),
+                   "confirmed_at": _iso(g.confirmed_at)} for g in goals],
+    }
+
+
+def _consultation(session: Session, network: Network, names: dict[uuid.UUID, str]) -> dict[str, Any] | None:
+    meeting = session.exec(select(Consultation).where(Consultation.network_id == network.id)).first()
+    if meeting is None:
+        return None
+    attendance = session.exec(select(Attendance).where(Attendance.consultation_id == meeting.id)).all()
+    return {"status": meeting.status, "starts_at": _iso(meeting.starts_at), "place": meeting.place,
+            "invitations_sent_at": _iso(meeting.invitations_sent_at), "held_at": _iso(meeting.held_at),
+            "decisions": list(meeting.decisions),
+            "attendance": [{"organisation": names.get(a.organisation_id, "?"), "present": a.present,
+                            "represented_by": a.represented_by} for a in attendance]}
+
+
+def _protocol(session: Session, network: Network, names: dict[uuid.UUID, str]) -> dict[str, Any] | None:
+    minutes = session.exec(select(Protocol).where(Protocol.network_id == network.id)).first()
+    if minutes is None:
+        return None
+    objections = session.exec(select(ProtocolObjection).where(ProtocolObjection.protocol_id == minutes.id)
+                              .order_by(col(ProtocolObjection.raised_at))).all()
+    return {"status": minutes.status, "body": minutes.body, "objection_deadline": _iso(minutes.objection_deadline),
+            "circulated_at": _iso(minutes.circulated_at), "approved_at": _iso(minutes.approved_at),
+            "approved_by": minutes.approved_by, "published_at": _iso(minutes.published_at),
+            "content_hash": minutes.content_hash, "drafted_by": minutes.drafted_by,
+            "objections": [{"organisation": names.get(o.organisation_id, "?"), "text": o.text,
+                            "raised_at": _iso(o.raised_at), "resolved_at": _iso(o.resolved_at),
+                            "resolution": o.resolution} for o in objections]}
+
+
+DECISION_STATUS_LABELS: dict[str, str] = {DecisionStatus.open: "offen", DecisionStatus.adopted: "beschlossen",
+                                           DecisionStatus.not_agreed: "nicht beschlossen"}
+
+
+def _stage_title(template: ProcessTemplate, stage: str) -> str:
+    try:
+        return template.stage(stage).title
+    except TemplateError:  # a stage the template no longer has: named as stored
+        return stage
+
+
+def _governance(session: Session, network: Network, template: ProcessTemplate, at: dt.datetime,
+                latest_cycles: dict[str, int]) -> dict[str, Any]:
+    """Agreements, consensus decisions (each voter's vote and reason, the responsibility that applies)
+    and documented steps (with the declared steps still missing in each stage's latest occurrence)."""
+    agreements = [{"title": a.title, "parties": list(a.parties), "signed_on": _iso(a.signed_on),
+                   "fields_of_action": list(a.fields_of_action), "responsibilities": list(a.responsibilities),
+                   "recorded_by": a.recorded_by, "recorded_at": _iso(a.recorded_at)}
+                  for a in session.exec(select(Agreement).where(Agreement.network_id == network.id)
+                                        .order_by(col(Agreement.title)))]
+    rows = session.exec(select(Decision).where(Decision.network_id == network.id)
+                        .order_by(col(Decision.decided_at), col(Decision.title))).all()
+    votes: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    if rows:
+        for decision_id, name, vote, note in session.exec(
+                select(DecisionVote.decision_id, Organisation.name, DecisionVote.vote,
+                       DecisionVote.note)
+                .join(Organisation, col(Organisation.id) == col(DecisionVote.organisation_id))
+                .where(col(DecisionVote.decision_id).in_([d.id for d in rows]))
+                .order_by(col(Organisation.name))):
+            votes.setdefault(decision_id, []).append({"organisation": name, "vote": vote,
+                                                      "vote_label": VOTE_LABELS.get(vote, vote), "note": note})
+    entitled = sorted(voters(session, network, at).values()) if any(
+        d.status == DecisionStatus.open for d in rows) else []
+    decisions = []
+    for d in rows:
+        cast = votes.get(d.id, [])
+        voted = {v["organisation"] for v in cast}
+        decisions.append({
+            "id": str(d.id), "title": d.title, "text": d.text, "kind": d.kind, "stage": d.stage,
+            "stage_title": _stage_title(template, d.stage), "cycle": d.cycle, "status": d.status,
+            "status_label": DECISION_STATUS_LABELS.get(d.status, d.status), "reason": d.reason,
+            "previous_responsibility": d.previous_responsibility,
+            "proposed_responsibility": d.proposed_responsibility, "responsibility": d.responsibility,
+            "kept": d.status != DecisionStatus.adopted,  # the previous responsibility applies (open or not agreed)
+            "decided_at": None if d.status == DecisionStatus.open else _iso(d.decided_at), "votes": cast,
+            "outstanding": [name for name in entitled if name not in voted] if d.status == DecisionStatus.open
+            else []})
+    steps = [{"stage": e.stage, "stage_title": _stage_title(template, e.stage), "cycle": e.cycle, "kind": e.kind,
+              "text": e.text, "by": e.recorded_by, "at": _iso(e.recorded_at)}
+             for e in session.exec(select(StageEvidence).where(StageEvidence.network_id == network.id)
+                                   .order_by(col(StageEvidence.recorded_at), col(StageEvidence.stage)))]
+    documented = {(e["stage"], e["cycle"], e["kind"]) for e in steps}
+    missing = []
+    for stage in template.stage_names:
+        cycle = latest_cycles.get(stage)
+        if cycle is None:
+            continue
+        open_steps = [step for step in declared_steps(network, stage) if (stage, cycle, step) not in documented]
+        if open_steps:
+            missing.append({"stage": stage, "stage_title": _stage_title(template, stage), "cycle": cycle,
+                            "steps": open_steps})
+    return {"agreements": agreements, "decisions": decisions, "steps": steps, "missing_steps": missing,
+            "voting_role": template.role_label(template.voters) if template.voters else None}
+
+
+def network_page(app: App, slug: str, prefect_ui: str | None = None,
+                 message_query: MessageQuery | None = None) -> dict[str, Any]:
+    """Everything the network page shows (no credentials: channels are only counted).
+
+    ``message_query`` None: the latest 200 messages (the JSON API); else one filtered page of them.
+    """
+    at = app.now()
+    today = local_date(at)
+    with app.uow(read_only=True) as uow:
+        session = uow.session
+        network = network_by_slug(session, slug)
+        region = region_of(session, network)
+        template = template_of(network)
+        members, names = _members(session, network, at)
+        events = session.exec(select(AuditEvent).where(AuditEvent.network_id == network.id)
+                              .order_by(col(AuditEvent.at), col(AuditEvent.recorded_at))).all()
+        by_stage: dict[str | None, list[dict[str, Any]]] = {}
+        for e in events:
+            by_stage.setdefault(e.stage, []).append({"at": _iso(e.at), "actor": e.actor, "entity": e.entity,
+                                                     "action": e.action, "from": e.from_state, "to": e.to_state,
+                                                     "reason": e.reason})
+        stages = []
+        latest_cycles: dict[str, int] = {}
+        for run in stage_runs(session, network.id):
+            latest_cycles[run.stage] = max(run.cycle, latest_cycles.get(run.stage, 0))
+            spec = template.stage(run.stage)
+            overdue = run.state in ("open", "ready") and run.due is not None and run.due < today
+            stages.append({"name": run.stage, "title": spec.title, "cycle": run.cycle, "state": run.state,
+                           "due": _iso(run.due), "overdue": overdue, "opened_at": _iso(run.opened_at),
+                           "completed_at": _iso(run.completed_at), "waiver_reason": run.waiver_reason,
+                           "sign_off": spec.sign_off, "events": by_stage.get(run.stage, []),
+                           "prefect_runs": _prefect_link(prefect_ui, network.slug, run.stage)})
+        rsvps = [e for e in by_stage.get("consultation", []) if e["entity"] == "rsvp"]
+        page = {"slug": network.slug, "name": network.name, "region": region.slug, "region_name": region.name,
+                "land": region.state, "template": network.template, "template_name": template.name,
+                "members": members, "stages": stages,
+                "other_events": by_stage.get(None, []), **_work(session, network, names),
+                "consultation": _consultation(session, network, names), "rsvps": rsvps,
+                "protocol": _protocol(session, network, names),
+                "recommendations": [{"title": r.title, "status": r.status, "due": _iso(r.due)} for r in
+                                    session.exec(select(Recommendation).where(Recommendation.network_id == network.id)
+                                                 .order_by(col(Recommendation.title)))],
+                "governance": _governance(session, network, template, at, latest_cycles)}
+        listing = messages(session, network, message_query)
+        page["messages"] = listing.pop("items")
+        page["message_list"] = listing
+        page["glance"] = glance(session, network, template, region.state, at, stages, members, page["analysis"],
+                                page["governance"]["decisions"])
+    return page
+
+
+def _prefect_link(ui: str | None, network: str, stage: str) -> str | None:
+    """The Prefect UI's flow-run list filtered by the stage's tags (only with a Prefect server)."""
+    if not ui:
+        return None
+    from urllib.parse import quote
+
+    return f"{ui.rstrip('/')}/runs?tags={quote('network:' + network)}&tags={quote('stage:' + stage)}"
+
+
+def network_scope(app: App, slug: str) -> tuple[str, str, str]:
+    """(network, region slug, Land code) for permission checks; ``NotFound`` when unknown."""
+    with app.uow(read_only=True) as uow:
+        network = network_by_slug(uow.session, slug)
+        region = region_of(uow.session, network)
+        return network.slug, region.slug, region.state
+
+
+def end_membership(app: App, slug: str, organisation_id: str, *, by: str, at: dt.datetime | None = None) -> str:
+    """End an organisation's membership (kept as history with ``valid_to``); triggers the current stage."""
+    from verbund.domain.errors import InvalidInput
+    from verbund.services.app.lookup import current_stage
+    from verbund.services.app.usecase import change
+
+    with change(app, at) as work:
+        session, at = work.session, work.at
+        network = network_by_slug(session, slug)
+        try:
+            key = uuid.UUID(organisation_id)
+        except ValueError as error:
+            raise InvalidInput("Organisation: keine gültige Kennung") from error
+        rows = [m for m in session.exec(select(Membership).where(Membership.network_id == network.id,
+                                                                 Membership.organisation_id == key))
+                if m.active_at(at)]
+        if not rows:
+            raise InvalidInput("Diese Organisation ist kein aktives Mitglied")
+        org = session.get(Organisation, key)
+        for m in rows:
+            m.valid_to = at
+            session.add(m)
+        name = org.name if org else organisation_id
+        work.audit(network, by, None, "membership", "removed", name)
+        work.touch(network, current_stage(session, network))
+    return name
+
+
+def find_organisations(app: App, text: str, limit: int = 20, network: str | None = None) -> list[dict[str, str]]:
+    """Organisations whose name contains ``text`` (for adding members); with ``network`` only those
+    it may take (its region, Land-wide partners of its template's kinds: ``services.directory.member_scope``)."""
+    from verbund.services.directory.member_scope import eligible
+
+    if len(text.strip()) < 3:
+        return []
+    with app.uow(read_only=True) as uow:
+        query = select(Organisation).where(col(Organisation.name).ilike(f"%{text.strip()}%"))
+        if network is not None:
+            query = query.where(eligible(uow.session, network_by_slug(uow.session, network)))
+        rows = uow.session.exec(query.order_by(col(Organisation.name)).limit(limit)).all()
+        return [{"id": str(o.id), "name": o.name, "kind": KIND_LABELS.get(o.kind, o.kind)} for o in rows]
