@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from verbund.domain.directory import PARTNER_SOURCE
-from verbund.domain.errors import FieldError, NotFound
+from verbund.domain.errors import FieldError, InvalidInput, NotFound
 from verbund.domain.models import Contact, Membership, Network, Organisation, Region
 from verbund.domain.process import load_template
 from verbund.domain.slugs import is_slug, slugify
@@ -27,7 +27,7 @@ from verbund.domain.stages import AuditEvent
 from verbund.services.app.bootstrap import App
 from verbund.services.app.lookup import current_stage
 from verbund.services.app.usecase import Change, change
-from verbund.services.directory.setup import add_member
+from verbund.services.directory.setup import add_member, ensure_open
 
 AGS = re.compile(r"^\d{8}(\d{4})?$")
 
@@ -84,6 +84,10 @@ def _networks(session: Session, slugs: list[str]) -> list[Network]:
         network = session.exec(select(Network).where(Network.slug == slug)).first()
         if network is None:
             raise FieldError("network", f"Verbund '{slug}' gibt es nicht")
+        try:
+            ensure_open(network, "er nimmt keine neuen Mitglieder mehr auf")
+        except InvalidInput as closed:
+            raise FieldError("network", str(closed)) from closed
         found.append(network)
     return found
 

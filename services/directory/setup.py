@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, select
 
 from verbund.domain.errors import InvalidInput
+from verbund.domain.formatting import local_date
 from verbund.domain.models import Contact, Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
 from verbund.domain.process import load_template
 from verbund.domain.slugs import is_slug
@@ -84,6 +85,15 @@ def create_network(
     return network
 
 
+def ensure_open(network: Network, refused: str = "ihm kann keine Schule mehr zugeordnet werden") -> None:
+    """Refuse any assignment or new membership for a closed network (every door: rules, mapping,
+    ``assign school``, the accepted suggestion, ``school move``, partners and the dashboard)."""
+    if network.closed_at is not None:
+        reason = f" ({network.closed_reason})" if network.closed_reason else ""
+        raise InvalidInput(f"Verbund '{network.slug}' ({network.name}) ist seit {local_date(network.closed_at)} "
+                           f"geschlossen{reason}; {refused}")
+
+
 def add_member(
     session: Session, network: Network, organisation: Organisation, role: str, at: dt.datetime, actor: str
 ) -> Membership:
@@ -98,6 +108,7 @@ def add_member(
     ).first()
     if existing is not None:
         return existing
+    ensure_open(network, "er nimmt keine neuen Mitglieder mehr auf")
     membership = Membership(network_id=network.id, organisation_id=organisation.id, role=role, valid_from=at)
     session.add(membership)
     session.add(

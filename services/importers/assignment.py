@@ -26,7 +26,7 @@ from verbund.domain.stages import AuditEvent
 from verbund.services.app.bootstrap import App
 from verbund.services.app.lookup import current_stage, network_by_slug, region_by_slug
 from verbund.services.app.usecase import change
-from verbund.services.directory.setup import create_network
+from verbund.services.directory.setup import create_network, ensure_open
 from verbund.services.importers.base import ImportFileError, read_text
 from verbund.services.importers.coverage import active_membership, assignment_counts, schools_in_scope
 
@@ -142,6 +142,7 @@ def assign_school(app: App, school: str, network_slug: str, *, by: str, reason: 
     with change(app, at) as work:
         session = work.session
         network = network_by_slug(session, network_slug)
+        ensure_open(network)
         organisation = session.exec(select(Organisation).where(
             Organisation.source == source, Organisation.source_id == source_id)).first()
         if organisation is None:
@@ -168,7 +169,7 @@ def suggestions(app: App, region: str | None = None, at: dt.datetime | None = No
         region_id = region_by_slug(session, region).id if region else None
         counts = assignment_counts(session, at)
         points = _member_points(session, at)
-        networks = session.exec(select(Network)).all()
+        networks = session.exec(select(Network).where(col(Network.closed_at).is_(None))).all()
         out = []
         for school in schools_in_scope(session, at, region_id):
             if counts.get(school[0], 0):
@@ -215,6 +216,8 @@ def _network(session: Session, rule: NetworkRule, at: dt.datetime) -> Network:
     if found is not None:
         if found.region_id != region.id:
             raise InvalidInput(f"Verbund '{rule.slug}' gehört nicht zur Region '{rule.region}'")
+        ensure_open(found, "die Regel für ihn bitte entfernen oder auf einen offenen Verbund ändern (nichts wurde "
+                           "gespeichert)")
         return found
     return create_network(session, region, rule.slug, rule.name, template_for(rule, region.state), at)
 

@@ -17,10 +17,12 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Network, Organisation, OrganisationKind
 from verbund.services.app.bootstrap import App
 from verbund.services.app.lookup import current_stage
 from verbund.services.app.usecase import change
+from verbund.services.directory.setup import ensure_open
 from verbund.services.importers.assignment import _assign, _current_networks
 from verbund.services.importers.base import ImportFileError, Problem, read_text
 from verbund.services.importers.tabular import read_table
@@ -155,6 +157,11 @@ def _resolve(line: Line, schools: dict[str, list[Organisation]], networks: dict[
     network = networks.get(line.network)
     if network is None:
         raise _Bad("network", f"Verbund '{line.network}' gibt es nicht (anlegen: verbund assign rules)")
+    if network.closed_at is not None:
+        try:
+            ensure_open(network)
+        except InvalidInput as closed:
+            raise _Bad("network", str(closed)) from closed
     source, _, source_id = line.school.rpartition(":")
     found = [s for s in schools.get(source_id, []) if not source or s.source == source]
     if not found:

@@ -3,6 +3,8 @@ stays, every change is in the network's history, a school's move keeps its earli
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from cli_world import Cli
 
 REGION = "sn-muldenland"
@@ -60,3 +62,33 @@ def test_a_school_is_found_and_moved_with_a_reason_and_its_history_kept(cli: Cli
     assert any(e["action"] == "ended" and "umgeordnet nach kv-auental-sued" in e["reason"] for e in north["history"])
     refused = cli.fails("network", "close", "kv-auental-nord", "--reason", "leer?")
     assert "Schulen zugeordnet, erst umordnen" in refused
+
+
+def test_no_door_assigns_a_school_or_adds_a_partner_to_a_closed_network(cli: Cli, tmp_path: Path) -> None:
+    cli.ok("network", "create", "kv-auental-mitte", "--name", "KV Auental Mitte", "--region", REGION)
+    cli.ok("network", "close", "kv-auental-mitte", "--reason", "mit Nord zusammengelegt", "--at", "2019-09-04T09:00")
+    school = cli.ok("school", "find", "Oberschule Lindenau", "--json")["schools"][0]["school"]
+    closed = "Verbund 'kv-auental-mitte' (KV Auental Mitte) ist seit 04.09.2019 geschlossen (mit Nord zusammengelegt)"
+    before = cli.ok("coverage", "--json")["regions"]
+    history = cli.ok("network", "show", "kv-auental-mitte", "--json")["history"]
+
+    assert closed in cli.fails("assign", "school", school, "kv-auental-mitte", "--by", "po@example.org")
+    assert closed in cli.fails("school", "move", school, "kv-auental-mitte", "--reason", "Schulweg",
+                               "--by", "po@example.org")
+    mapping = tmp_path / "zuordnung.csv"
+    mapping.write_text(f"school;network\n{school};kv-auental-mitte\n", encoding="utf-8")
+    refused = cli.fails("assign", "mapping", str(mapping))
+    assert "Zeile 2" in refused and closed in refused and "nichts wurde gespeichert" in refused
+    rules = tmp_path / "regeln.toml"
+    rules.write_text(f'[[networks]]\nslug = "kv-auental-mitte"\nname = "KV Auental Mitte"\nregion = "{REGION}"\n'
+                     f'schools = ["{school}"]\n', encoding="utf-8")
+    refused = cli.fails("assign", "rules", str(rules))
+    assert closed in refused and "nichts wurde gespeichert" in refused
+    assert closed in cli.fails("partner", "add", "--name", "Jugendamt Auental", "--kind", "youth_welfare",
+                               "--region", REGION, "--network", "kv-auental-mitte")
+
+    assert all(s["network"] != "kv-auental-mitte" for s in cli.ok("assign", "suggest", "--json")["suggestions"])
+    assert cli.ok("school", "find", school, "--json")["schools"][0]["network"] == "kv-auental-nord"
+    assert cli.ok("coverage", "--json")["regions"] == before
+    after = cli.ok("network", "show", "kv-auental-mitte", "--json")
+    assert after["history"] == history and (after["schools"], after["partners"]) == (0, 0)
