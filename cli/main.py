@@ -6,7 +6,6 @@ Settings come from the environment (prefix ``VERBUND_``); see ``verbund --help``
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import os
 import sys
@@ -18,6 +17,7 @@ from rich.table import Table
 
 from verbund.cli import german
 from verbund.cli.embedded import EMBEDDED_NOTE, VerbundTyper, configure_embedded_prefect, is_prefect_start_failure
+from verbund.cli.lazy import lazy_commands
 from verbund.domain.dates import parse_day
 from verbund.domain.errors import DomainError, InvalidInput
 from verbund.domain.formatting import count, local_date
@@ -27,8 +27,20 @@ from verbund.services.app.bootstrap import App, bootstrap
 from verbund.services.app.clock import parse_instant
 from verbund.services.app.settings import Settings
 
+# The features' commands by module (verbund.cli.<module>, whose ``register(app)`` adds them), imported
+# when first used (cli/lazy.py); the order is the order of ``verbund --help``.
+FEATURE_COMMANDS = {
+    "notify": ("remind", "outbox"), "report": ("report",), "importing": ("import", "assign", "coverage", "foci"),
+    "templates": ("templates",), "dashboard": ("serve", "user"), "governance": ("decision", "agreement", "step"),
+    "directory": ("partner", "contact"), "stagework": ("goal", "consultation", "protocol"),
+    "networks": ("network", "school"), "forecast": ("forecast",), "announce": ("announce",), "ferien": ("ferien",),
+    "privacy": ("privacy",),
+}
+COMMANDS = {name: f"verbund.cli.{module}" for module, names in FEATURE_COMMANDS.items() for name in names}
+
 german.install()  # "Aufruf", "Optionen", "Befehle" instead of click's English frame
 app = VerbundTyper(
+    cls=lazy_commands(COMMANDS),
     name="verbund",
     help="Aufbau regionaler Bildungsnetzwerke (Kooperationsverbünde) mit Prefect.\n\n"
     "Umgebung: VERBUND_DATABASE_URL (Standard: SQLite-Datei im Benutzerdatenverzeichnis), "
@@ -337,17 +349,6 @@ def stage_extend(
     else:
         console.print(f"{network} · {stage}: Frist von {result['previous_due']} auf {result['due']} verlängert "
                       f"({reason})", highlight=False)
-
-
-# Command modules of the features; each has ``register(app)`` adding its commands.
-# --- command registrations ---
-COMMAND_MODULES = tuple(
-    f"verbund.cli.{name}" for name in ("notify", "report", "importing", "templates", "dashboard", "governance",
-                                         "directory", "stagework", "networks", "forecast",
-                                         "announce", "ferien", "privacy")
-)
-for _module in COMMAND_MODULES:
-    importlib.import_module(_module).register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry
