@@ -108,9 +108,9 @@ def serve(url: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
     """``verbund serve`` on ``port`` in its own process (as in production), once ``/healthz`` answers."""
     env = {**os.environ, "VERBUND_DATABASE_URL": url}
     log = (folder / "serve.log").open("wb")
-    server = subprocess.Popen([sys.executable, "-c", "from cli.main import app; app(prog_name='verbund')", "serve",
-                               "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env, stdout=log,
-                              stderr=subprocess.STDOUT)
+    command = [sys.executable, "-c", "from verbund.cli.main import app; app(prog_name='verbund')", "serve",
+               "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if server.poll() is not None:
