@@ -8,8 +8,17 @@ from typing import Annotated
 
 import typer
 
-from verbund.cli.common import AtOption, ByOption, JsonOption, at_option, build_app, console, fail, print_json
-from verbund.domain.errors import DomainError, InvalidInput
+from verbund.cli.common import (
+    AtOption,
+    ByOption,
+    JsonOption,
+    at_option,
+    build_app,
+    console,
+    domain_errors,
+    print_json,
+)
+from verbund.domain.errors import InvalidInput
 from verbund.domain.stages import SYSTEM_ACTOR
 
 
@@ -34,14 +43,12 @@ def announce(
     """
     from verbund.services.messaging.announcements import announce as plan_announcement
 
-    try:
+    with domain_errors():
         if (text is None) == (file is None):
             raise InvalidInput("--text: genau eines von --text oder --file angeben")
         body = text if file is None else _read(file)
         result = plan_announcement(build_app(), network, title=title, text=body or "", kinds=kind or [], by=by,
                                    at=at_option(at))
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json(result)
         return

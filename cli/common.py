@@ -13,11 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
+from verbund.domain.errors import DomainError
 from verbund.domain.stages import SYSTEM_ACTOR
 
 if TYPE_CHECKING:
@@ -56,6 +59,17 @@ def at_option(value: str | None) -> dt.datetime | None:
 def fail(error: Exception) -> typer.Exit:
     errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
     return typer.Exit(1)
+
+
+@contextmanager
+def domain_errors(report: Callable[[Exception], typer.Exit] | None = None) -> Iterator[None]:
+    """Around a command's work: a refused action (``DomainError``) prints its German line and exits 1.
+
+    ``report`` prints it another way (the directory names the field)."""
+    try:
+        yield
+    except DomainError as error:
+        raise (report or fail)(error) from error
 
 
 def print_json(data: Any) -> None:

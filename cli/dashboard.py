@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from verbund.cli.common import console, fail
+from verbund.cli.common import console, domain_errors, fail
 from verbund.domain.errors import DomainError
 
 if TYPE_CHECKING:
@@ -51,11 +51,9 @@ def user_add(
     from verbund.cli.main import _app
     from verbund.services.access.users import add_user
 
-    try:
+    with domain_errors():
         created = add_user(_app(), email=email, role=role, password=_password(password_stdin), name=name,
                            region=region, network=network)
-    except DomainError as error:
-        raise fail(error) from error
     console.print(f"Benutzer {email} {'angelegt' if created else 'erweitert'} ({role}).")
 
 
@@ -68,10 +66,8 @@ def user_set_password(
     from verbund.cli.main import _app
     from verbund.services.access.users import set_password
 
-    try:
+    with domain_errors():
         set_password(_app(), email=email, password=_password(password_stdin))
-    except DomainError as error:
-        raise fail(error) from error
     console.print(f"Passwort für {email} gesetzt.")
 
 
@@ -104,10 +100,8 @@ def user_deactivate(email: Annotated[str, typer.Option("--email", help="E-Mail-A
     from verbund.cli.main import _app
     from verbund.services.access.user_admin import deactivate_user
 
-    try:
+    with domain_errors():
         deactivate_user(_app(), email)
-    except DomainError as error:
-        raise fail(error) from error
     console.print(f"Benutzer {email} deaktiviert.")
 
 
@@ -120,10 +114,8 @@ def user_reset_password(
     from verbund.cli.main import _app
     from verbund.services.access.user_admin import reset_password
 
-    try:
+    with domain_errors():
         link = reset_password(_app(), email, by="cli", days=days)
-    except DomainError as error:
-        raise fail(error) from error
     console.print(f"Einmaliger Link für {email} ({days} Tage gültig):", highlight=False)
     sys.stdout.write(link + "\n")
 

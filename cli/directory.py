@@ -4,14 +4,16 @@ add|list|show|edit|deactivate|activate|import``: the directory of partner organi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from verbund.cli.common import JsonOption, console, errors, print_json
-from verbund.domain.errors import DomainError, FieldError
+from verbund.cli.common import JsonOption, console, domain_errors, errors, print_json
+from verbund.cli.common import at_option as _at
+from verbund.cli.common import build_app as _app
+from verbund.domain.errors import FieldError
 
 partner_app = typer.Typer(help="Partnerorganisationen im Verzeichnis: anlegen, anzeigen, ändern, schließen, "
                                "aus Datei übernehmen.", no_args_is_help=True)
@@ -38,18 +40,6 @@ def _fail(error: Exception) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _app() -> Any:
-    from verbund.cli.main import _app as build
-
-    return build()
-
-
-def _at(value: str | None) -> Any:
-    from verbund.cli.main import _at as parse
-
-    return parse(value)
-
-
 # --- partners ----------------------------------------------------------------------------------
 
 @partner_app.command("add")
@@ -70,10 +60,8 @@ def partner_add(
 
     spec = PartnerInput(name=name, kind=kind, key=key, region=region, land=land, networks=network or [],
                         address=address, ags=ags)
-    try:
+    with domain_errors(_fail):
         created = add_partner(_app(), spec, by=by, at=_at(at))
-    except DomainError as error:
-        raise _fail(error) from error
     print_json({"key": created}) if json_output else console.print(f"Partner angelegt: {created}")
 
 
@@ -89,10 +77,8 @@ def partner_list(
     """Partnerorganisationen mit Art, Region, Verbünden und Zahl aktiver Ansprechpersonen."""
     from verbund.services.directory.partner_directory import list_partners
 
-    try:
+    with domain_errors(_fail):
         rows = list_partners(_app(), region=region, network=network, kind=kind, include_closed=all_rows)
-    except DomainError as error:
-        raise _fail(error) from error
     if json_output:
         print_json({"partners": rows})
         return
@@ -111,10 +97,8 @@ def partner_show(key: Annotated[str, typer.Argument(help="Schlüssel, oder QUELL
     """Eine Partnerorganisation mit ihren Ansprechpersonen."""
     from verbund.services.directory.partner_directory import show_partner
 
-    try:
+    with domain_errors(_fail):
         data = show_partner(_app(), key)
-    except DomainError as error:
-        raise _fail(error) from error
     if json_output:
         print_json(data)
         return
@@ -146,10 +130,8 @@ def partner_edit(
 
     spec = PartnerInput(name=name, kind=kind, key=key, region=region, land=land, networks=network or [],
                         address=address, ags=ags)
-    try:
+    with domain_errors(_fail):
         changed = edit_partner(_app(), spec, leave=leave or [], by=by, at=_at(at))
-    except DomainError as error:
-        raise _fail(error) from error
     console.print(f"Partner {key}: {'geändert' if changed else 'unverändert'}.")
 
 
@@ -159,10 +141,8 @@ def partner_close(key: Annotated[str, typer.Argument(help="Schlüssel des Partne
     """Einen Partner schließen: seine Mitgliedschaften enden, nichts wird gelöscht."""
     from verbund.services.directory.partner_directory import close_partner
 
-    try:
+    with domain_errors(_fail):
         close_partner(_app(), key, by=by, at=_at(at))
-    except DomainError as error:
-        raise _fail(error) from error
     console.print(f"Partner {key} geschlossen.")
 
 
@@ -170,10 +150,8 @@ def _import(kind: str, file: Path, mapping: Path, dry_run: bool, json_output: bo
     from verbund.services.importers.directory import import_contacts, import_partners
 
     run = import_partners if kind == "partner" else import_contacts
-    try:
+    with domain_errors(_fail):
         report = run(_app(), file, mapping, dry_run=dry_run, by=by)
-    except DomainError as error:
-        raise _fail(error) from error
     if json_output:
         print_json(report.to_dict())
     else:
@@ -219,10 +197,8 @@ def contact_add(
     from verbund.services.directory.contacts import ContactInput, add_contact
 
     spec = ContactInput(organisation=organisation, name=name, email=email, function=function, channels=channel or [])
-    try:
+    with domain_errors(_fail):
         contact_id = add_contact(_app(), spec, by=by, at=_at(at))
-    except DomainError as error:
-        raise _fail(error) from error
     print_json({"id": contact_id}) if json_output else console.print(f"Ansprechperson angelegt: {contact_id}")
 
 
@@ -236,10 +212,8 @@ def contact_list(
     """Ansprechpersonen mit Organisation, Funktion und E-Mail (Kanäle nur gezählt)."""
     from verbund.services.directory.contacts import list_contacts
 
-    try:
+    with domain_errors(_fail):
         rows = list_contacts(_app(), organisation=organisation, network=network, include_inactive=all_rows)
-    except DomainError as error:
-        raise _fail(error) from error
     if json_output:
         print_json({"contacts": rows})
         return
@@ -258,10 +232,8 @@ def contact_show(ref: Annotated[str, typer.Argument(help="Kennung (oder ihr Anfa
     """Eine Ansprechperson mit ihrem Verlauf (welche Felder wann geändert wurden)."""
     from verbund.services.directory.contacts import show_contact
 
-    try:
+    with domain_errors(_fail):
         data = show_contact(_app(), ref)
-    except DomainError as error:
-        raise _fail(error) from error
     if json_output:
         print_json(data)
         return
@@ -288,10 +260,8 @@ def contact_edit(
 
     channels = [] if no_channels else (channel or None)
     spec = ContactInput(organisation=organisation, name=name, email=email, function=function, channels=channels)
-    try:
+    with domain_errors(_fail):
         fields = edit_contact(_app(), ref, spec, by=by, at=_at(at))
-    except DomainError as error:
-        raise _fail(error) from error
     console.print(f"Geändert: {', '.join(fields)}" if fields else "Unverändert.")
 
 
@@ -301,10 +271,8 @@ def contact_deactivate(ref: Annotated[str, typer.Argument(help="Kennung (oder ih
     """Eine Ansprechperson deaktivieren (ab jetzt oder --at); sie bleibt im Verlauf."""
     from verbund.services.directory.contacts import set_active
 
-    try:
+    with domain_errors(_fail):
         name = set_active(_app(), ref, False, by=by, at=_at(at))
-    except DomainError as error:
-        raise _fail(error) from error
     console.print(f"{name} deaktiviert.")
 
 
@@ -314,10 +282,8 @@ def contact_activate(ref: Annotated[str, typer.Argument(help="Kennung (oder ihr 
     """Eine deaktivierte Ansprechperson wieder aktivieren."""
     from verbund.services.directory.contacts import set_active
 
-    try:
+    with domain_errors(_fail):
         name = set_active(_app(), ref, True, by=by, at=_at(at))
-    except DomainError as error:
-        raise _fail(error) from error
     console.print(f"{name} aktiviert.")
 
 

@@ -15,8 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from verbund.cli.common import JsonOption, console, fail, print_json
-from verbund.domain.errors import DomainError
+from verbund.cli.common import JsonOption, console, domain_errors, print_json
 from verbund.domain.governance import VOTE_LABELS
 from verbund.domain.stages import SYSTEM_ACTOR
 
@@ -94,11 +93,9 @@ def decision_open(
     """Einen Konsensbeschluss in der offenen Stufe eröffnen; danach stimmt jedes stimmberechtigte Mitglied ab."""
     from verbund.services.governance.votes import open_decision
 
-    try:
+    with domain_errors():
         report = open_decision(_app(), network, stage, title=title, kind=kind, proposed=responsibility,
                                previous=previous, text=text, by=by, at=_at(at))
-    except DomainError as error:
-        raise fail(error) from error
     print_json(report.to_dict()) if json_output else _print_decision(report)
 
 
@@ -118,10 +115,8 @@ def decision_vote(
     """Die Stimme eines Mitglieds erfassen; ein Einwand oder die letzte ausstehende Stimme entscheidet."""
     from verbund.services.governance.votes import cast_vote
 
-    try:
+    with domain_errors():
         report = cast_vote(_app(), network, decision, member=member, vote=vote, reason=reason, by=by, at=_at(at))
-    except DomainError as error:
-        raise fail(error) from error
     print_json(report.to_dict()) if json_output else _print_decision(report)
 
 
@@ -134,10 +129,8 @@ def decision_show(
     """Einen Beschluss mit Stand, Begründung, Zuständigkeit und allen Stimmen anzeigen."""
     from verbund.services.governance.votes import show_decision
 
-    try:
+    with domain_errors():
         report = show_decision(_app(), network, decision)
-    except DomainError as error:
-        raise fail(error) from error
     print_json(report.to_dict()) if json_output else _print_decision(report)
 
 
@@ -146,10 +139,8 @@ def decision_list(network: str, json_output: JsonOption = False) -> None:
     """Alle Beschlüsse eines Verbunds in der Reihenfolge, in der sie gefasst wurden."""
     from verbund.services.governance.records import decisions
 
-    try:
+    with domain_errors():
         reports = decisions(_app(), network)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json({"decisions": [report.to_dict() for report in reports]})
         return
@@ -192,7 +183,7 @@ def agreement_record(
     from verbund.services.governance.records import agreements, record_agreement
     from verbund.services.governance.votes import member_ids
 
-    try:
+    with domain_errors():
         signed = _signed_on(signed_on)
         tasks = [_responsibility(item) for item in responsibility or []]
         built = _app()
@@ -201,8 +192,6 @@ def agreement_record(
         record_agreement(built, network, title=title, parties=parties, signed_on=signed,
                          fields_of_action=field_of_action or [], responsibilities=tasks, by=by, at=when)
         stored = next(a for a in agreements(built, network) if a["title"] == title)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json(stored)
         return
@@ -224,10 +213,8 @@ def agreement_list(network: str, json_output: JsonOption = False) -> None:
     """Alle Vereinbarungen eines Verbunds mit Parteien, Unterzeichnung, Handlungsfeldern und Zuständigkeiten."""
     from verbund.services.governance.records import agreements
 
-    try:
+    with domain_errors():
         rows = agreements(_app(), network)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json({"agreements": rows})
         return
@@ -254,10 +241,8 @@ def step_record(
     """Einen Schritt der offenen Stufe als dokumentiert erfassen (gilt für den laufenden Durchlauf)."""
     from verbund.services.governance.records import record_step
 
-    try:
+    with domain_errors():
         cycle = record_step(_app(), network, stage, step, text=text, by=by, at=_at(at))
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json({"network": network, "stage": stage, "step": step, "cycle": cycle})
     else:

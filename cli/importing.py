@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from verbund.cli.common import JsonOption, console, errors, fail, print_json
+from verbund.cli.common import JsonOption, console, domain_errors, errors, fail, print_json
 from verbund.domain.errors import DomainError
 from verbund.services.app.bootstrap import App, bootstrap
 from verbund.services.app.settings import Settings
@@ -57,13 +57,11 @@ def _run_import(adapter: Adapter, path: Path, dry_run: bool, json_output: bool, 
                 progress_bar: bool = False) -> None:
     from verbund.services.importers import import_file
 
-    try:
+    with domain_errors():
         app = _plain_app()
         with _progress(progress_bar) as progress:
             report = import_file(app, adapter, path, dry_run=dry_run, close_missing=not keep_missing,
                                  progress=progress)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json(report.to_dict())
     else:
@@ -118,10 +116,8 @@ def import_csv(
     """Beliebige CSV-Datei mit einer Spaltenzuordnung in TOML (Format: docs/import.md)."""
     from verbund.services.importers import MappedCsvAdapter, load_mapping
 
-    try:
+    with domain_errors():
         adapter = MappedCsvAdapter(load_mapping(mapping))
-    except DomainError as error:
-        raise fail(error) from error
     _run_import(adapter, file, dry_run, json_output, keep_missing, progress)
 
 
@@ -136,10 +132,8 @@ def import_coordinates(
     einen Schlüssel, erhalten alle dieselben); meldet, was nicht passt."""
     from verbund.services.importers.coordinates import import_coordinates as join
 
-    try:
+    with domain_errors():
         report = join(_plain_app(), file, mapping, dry_run=dry_run)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json(report.to_dict())
         return
@@ -164,10 +158,8 @@ def assign_rules(
     from verbund.cli.main import _app
     from verbund.services.importers.assignment import apply_rules, load_rules
 
-    try:
+    with domain_errors():
         report = apply_rules(_app(sweep=True), load_rules(file), dry_run=dry_run, by=by)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json(report.to_dict())
         return
@@ -188,10 +180,8 @@ def assign_mapping(
     from verbund.cli.main import _app
     from verbund.services.importers.explicit import apply_mapping
 
-    try:
+    with domain_errors():
         report = apply_mapping(_app(sweep=True), file, dry_run=dry_run, by=by)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json(report.to_dict())
     else:
@@ -217,10 +207,8 @@ def assign_school(
     from verbund.cli.main import _app
     from verbund.services.importers.assignment import assign_school as assign
 
-    try:
+    with domain_errors():
         result = assign(_app(sweep=True), school, network, by=by, reason=reason)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json(result)
     else:
@@ -234,10 +222,8 @@ def assign_suggest(
     """Vorschläge für nicht zugeordnete Schulen: der Verbund mit der nächstgelegenen Mitgliedsschule."""
     from verbund.services.importers.assignment import suggestions
 
-    try:
+    with domain_errors():
         data = suggestions(_plain_app(), region)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json(data)
         return
@@ -303,10 +289,8 @@ def foci(network: Annotated[str | None, typer.Option(help="Nur dieser Verbund.")
     """Förderschwerpunkte je Verbund: Angebot (Förderschule / inklusiv) und größte Entfernung dorthin."""
     from verbund.services.importers.coverage import foci_matrix
 
-    try:
+    with domain_errors():
         data = foci_matrix(_plain_app(), network)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json(data)
         return

@@ -5,17 +5,17 @@ Settings come from the environment (prefix ``VERBUND_``); see ``verbund --help``
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
-import sys
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from verbund.cli import german
+from verbund.cli.common import AtOption, JsonOption, console, domain_errors, errors
+from verbund.cli.common import at_option as _at
+from verbund.cli.common import fail as _fail
+from verbund.cli.common import print_json as _print_json
 from verbund.cli.embedded import EMBEDDED_NOTE, VerbundTyper, configure_embedded_prefect, is_prefect_start_failure
 from verbund.cli.lazy import lazy_commands
 from verbund.domain.dates import parse_day
@@ -73,18 +73,6 @@ def _check_now() -> None:
             raise typer.Exit(1) from error
 
 
-# Piped or logged output (make run, CI) gets room for whole names instead of rich's 80 columns.
-console = Console(width=None if sys.stdout.isatty() else 160)
-errors = Console(stderr=True)
-
-AtOption = Annotated[
-    str | None,
-    typer.Option("--at", help="Wann es wirklich geschah (16.12.2026 14:00 oder ISO 8601; "
-                "ohne Zone: Europe/Berlin), für Nacherfassung."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Ausgabe als JSON.")]
-
-
 def _app(*, in_process: bool = False, sweep: bool = False) -> App:
     """The app with the configured trigger; ``in_process`` forces stage flows to run here (demo).
 
@@ -103,19 +91,6 @@ def _app(*, in_process: bool = False, sweep: bool = False) -> App:
 
         sweep_at_start(built)
     return built
-
-
-def _at(value: str | None) -> dt.datetime | None:
-    return parse_instant(value, "--at") if value else None
-
-
-def _fail(error: Exception) -> typer.Exit:
-    errors.print(f"[bold red]Fehler:[/] {error}", highlight=False)
-    return typer.Exit(1)
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 @app.command()
@@ -195,10 +170,8 @@ def demo(
     start = parse_instant(settings.now, "VERBUND_NOW") if settings.now else DEMO_START
     console.print(f"Datenbank: {settings.safe_database_url()}")
     console.print(f"Prefect: {os.environ.get('PREFECT_API_URL') or EMBEDDED_NOTE}")
-    try:
+    with domain_errors():
         result = run_demo(built, start=start, console=console, template=template)
-    except DomainError as error:
-        raise _fail(error) from error
     console.print(
         f"Demo beendet: {len(result.networks)} Verbünde in {result.region}, "
         f"{result.completed} von {result.expected} Stufen abgeschlossen."
@@ -237,10 +210,8 @@ def stage_show(network: str, stage: str, json_output: JsonOption = False, at: At
     """Zustand, Fälligkeit, offene Kriterien und Verlauf einer Stufe."""
     from verbund.services.stages.lifecycle import show_stage
 
-    try:
+    with domain_errors():
         data = show_stage(_app(), network, stage, _at(at))
-    except DomainError as error:
-        raise _fail(error) from error
     _print_json(data) if json_output else _print_stage(data)
 
 
@@ -256,13 +227,11 @@ def stage_advance(
     from verbund.services.access.actors import advance_is_sign_off
     from verbund.services.stages.lifecycle import advance_stage
 
-    try:
+    with domain_errors():
         built, when = _app(sweep=True), _at(at)
         if advance_is_sign_off(built, network, stage):  # a sign-off needs a process owner (docs/cli.md)
             by = decider(built, by or "", network, when)
         report = advance_stage(built, network, stage, by=by, at=when)
-    except DomainError as error:
-        raise _fail(error) from error
     if json_output:
         _print_json(report.to_dict())
     else:
@@ -281,20 +250,13 @@ def stage_reopen(
 
     Protokolliert; der Stufenlauf läuft erneut, die Stufe nimmt wieder Eingaben an und wartet auf eine neue Abnahme.
     """
-    from verbund.cli.common import decider
     from verbund.services.stages.lifecycle import reopen_stage
 
-    try:
-        built, when = _app(sweep=True), _at(at)
-        if not reason.strip():
-            raise InvalidInput("--reason: eine Wiedereröffnung braucht eine Begründung")
-        report = reopen_stage(built, network, stage, reason=reason, by=decider(built, by, network, when), at=when)
-    except DomainError as error:
-        raise _fail(error) from error
-    if json_output:
-        _print_json(report.to_dict())
-    else:
-        console.print(f"{network} · {stage}: wiedereröffnet ({reason}), Zustand {report.state}")
+    _decided_stage_action(
+        reopen_stage, network, stage, reason=reason, by=by, at=at, json_output=json_output,
+        missing_reason="--reason: eine Wiedereröffnung braucht eine Begründung",
+        done=lambda report: f"{network} · {stage}: wiedereröffnet ({reason}), jetzt {STATE_LABELS[report.state]}",
+    )
 
 
 @stage_app.command("waive")
@@ -307,20 +269,31 @@ def stage_waive(
     json_output: JsonOption = False,
 ) -> None:
     """Eine Stufe mit Begründung erlassen (nur Prozessverantwortliche)."""
-    from verbund.cli.common import decider
     from verbund.services.stages.lifecycle import waive_stage
 
-    try:
+    _decided_stage_action(
+        waive_stage, network, stage, reason=reason, by=by, at=at, json_output=json_output,
+        missing_reason="--reason: ein Verzicht braucht eine Begründung",
+        done=lambda report: f"{network} · {stage}: erlassen ({reason})",
+    )
+
+
+def _decided_stage_action(
+    run: Any, network: str, stage: str, *, reason: str, by: str, at: str | None, json_output: bool,
+    missing_reason: str, done: Any,
+) -> None:
+    """A stage action a process owner decides with a reason (waive, reopen): check, run, print."""
+    from verbund.cli.common import decider
+
+    with domain_errors():
         built, when = _app(sweep=True), _at(at)
         if not reason.strip():
-            raise InvalidInput("--reason: ein Verzicht braucht eine Begründung")
-        report = waive_stage(built, network, stage, reason=reason, by=decider(built, by, network, when), at=when)
-    except DomainError as error:
-        raise _fail(error) from error
+            raise InvalidInput(missing_reason)
+        report = run(built, network, stage, reason=reason, by=decider(built, by, network, when), at=when)
     if json_output:
         _print_json(report.to_dict())
     else:
-        console.print(f"{network} · {stage}: erlassen ({reason})")
+        console.print(done(report))
 
 
 @stage_app.command("extend")
@@ -337,13 +310,11 @@ def stage_extend(
     from verbund.cli.common import decider
     from verbund.services.stages.deadlines import extend_deadline
 
-    try:
+    with domain_errors():
         day = parse_day(until, "--until")
         built, when = _app(), _at(at)
         result = extend_deadline(built, network, stage, until=day, reason=reason,
                                  by=decider(built, by, network, when), at=when)
-    except DomainError as error:
-        raise _fail(error) from error
     if json_output:
         _print_json(result)
     else:

@@ -9,8 +9,16 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from verbund.cli.common import AtOption, ByOption, JsonOption, at_option, build_app, console, fail, print_json
-from verbund.domain.errors import DomainError
+from verbund.cli.common import (
+    AtOption,
+    ByOption,
+    JsonOption,
+    at_option,
+    build_app,
+    console,
+    domain_errors,
+    print_json,
+)
 from verbund.domain.stages import SYSTEM_ACTOR
 
 network_app = typer.Typer(help="Verbünde anlegen, umbenennen, schließen, auflisten, anzeigen (der Slug bleibt fest).",
@@ -51,11 +59,9 @@ def network_create(
     """Einen Verbund anlegen (mit den Stufen seiner Vorlage); derselbe Aufruf erneut ändert nichts."""
     from verbund.services.directory.networks import create_network
 
-    try:
+    with domain_errors():
         data = create_network(build_app(), slug, name=name, region=region, template=template, by=by,
                               at=at_option(at))
-    except DomainError as error:
-        raise fail(error) from error
     print_json(data) if json_output else _print_network(data)
 
 
@@ -68,10 +74,8 @@ def network_rename(
     """Einen Verbund umbenennen; Slug, Nachrichten, Prefect-Tags und Verlauf bleiben."""
     from verbund.services.directory.networks import rename_network
 
-    try:
+    with domain_errors():
         data = rename_network(build_app(), slug, name=name, by=by, at=at_option(at))
-    except DomainError as error:
-        raise fail(error) from error
     print_json(data) if json_output else _print_network(data)
 
 
@@ -84,10 +88,8 @@ def network_close(
     """Einen Verbund schließen: alle Mitgliedschaften enden, der Verlauf bleibt (vorher Schulen umordnen)."""
     from verbund.services.directory.networks import close_network
 
-    try:
+    with domain_errors():
         data = close_network(build_app(), slug, reason=reason, by=by, at=at_option(at))
-    except DomainError as error:
-        raise fail(error) from error
     print_json(data) if json_output else _print_network(data)
 
 
@@ -99,10 +101,8 @@ def network_list(
     """Alle Verbünde mit Region, Vorlage, Schulen, weiteren Mitgliedern, aktueller Stufe."""
     from verbund.services.directory.networks import list_networks
 
-    try:
+    with domain_errors():
         rows = list_networks(build_app(), region)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json({"networks": rows})
         return
@@ -120,10 +120,8 @@ def network_show(slug: SlugArgument, json_output: JsonOption = False) -> None:
     """Ein Verbund mit seinen Schulen (seit wann, auf welcher Grundlage) und seinem Verlauf."""
     from verbund.services.directory.networks import network_details
 
-    try:
+    with domain_errors():
         data = network_details(build_app(), slug)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json(data)
         return
@@ -145,10 +143,8 @@ def school_find(
     """In welchem Verbund eine Schule ist, seit wann, und ihre Förderschwerpunkte."""
     from verbund.services.directory.networks import find_schools
 
-    try:
+    with domain_errors():
         rows = find_schools(build_app(), text)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json({"query": text, "schools": rows})
         return
@@ -176,10 +172,8 @@ def school_move(
     """Eine Schule in einen anderen Verbund umordnen; die bisherige Zuordnung endet und bleibt im Verlauf."""
     from verbund.services.directory.networks import move_school
 
-    try:
+    with domain_errors():
         result = move_school(build_app(), school, network, reason=reason, by=by, at=at_option(at))
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json(result)
     else:

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from verbund.cli.common import JsonOption, build_app, console, errors, print_json
+from verbund.cli.common import JsonOption, build_app, console, domain_errors, errors, print_json
 from verbund.domain.errors import DomainError
 
 privacy_app = typer.Typer(help="Datenschutz (DSGVO): Auskunft und Export, Löschung, Aufbewahrungsfristen.",
@@ -59,10 +59,8 @@ def forget(
     """Eine Ansprechperson oder einen Benutzer löschen (Art. 17 DSGVO); der Verlauf bleibt, ohne Namen."""
     from verbund.services.privacy import forget as erase
 
-    try:
+    with domain_errors(_fail):
         result = erase(build_app(), contact=contact, user=user, reason=reason, by=by)
-    except DomainError as error:
-        raise _fail(error) from error
     if json_output:
         print_json(result.to_dict())
         return
@@ -82,10 +80,8 @@ def purge(
     Ansprechpersonen zur Entscheidung auflisten (VERBUND_INACTIVE_DAYS, 730)."""
     from verbund.services.privacy import purge as run_purge
 
-    try:
+    with domain_errors(_fail):
         report = run_purge(build_app(), dry_run=dry_run).to_dict()
-    except DomainError as error:
-        raise _fail(error) from error
     if json_output:
         print_json(report)
         return

@@ -17,9 +17,18 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from verbund.cli.common import AtOption, ByOption, JsonOption, at_option, build_app, console, fail, print_json
+from verbund.cli.common import (
+    AtOption,
+    ByOption,
+    JsonOption,
+    at_option,
+    build_app,
+    console,
+    domain_errors,
+    print_json,
+)
 from verbund.domain.dates import parse_day
-from verbund.domain.errors import DomainError, InvalidInput
+from verbund.domain.errors import InvalidInput
 from verbund.domain.stages import SYSTEM_ACTOR
 
 if TYPE_CHECKING:
@@ -71,13 +80,11 @@ def goal_add(
     from verbund.services.governance.votes import member_ids
     from verbund.services.inputs.work import GoalInput, record_goals
 
-    try:
+    with domain_errors():
         built, when, target = build_app(), at_option(at), _date(target_date, "--target-date")
         owner_id = member_ids(built, network, [owner], at=when, what="--owner")[0] if owner else None
         record_goals(built, network, [GoalInput(title, potential, kind, owner_id, indicator, target)], by=by, at=when)
         stored = next(g for g in _page(built, network)["goals"] if g["title"] == title)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json({"network": network, **stored})
     else:
@@ -88,10 +95,8 @@ def goal_add(
 @goal_app.command("list")
 def goal_list(network: NetworkArgument, json_output: JsonOption = False) -> None:
     """Die Ziele eines Verbunds mit Potenzialen, Verantwortlichen, Indikator, Zieldatum und Bestätigung."""
-    try:
+    with domain_errors():
         goals = _page(build_app(), network)["goals"]
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json({"network": network, "goals": goals})
         return
@@ -133,12 +138,10 @@ def consultation_schedule(
     from verbund.services.app.clock import parse_instant
     from verbund.services.inputs.consultation import schedule_consultation
 
-    try:
+    with domain_errors():
         built, starts = build_app(), parse_instant(starts_at, "--starts-at")
         schedule_consultation(built, network, starts_at=starts, place=place, by=by, at=at_option(at))
         data = _consultation(built, network)
-    except DomainError as error:
-        raise fail(error) from error
     _print_consultation(network, data, json_output, "angesetzt")
 
 
@@ -149,12 +152,10 @@ def consultation_invitations_sent(
     """Vermerken, dass die Einladungen (mit .ics) versandt sind."""
     from verbund.services.inputs.consultation import record_invitations_sent
 
-    try:
+    with domain_errors():
         built = build_app()
         record_invitations_sent(built, network, by=by, at=at_option(at))
         data = _consultation(built, network)
-    except DomainError as error:
-        raise fail(error) from error
     _print_consultation(network, data, json_output, "Einladungen vermerkt")
 
 
@@ -172,15 +173,13 @@ def consultation_hold(
     from verbund.services.governance.votes import member_ids
     from verbund.services.inputs.consultation import AttendanceInput, HoldInput, hold_consultation
 
-    try:
+    with domain_errors():
         built, when = build_app(), at_option(at)
         here = set(member_ids(built, network, present or [], at=when, what="--present"))
         everyone = [m["organisation_id"] for m in _page(built, network)["members"]]
         attendance = [AttendanceInput(oid, oid in here) for oid in everyone]
         hold_consultation(built, network, HoldInput(attendance, list(decision or [])), by=by, at=when)
         data = _consultation(built, network)
-    except DomainError as error:
-        raise fail(error) from error
     _print_consultation(network, data, json_output, f"abgehalten mit {len(here)} von {len(everyone)} Anwesenden")
 
 
@@ -193,14 +192,12 @@ def consultation_cancel(
     """Die angesetzte Beratung absagen (die Partner erhalten eine Absage)."""
     from verbund.services.inputs.consultation import cancel_consultation
 
-    try:
+    with domain_errors():
         if not reason.strip():
             raise InvalidInput("--reason: eine Absage braucht eine Begründung")
         built = build_app()
         cancel_consultation(built, network, reason=reason, by=by, at=at_option(at))
         data = _consultation(built, network)
-    except DomainError as error:
-        raise fail(error) from error
     _print_consultation(network, data, json_output, "abgesagt")
 
 
@@ -226,12 +223,10 @@ def protocol_draft(
     """Den Protokollentwurf speichern (ersetzt einen früheren Entwurf; nicht nach der Genehmigung)."""
     from verbund.services.inputs.protocol import draft_protocol
 
-    try:
+    with domain_errors():
         body = _body(text, file)
         built = build_app()
         draft_protocol(built, network, body=body, by=by, at=at_option(at))
-    except DomainError as error:
-        raise fail(error) from error
     _protocol_done(built, network, json_output, "Entwurf gespeichert")
 
 
@@ -255,11 +250,9 @@ def protocol_circulate(
     """Den Entwurf mit Einspruchsfrist an alle Partner versenden."""
     from verbund.services.inputs.protocol import circulate_protocol
 
-    try:
+    with domain_errors():
         built = build_app()
         deadline = circulate_protocol(built, network, objection_business_days=days, by=by, at=at_option(at))
-    except DomainError as error:
-        raise fail(error) from error
     _protocol_done(built, network, json_output, f"Entwurf versandt, Einspruchsfrist bis {deadline.isoformat()}")
 
 
@@ -272,13 +265,11 @@ def protocol_resolve(
     """Alle offenen Einsprüche mit einer Lösung als erledigt vermerken."""
     from verbund.services.inputs.protocol import resolve_objections
 
-    try:
+    with domain_errors():
         if not resolution.strip():
             raise InvalidInput("--resolution: Lösung fehlt")
         built = build_app()
         count = resolve_objections(built, network, resolution=resolution, by=by, at=at_option(at))
-    except DomainError as error:
-        raise fail(error) from error
     _protocol_done(built, network, json_output, f"{count} Einsprüche erledigt", resolved=count)
 
 
@@ -289,11 +280,9 @@ def protocol_approve(
     """Nach der Einspruchsfrist ohne offenen Einspruch genehmigen: der Text wird eingefroren (SHA-256)."""
     from verbund.services.inputs.protocol import approve_protocol
 
-    try:
+    with domain_errors():
         built = build_app()
         digest = approve_protocol(built, network, by=by, at=at_option(at))
-    except DomainError as error:
-        raise fail(error) from error
     _protocol_done(built, network, json_output, f"genehmigt, SHA-256 {digest}")
 
 
@@ -304,11 +293,9 @@ def protocol_publish(
     """Das genehmigte Protokoll an alle Partner veröffentlichen."""
     from verbund.services.inputs.protocol import publish_protocol
 
-    try:
+    with domain_errors():
         built = build_app()
         publish_protocol(built, network, by=by, at=at_option(at))
-    except DomainError as error:
-        raise fail(error) from error
     _protocol_done(built, network, json_output, "veröffentlicht")
 
 
@@ -322,9 +309,7 @@ def protocol_recommend(
     """Empfehlungen für die Weiterarbeit als verfolgte Punkte erfassen (gleicher Titel: nicht doppelt)."""
     from verbund.services.inputs.protocol import record_recommendations
 
-    try:
+    with domain_errors():
         built = build_app()
         added = record_recommendations(built, network, title, by=by, due=_date(due, "--due"), at=at_option(at))
-    except DomainError as error:
-        raise fail(error) from error
     _protocol_done(built, network, json_output, f"{added} Empfehlungen erfasst", added=added)

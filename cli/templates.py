@@ -9,7 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from verbund.cli.common import JsonOption, console, fail, print_json
+from verbund.cli.common import JsonOption, console, domain_errors, fail, print_json
 from verbund.domain.errors import DomainError
 
 templates_app = typer.Typer(help="Prozessvorlagen anzeigen und prüfen.", no_args_is_help=True)
@@ -60,10 +60,8 @@ def list_templates(json_output: JsonOption = False) -> None:
     """Alle Prozessvorlagen mit ihren Stufen."""
     from verbund.domain.process import all_templates
 
-    try:
+    with domain_errors():
         templates = all_templates()
-    except DomainError as error:
-        raise fail(error) from error
     data = {
         "templates": [
             {"key": t.key, "name": t.name, "stages": t.stage_names, "state": t.state} for t in templates
@@ -87,10 +85,8 @@ def list_templates(json_output: JsonOption = False) -> None:
 @templates_app.command("show")
 def show(key: str, json_output: JsonOption = False) -> None:
     """Eine Prozessvorlage: Stufen, Reihenfolge, Fristen, Ausstiegskriterien, Rollen, Partnerarten."""
-    try:
+    with domain_errors():
         data = describe(key)
-    except DomainError as error:
-        raise fail(error) from error
     if json_output:
         print_json(data)
         return
