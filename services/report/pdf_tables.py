@@ -1,10 +1,14 @@
-"""Tables in the PDF: drawn cell by cell, text wrapped (never cut off), header repeated on each page.
+"""Tables in the PDF: drawn cell by cell, text wrapped (never cut off), header repeated on each page, tagged.
 
 A network table's three columns per stage (state, due, finished) become one column per stage
-here, so that a row with five stages fits on a landscape page: ``abgeschlossen 24.09.19`` over
-``fällig 29.10.19``. Rows grow to the lines their cells need; a word wider than its column is
-the only thing shortened (with "…"). Drawing with ``cell`` per line keeps a nationwide report
-with thousands of rows fast.
+here, so that a row with five stages fits on a landscape page: ``abgeschlossen 24.09.2019`` over
+``fällig 29.10.2019``. Rows grow to the lines their cells need; a word wider than its column is
+the only thing shortened (with "…").
+
+Tagged for assistive technology (``services.report.pdf_tags``): ``/Table`` with a ``/THead`` row
+of ``/TH`` cells (scope: column) and a ``/TBody`` of ``/TR`` rows of ``/TD`` cells; the rules and
+the header repeated on later pages are artifacts. Speed: each line is placed with ``FPDF.text``
+and widths are measured once per distinct text (``cell`` per line made a nationwide report slow).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from verbund.services.report.markup import text
+from verbund.services.report.pdf_tags import COLUMN_HEADER, TagTree
 from verbund.services.report.tables import DONE_SUFFIX, DUE_SUFFIX, STATE_SUFFIX, Cell, Table
 
 FONT = "DejaVu"
@@ -27,33 +32,70 @@ MAX_COL = 60.0
 HEADER_LINE_H = 3.2
 
 
-def draw_table(doc: FPDF, table: Table) -> None:
+class Pen:
+    """Measures and places one line of text in the current font; widths are cached per distinct text."""
+
+    def __init__(self, doc: FPDF) -> None:
+        self.doc = doc
+        self._widths: dict[tuple[str, float, str], float] = {}
+
+    def width(self, value: str) -> float:
+        key = (self.doc.font_style, self.doc.font_size_pt, value)
+        found = self._widths.get(key)
+        if found is None:
+            found = self._widths[key] = self.doc.get_string_width(value)
+        return found
+
+    def line(self, x: float, y: float, width: float, height: float, value: str, *, right: bool = False) -> None:
+        """Like ``cell(width, height, value)`` at (x, y) without border: same margins and baseline."""
+        if not value:
+            return
+        doc = self.doc
+        left = x + width - doc.c_margin - self.width(value) if right else x + doc.c_margin
+        doc.text(left, y + 0.5 * height + 0.3 * doc.font_size, value)
+
+
+def draw_table(doc: FPDF, tags: TagTree, pen: Pen, table: Table) -> None:
     if not table.rows:
         doc.set_font(FONT, "", 10)
-        doc.cell(0, 6, "Keine Einträge.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        with tags.marked("/P"):
+            doc.cell(0, 6, "Keine Einträge.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return
     table = compact(table)
     doc.set_font(FONT, "", TABLE_SIZE)
-    widths = _widths(doc, table)
+    widths = _widths(pen, table)
     numeric = [all(isinstance(row[i], int | float) or row[i] is None for row in table.rows)
                for i in range(len(table.headers))]
-    _header(doc, table.headers, widths)
-    for row in table.rows:
+    with tags.group("/Table"):
+        with tags.group("/THead"):
+            _header(doc, tags, pen, table.headers, widths, repeated=False)
+        with tags.group("/TBody"):
+            for row in table.rows:
+                _row(doc, tags, pen, table, row, widths, numeric)
+
+
+def _row(doc: FPDF, tags: TagTree, pen: Pen, table: Table, row: tuple[Cell, ...], widths: list[float],
+         numeric: list[bool]) -> None:
+    doc.set_font(FONT, "", TABLE_SIZE)
+    cells = [_lines(pen, _text(value), width) for value, width in zip(row, widths, strict=True)]
+    height = max(len(lines) for lines in cells) * LINE_H + PAD
+    if doc.get_y() + height > doc.page_break_trigger:
+        doc.add_page()
+        _header(doc, tags, pen, table.headers, widths, repeated=True)
         doc.set_font(FONT, "", TABLE_SIZE)
-        cells = [_lines(doc, _text(value), width) for value, width in zip(row, widths, strict=True)]
-        height = max(len(lines) for lines in cells) * LINE_H + PAD
-        if doc.get_y() + height > doc.page_break_trigger:
-            doc.add_page()
-            _header(doc, table.headers, widths)
-            doc.set_font(FONT, "", TABLE_SIZE)
-        x, y = doc.l_margin, doc.get_y()
-        for lines, width, right in zip(cells, widths, numeric, strict=True):
+    x, y = doc.l_margin, doc.get_y()
+    with tags.artifact():
+        for width in widths:
             doc.rect(x, y, width, height)
-            for number, line in enumerate(lines):
-                doc.set_xy(x, y + PAD / 2 + number * LINE_H)
-                doc.cell(width, LINE_H, line, align="R" if right else "L")
             x += width
-        doc.set_xy(doc.l_margin, y + height)
+    x = doc.l_margin
+    with tags.group("/TR"):
+        for lines, width, right in zip(cells, widths, numeric, strict=True):
+            with tags.marked("/TD"):
+                for number, line in enumerate(lines):
+                    pen.line(x, y + PAD / 2 + number * LINE_H, width, LINE_H, line, right=right)
+            x += width
+    doc.set_xy(doc.l_margin, y + height)
 
 
 def compact(table: Table) -> Table:
@@ -83,65 +125,65 @@ def compact(table: Table) -> Table:
 
 
 def _stage_text(state: Cell, due: Cell, finished: Cell) -> str:
-    first = f"{_text(state)} {_short(finished)}".strip()
-    return f"{first}\nfällig {_short(due)}" if isinstance(due, dt.date) else first
+    first = f"{_text(state)} {_day(finished)}".strip()
+    return f"{first}\nfällig {_day(due)}" if isinstance(due, dt.date) else first
 
 
-def _short(day: Cell) -> str:
-    return f"{day:%d.%m.%y}" if isinstance(day, dt.date) else ""
+def _day(day: Cell) -> str:
+    return f"{day:%d.%m.%Y}" if isinstance(day, dt.date) else ""
 
 
 def _text(value: Cell) -> str:
     return "" if value is None else text(value)
 
 
-def _lines(doc: FPDF, value: str, width: float) -> list[str]:
+def _lines(pen: Pen, value: str, width: float) -> list[str]:
     """Greedy word wrap to the column (one line for what fits, the common case)."""
-    room = width - 2 * doc.c_margin
+    room = width - 2 * pen.doc.c_margin
     lines: list[str] = []
     for part in value.split("\n"):
-        if doc.get_string_width(part) <= room:
+        if pen.width(part) <= room:
             lines.append(part)
             continue
         line = ""
-        for word, glue in _tokens(doc, part, room):
+        for word, glue in _tokens(pen, part, room):
             candidate = f"{line}{glue}{word}" if line else word
-            if doc.get_string_width(candidate) <= room:
+            if pen.width(candidate) <= room:
                 line = candidate
             else:
                 if line:
                     lines.append(line)
-                line = _fit(doc, word, room)
+                line = _fit(pen, word, room)
         lines.append(line)
     return lines or [""]
 
 
-def _tokens(doc: FPDF, part: str, room: float) -> list[tuple[str, str]]:
+def _tokens(pen: Pen, part: str, room: float) -> list[tuple[str, str]]:
     """Words with the glue before them; a word wider than the column breaks after its hyphens (slugs)."""
     tokens: list[tuple[str, str]] = []
     for word in part.split(" "):
-        pieces = re.split(r"(?<=-)", word) if doc.get_string_width(word) > room else [word]
+        pieces = re.split(r"(?<=-)", word) if pen.width(word) > room else [word]
         tokens += [(piece, " " if number == 0 else "") for number, piece in enumerate(pieces) if piece]
     return tokens
 
 
-def _fit(doc: FPDF, value: str, room: float) -> str:
-    if doc.get_string_width(value) <= room:
+def _fit(pen: Pen, value: str, room: float) -> str:
+    if pen.width(value) <= room:
         return value
-    while value and doc.get_string_width(value + "…") > room:
+    while value and pen.width(value + "…") > room:
         value = value[:-1]
     return value + "…"
 
 
-def _widths(doc: FPDF, table: Table) -> list[float]:
+def _widths(pen: Pen, table: Table) -> list[float]:
+    doc = pen.doc
     sample = table.rows[:300]
     doc.set_font(FONT, "B", TABLE_SIZE)  # headers are bold
-    longest_words = [max(doc.get_string_width(word) for word in header.split()) for header in table.headers]
+    longest_words = [max(pen.width(word) for word in header.split()) for header in table.headers]
     doc.set_font(FONT, "", TABLE_SIZE)
     wanted = []
     for index, longest_word in enumerate(longest_words):
-        content = max((doc.get_string_width(line) for row in sample for line in _text(row[index]).split("\n")),
-                      default=0.0)
+        content = max((pen.width(line) for row in sample for line in _text(row[index]).split("\n")), default=0.0)
         wanted.append(max(MIN_COL, longest_word + 2.5, min(content + 2.5, MAX_COL)))
     if sum(wanted) <= doc.epw:
         return wanted
@@ -153,16 +195,38 @@ def _widths(doc: FPDF, table: Table) -> list[float]:
     return [w - (w - f) * cut for w, f in zip(wanted, floors, strict=True)]
 
 
-def _header(doc: FPDF, headers: tuple[str, ...], widths: list[float]) -> None:
+def _header(doc: FPDF, tags: TagTree, pen: Pen, headers: tuple[str, ...], widths: list[float], *,
+            repeated: bool) -> None:
+    """The header row: tagged ``/TR`` of ``/TH`` the first time, an artifact where it is repeated on a new page."""
     doc.set_font(FONT, "B", TABLE_SIZE)
-    lines = [_lines(doc, header, width) for header, width in zip(headers, widths, strict=True)]
+    lines = [_lines(pen, header, width) for header, width in zip(headers, widths, strict=True)]
     height = max(len(cell) for cell in lines) * HEADER_LINE_H + 1
     x, y = doc.l_margin, doc.get_y()
     doc.set_fill_color(232, 236, 242)
-    for cell, width in zip(lines, widths, strict=True):
-        doc.rect(x, y, width, height, style="DF")
-        for number, line in enumerate(cell):
-            doc.set_xy(x, y + 0.5 + number * HEADER_LINE_H)
-            doc.cell(width, HEADER_LINE_H, line)
-        x += width
+    with tags.artifact():
+        for width in widths:
+            doc.rect(x, y, width, height, style="DF")
+            x += width
+        if repeated:
+            _header_text(doc, pen, lines, widths, y)
+    if not repeated:
+        with tags.group("/TR"):
+            _header_text(doc, pen, lines, widths, y, tags)
     doc.set_xy(doc.l_margin, y + height)
+
+
+def _header_text(doc: FPDF, pen: Pen, lines: list[list[str]], widths: list[float], y: float,
+                 tags: TagTree | None = None) -> None:
+    x = doc.l_margin
+    for cell, width in zip(lines, widths, strict=True):
+        if tags is None:
+            _header_lines(pen, cell, x, y, width)
+        else:
+            with tags.marked("/TH", attributes=COLUMN_HEADER):
+                _header_lines(pen, cell, x, y, width)
+        x += width
+
+
+def _header_lines(pen: Pen, cell: list[str], x: float, y: float, width: float) -> None:
+    for number, line in enumerate(cell):
+        pen.line(x, y + 0.5 + number * HEADER_LINE_H, width, HEADER_LINE_H, line)
