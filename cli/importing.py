@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -300,8 +301,16 @@ def foci(network: Annotated[str | None, typer.Option(help="Nur dieser Verbund.")
             table.add_column(column)
         for row in entry["foci"]:
             distance = "—" if row["max_distance_km"] is None else f"{row['max_distance_km']:.1f}"
-            table.add_row(row["focus"], row["offer"] or "[red]fehlt[/]", distance)
+            table.add_row(row["focus"], OFFER_LABELS.get(row["offer"], "[red]fehlt[/]"), distance)
         console.print(table)
+        missing = entry["without_coordinates"]
+        if missing:
+            console.print(f"  [yellow]{len(missing)} von {entry['member_schools']} Mitgliedsschulen ohne Koordinaten"
+                          f"[/] (Entfernungen ohne sie; verbund import coordinates): {escape(', '.join(missing[:5]))}"
+                          + (" …" if len(missing) > 5 else ""), highlight=False)
+
+
+OFFER_LABELS = {"foerderschule": "Förderschule", "inklusiv": "inklusiv"}
 
 
 def register(app: typer.Typer) -> None:

@@ -165,16 +165,22 @@ class _School:
 
 def foci_matrix(app: App, network: str | None = None, at: dt.datetime | None = None) -> dict[str, Any]:
     """Per network and Förderschwerpunkt: offered (Förderschule or inclusive offer) and the largest
-    distance from a member school to the nearest member school offering it (km, with coordinates)."""
+    distance from a member school to the nearest member school offering it (km, over the member
+    schools with coordinates; ``without_coordinates`` names the others). Without ``network``: every
+    open network."""
     at = at or app.now()
     with app.uow() as uow:
         session = uow.session
         networks = [network_by_slug(session, network)] if network else list(
-            session.exec(select(Network).order_by(col(Network.slug))).all())
+            session.exec(select(Network).where(col(Network.closed_at).is_(None)).order_by(col(Network.slug))).all())
         slugs = {r.id: r.slug for r in session.exec(select(Region)).all()}
-        result = [{"slug": n.slug, "region": slugs.get(n.region_id), "foci": _foci(_members(session, n, at))}
-                  for n in networks]
+        result = [_network_foci(n, slugs.get(n.region_id), _members(session, n, at)) for n in networks]
     return {"as_of": at.isoformat(), "networks": result}
+
+
+def _network_foci(network: Network, region: str | None, members: list[_School]) -> dict[str, Any]:
+    return {"slug": network.slug, "region": region, "member_schools": len(members),
+            "without_coordinates": sorted(s.name for s in members if s.point is None), "foci": _foci(members)}
 
 
 def _members(session: Session, network: Network, at: dt.datetime) -> list[_School]:
