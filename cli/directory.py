@@ -165,6 +165,8 @@ def _import(kind: str, file: Path, mapping: Path, dry_run: bool, json_output: bo
             for problem in report.rejected:
                 table.add_row(problem.where, problem.field, problem.reason)
             console.print(table)
+        for note in report.notes:
+            console.print(f"Hinweis: {note.where}, {note.field}: {note.reason}", highlight=False, markup=False)
     if report.rejected:
         errors.print(f"[bold red]Fehler:[/] {len(report.rejected)} fehlerhafte Zeilen in {file.name}; "
                      "nichts wurde gespeichert.", highlight=False)

@@ -46,6 +46,8 @@ def import_command(
     console.print(f"{result['land']}: {result['imported']} Ferienzeiträume aus {result['source']} gespeichert "
                   f"(gilt vom {_german(result['covers']['from'])} bis {_german(result['covers']['to'])}).",
                   highlight=False)
+    for note in result["notes"]:
+        console.print(f"Hinweis: {note}", highlight=False, markup=False)
 
 
 @ferien_app.command("list")

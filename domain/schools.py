@@ -202,7 +202,7 @@ def nrw_region(community_key: str) -> RegionRef | None:
 def is_foerderschule(school_types: list[str]) -> bool:
     """Saxon type keys 31–39, NRW Schulformen (``nw:08`` …), or a type label naming a Förderschule."""
     for value in school_types:
-        if value.isdigit() and int(value) in SAXON_FOERDERSCHULE_TYPES:
+        if value.isascii() and value.isdigit() and int(value) in SAXON_FOERDERSCHULE_TYPES:
             return True
         if value.startswith("nw:") and value[3:] in NRW_FOERDERSCHULEN:
             return True

@@ -16,9 +16,13 @@ import icalendar
 from sqlmodel import Session, select
 
 from verbund.domain.business_days import LAENDER
+from verbund.domain.dates import FIRST_YEAR, LAST_YEAR
 from verbund.domain.errors import InvalidInput
 from verbund.domain.ferien import Period, SchoolHolidayPeriod, SchoolHolidays, imported_layers, school_holidays
 from verbund.services.app.bootstrap import App
+from verbund.services.importers.base import shown, unstorable, visible
+
+MAX_DAYS = 366  # no Ferien last longer than a year
 
 
 class Calendars:
@@ -49,48 +53,71 @@ def _land(state: str) -> str:
     return code
 
 
-def parse_ics(path: Path) -> list[Period]:
+def parse_ics(path: Path, notes: list[str] | None = None) -> list[Period]:
     """The Ferien of an iCalendar file: each VEVENT's SUMMARY, DTSTART and DTEND (exclusive for
-    all-day events, RFC 5545). A file that is not iCalendar, or an event without dates, is refused
-    naming the file and the event."""
+    all-day events, RFC 5545). A file that is not iCalendar, or an event without usable dates (outside
+    the years 1900–2199, a duration over a year), is refused naming the file and the event. A name
+    holding a NUL byte or a lone surrogate is dropped (the event is "Ferien N") with a note."""
     try:
         calendar = icalendar.Calendar.from_ical(path.read_bytes())
     except OSError as error:
-        raise InvalidInput(f"Datei {path.name}: nicht lesbar ({error.strerror})") from error
+        raise InvalidInput(f"Datei {visible(path.name)}: nicht lesbar ({error.strerror})") from error
     except (ValueError, IndexError, KeyError) as error:
-        raise InvalidInput(f"Datei {path.name}: kein gültiges iCalendar (.ics) ({error})") from error
+        raise InvalidInput(f"Datei {visible(path.name)}: kein gültiges iCalendar (.ics) ({shown(str(error), 120)})"
+                           ) from error
+    except RecursionError:
+        raise InvalidInput(f"Datei {visible(path.name)}: kein gültiges iCalendar (.ics) (zu tief verschachtelt)"
+                           ) from None
     periods = []
     for number, event in enumerate(calendar.walk("VEVENT"), start=1):
         name = str(event.get("SUMMARY", "")).strip() or f"Ferien {number}"
-        where = f"Datei {path.name}, Ereignis {number} ({name})"
+        if unstorable(name):
+            if notes is not None:
+                notes.append(f"Ereignis {number}: SUMMARY {unstorable(name)}; verworfen")
+            name = f"Ferien {number}"
+        where = f"Datei {visible(path.name)}, Ereignis {number} ({shown(name)})"
         first, last = _day(event, "DTSTART", where), _end(event, where)
         if last < first:
             raise InvalidInput(f"{where}: Ende vor dem Beginn")
-        periods.append(Period(name, first, last, path.name))
+        periods.append(Period(name, first, last, visible(path.name)))
     if not periods:
-        raise InvalidInput(f"Datei {path.name}: enthält keine Ferien (kein VEVENT)")
+        raise InvalidInput(f"Datei {visible(path.name)}: enthält keine Ferien (kein VEVENT)")
     return sorted(periods, key=lambda p: p.first)
 
 
-def _day(event: Any, key: str, where: str) -> dt.date:
+def _property(event: Any, key: str, where: str) -> object:
+    """The parsed value of ``key`` (None when absent); an unparsable one names the event."""
     value = event.get(key)
-    day = getattr(value, "dt", None)
+    if value is None:
+        return None
+    try:
+        return getattr(value, "dt", None)
+    except ValueError:  # icalendar's BrokenCalendarProperty: year 10^20, a duration of 5,000 digits …
+        raise InvalidInput(f"{where}: {key} ist kein gültiger Wert") from None
+
+
+def _day(event: Any, key: str, where: str) -> dt.date:
+    day = _property(event, key, where)
     if isinstance(day, dt.datetime):
-        return day.date()
-    if isinstance(day, dt.date):
-        return day
-    raise InvalidInput(f"{where}: {key} fehlt oder ist kein Datum")
+        day = day.date()
+    if not isinstance(day, dt.date):
+        raise InvalidInput(f"{where}: {key} fehlt oder ist kein Datum")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidInput(f"{where}: {key} {day:%d.%m.%Y} liegt außerhalb der Jahre {FIRST_YEAR}–{LAST_YEAR}")
+    return day
 
 
 def _end(event: Any, where: str) -> dt.date:
     first = _day(event, "DTSTART", where)
     if event.get("DTEND") is None:
-        duration = getattr(event.get("DURATION"), "dt", None)
+        duration = _property(event, "DURATION", where)
         days = duration.days if isinstance(duration, dt.timedelta) else 1
+        if days > MAX_DAYS:
+            raise InvalidInput(f"{where}: DURATION länger als {MAX_DAYS} Tage")
         return first + dt.timedelta(days=max(days, 1) - 1)
-    end = event.get("DTEND").dt
+    end = _property(event, "DTEND", where)
     if isinstance(end, dt.datetime):
-        return end.date()
+        return _day(event, "DTEND", where)
     return max(first, _day(event, "DTEND", where) - dt.timedelta(days=1))  # all-day DTEND is exclusive
 
 
@@ -98,7 +125,8 @@ def import_ics(app: App, path: Path, state: str) -> dict[str, Any]:
     """Store the file's Ferien for the Land; they replace earlier imports on the days the file covers
     and take precedence over the shipped files there. Importing the same file again changes nothing."""
     land = _land(state)
-    periods = parse_ics(path)
+    notes: list[str] = []
+    periods = parse_ics(path, notes)
     covers = (periods[0].first, max(p.last for p in periods))
     with app.uow(write=True) as uow:
         session = uow.session
@@ -109,9 +137,9 @@ def import_ics(app: App, path: Path, state: str) -> dict[str, Any]:
         for period in periods:
             session.add(SchoolHolidayPeriod(state=land, name=period.name, first_day=period.first,
                                             last_day=period.last, covers_from=covers[0], covers_to=covers[1],
-                                            source=path.name, imported_at=now))
+                                            source=period.source, imported_at=now))
         uow.commit()
-    return {"land": land, "source": path.name, "imported": len(periods),
+    return {"land": land, "source": visible(path.name), "imported": len(periods), "notes": notes,
             "covers": {"from": covers[0].isoformat(), "to": covers[1].isoformat()}}
 
 

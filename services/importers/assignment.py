@@ -9,7 +9,6 @@ have no network yet, so manual overrides (and earlier assignments) survive re-im
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from verbund.services.app.bootstrap import App
 from verbund.services.app.lookup import current_stage, network_by_slug, region_by_slug
 from verbund.services.app.usecase import change
 from verbund.services.directory.setup import create_network, ensure_open
-from verbund.services.importers.base import ImportFileError, read_text
+from verbund.services.importers.base import ImportFileError, load_toml, read_text
 from verbund.services.importers.coverage import active_membership, assignment_counts, schools_in_scope
 
 LEVELS = ("schools", "communities", "kreise")  # most specific first
@@ -63,10 +62,7 @@ class RulesReport:
 def load_rules(path: Path) -> list[NetworkRule]:
     """``[[networks]]`` with slug, name, region, optional template (default: the Land's, see
     ``DEFAULT_TEMPLATES``), kreise, communities, schools."""
-    try:
-        data = tomllib.loads(read_text(path))
-    except tomllib.TOMLDecodeError as error:
-        raise ImportFileError(path, "TOML", str(error)) from error
+    data = load_toml(path, read_text(path))
     entries = data.get("networks")
     if not isinstance(entries, list) or not entries:
         raise ImportFileError(path, "[[networks]]", "keine Verbünde angegeben")

@@ -20,7 +20,6 @@ file stores nothing; a row with an unusable coordinate is rejected with its line
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from sqlmodel import col, select
 
 from verbund.domain.models import Organisation, OrganisationKind
 from verbund.services.app.bootstrap import App
-from verbund.services.importers.base import ImportFileError, Problem, read_text
+from verbund.services.importers.base import ImportFileError, Problem, checked_delimiter, load_toml, read_text
 from verbund.services.importers.tabular import read_table
 
 LISTED = 50  # rows / schools listed by name in the report (the counts are complete)
@@ -64,10 +63,7 @@ class CoordinateReport:
 
 
 def load_coordinate_mapping(path: Path) -> CoordinateMapping:
-    try:
-        data = tomllib.loads(read_text(path))
-    except tomllib.TOMLDecodeError as error:
-        raise ImportFileError(path, "TOML", str(error)) from error
+    data = load_toml(path, read_text(path))
     columns = data.get("columns")
     if not isinstance(columns, dict):
         raise ImportFileError(path, "Tabelle [columns]", "fehlt (key, latitude, longitude)")
@@ -75,7 +71,7 @@ def load_coordinate_mapping(path: Path) -> CoordinateMapping:
         if not isinstance(columns.get(name), str) or not columns[name]:
             raise ImportFileError(path, f"Schlüssel columns.{name}", "fehlt (Spaltenname der Datei)")
     label = columns.get("name")
-    return CoordinateMapping(str(data.get("delimiter", ",")), columns["key"], columns["latitude"],
+    return CoordinateMapping(checked_delimiter(path, data.get("delimiter", ",")), columns["key"], columns["latitude"],
                              columns["longitude"], label if isinstance(label, str) and label else None)
 
 

@@ -10,7 +10,6 @@ Format and sample files: docs/cli.md, docs/examples/.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +25,16 @@ from verbund.services.app.lookup import current_stage
 from verbund.services.app.usecase import change
 from verbund.services.directory.contacts import ContactInput, create_contact, plan_contact, update_contact
 from verbund.services.directory.partner_directory import PartnerInput, apply_partner, find_organisation, plan_partner
-from verbund.services.importers.base import ImportFileError, Problem
+from verbund.services.importers.base import ImportFileError, Problem, checked_delimiter, load_toml, unstorable
 from verbund.services.importers.encoding import read_text_detected
 from verbund.services.importers.tabular import Table, read_table
 
 PARTNER_FIELDS = ("key", "name", "kind", "region", "land", "networks", "address", "ags")
 CONTACT_FIELDS = ("organisation", "name", "function", "email", "channels")
+# Essential fields (who, of which kind, where): a NUL byte or lone surrogate rejects the row; in any
+# other field the value is dropped with a note (issue 15, as for the school data in docs/import.md).
+PARTNER_ESSENTIAL = ("key", "name", "kind", "region", "land", "networks")
+CONTACT_ESSENTIAL = ("organisation", "name", "email", "channels")
 ALIASES = {"network": "networks"}  # FieldError names → mapping fields
 
 
@@ -52,6 +55,7 @@ class DirectoryReport:
     updated: int = 0
     unchanged: int = 0
     rejected: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # values dropped (NUL byte, lone surrogate)
 
     @property
     def stored(self) -> bool:
@@ -59,14 +63,12 @@ class DirectoryReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "rejected": [p.to_dict() for p in self.rejected], "stored": self.stored, "dry_run": self.dry_run}
+                "rejected": [p.to_dict() for p in self.rejected],
+                "notes": [p.to_dict() for p in self.notes], "stored": self.stored, "dry_run": self.dry_run}
 
 
 def load_directory_mapping(path: Path, fields: tuple[str, ...], required: tuple[str, ...]) -> DirectoryMapping:
-    try:
-        data = tomllib.loads(read_text_detected(path))
-    except tomllib.TOMLDecodeError as error:
-        raise ImportFileError(path, "TOML", str(error)) from error
+    data = load_toml(path, read_text_detected(path))
     columns = data.get("columns")
     if not isinstance(columns, dict):
         raise ImportFileError(path, "Tabelle [columns]", "fehlt")
@@ -81,7 +83,8 @@ def load_directory_mapping(path: Path, fields: tuple[str, ...], required: tuple[
     if not isinstance(kinds, dict):
         raise ImportFileError(path, "Tabelle [kinds]", "muss Wert = Art zuordnen")
     sheet = data.get("sheet")
-    return DirectoryMapping({k: str(v) for k, v in columns.items()}, str(data.get("delimiter", ";")),
+    delimiter = checked_delimiter(path, data.get("delimiter", ";"))
+    return DirectoryMapping({k: str(v) for k, v in columns.items()}, delimiter,
                             str(sheet) if sheet else None, {str(k): str(v) for k, v in kinds.items()})
 
 
@@ -141,7 +144,20 @@ class _Rows:
         return self.mapping.columns.get(name) or self.mapping.columns.get("name", name)
 
 
-def _run(app: App, path: Path, mapping: DirectoryMapping, dry_run: bool,
+def _drop_unstorable(mapping: DirectoryMapping, values: dict[str, str], where: str, essential: tuple[str, ...],
+                     report: DirectoryReport) -> None:
+    """A NUL byte or lone surrogate: ``FieldError`` in an essential field, else dropped with a note."""
+    for name, column in mapping.columns.items():
+        why = unstorable(values.get(column, ""))
+        if why is None:
+            continue
+        if name in essential:
+            raise FieldError(name, why)
+        values[column] = ""
+        report.notes.append(Problem(where, column, f"{why}; verworfen"))
+
+
+def _run(app: App, path: Path, mapping: DirectoryMapping, dry_run: bool, essential: tuple[str, ...],
          each: Callable[[Session, _Rows, str, DirectoryReport], list[Network]]) -> DirectoryReport:
     report = DirectoryReport(dry_run=dry_run)
     table = read_rows(path, mapping)
@@ -151,6 +167,7 @@ def _run(app: App, path: Path, mapping: DirectoryMapping, dry_run: bool,
             rows = _Rows(mapping, values)
             where = f"Zeile {line}"
             try:
+                _drop_unstorable(mapping, values, where, essential, report)
                 for network in each(work.session, rows, where, report):
                     touched[network.slug] = network
             except FieldError as error:
@@ -191,7 +208,7 @@ def import_partners(app: App, path: Path, mapping_path: Path, *, dry_run: bool =
         _count(report, exists is None, changed)
         return plan.networks
 
-    return _run(app, path, mapping, dry_run, each)
+    return _run(app, path, mapping, dry_run, PARTNER_ESSENTIAL, each)
 
 
 def import_contacts(app: App, path: Path, mapping_path: Path, *, dry_run: bool = False,
@@ -219,7 +236,7 @@ def import_contacts(app: App, path: Path, mapping_path: Path, *, dry_run: bool =
         _count(report, True, True)
         return []
 
-    return _run(app, path, mapping, dry_run, each)
+    return _run(app, path, mapping, dry_run, CONTACT_ESSENTIAL, each)
 
 
 def _existing(session: Session, spec: ContactInput) -> Contact | None:

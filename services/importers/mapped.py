@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,9 @@ from verbund.services.importers.base import (
     Problem,
     RowError,
     SchoolRecord,
+    checked_delimiter,
+    is_digits,
+    load_toml,
 )
 from verbund.services.importers.encoding import ENCODINGS, read_text_detected
 from verbund.services.importers.tabular import read_table
@@ -41,10 +43,7 @@ class Mapping:
 
 def load_mapping(path: Path) -> Mapping:
     """Read and check the TOML mapping; every mistake names the key."""
-    try:
-        data = tomllib.loads(read_text_detected(path))
-    except tomllib.TOMLDecodeError as error:
-        raise ImportFileError(path, "TOML", str(error)) from error
+    data = load_toml(path, read_text_detected(path))
     source, state = _text(path, data, "source"), _text(path, data, "state").upper()
     if not is_slug(source):
         raise ImportFileError(path, "Schlüssel source", f"'{source}' muss [a-z0-9-]+ sein")
@@ -58,7 +57,8 @@ def load_mapping(path: Path) -> Mapping:
     for name in REQUIRED_FIELDS:
         if not isinstance(columns.get(name), str) or not columns[name]:
             raise ImportFileError(path, f"Schlüssel columns.{name}", "fehlt (Spaltenname der Datei)")
-    mapping = Mapping(source, state, str(data.get("delimiter", ";")), {k: str(v) for k, v in columns.items()},
+    delimiter = checked_delimiter(path, data.get("delimiter", ";"))
+    mapping = Mapping(source, state, delimiter, {k: str(v) for k, v in columns.items()},
                       str(data.get("default_kind", "public_school")))
     mapping.encoding = str(data.get("encoding", "auto")).lower().replace("windows-1252", "cp1252")
     if mapping.encoding not in ENCODINGS:
@@ -180,7 +180,7 @@ class MappedCsvAdapter:
 
     def _community_key(self, where: str, row: dict[str, str], notes: list[Problem]) -> str | None:
         value = self._value(row, "community_key")
-        if value and not (value.isdigit() and len(value) == 8):
+        if value and not (is_digits(value) and len(value) == 8):
             notes.append(Problem(where, self.mapping.columns["community_key"],
                                  f"'{value}' ist kein 8-stelliger Gemeindeschlüssel; verworfen"))
             return None

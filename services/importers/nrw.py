@@ -20,7 +20,7 @@ from verbund.domain.schools import (
     nrw_region,
     nrw_scope,
 )
-from verbund.services.importers.base import Parsed, Problem, RowError, SchoolRecord, parse_german_date
+from verbund.services.importers.base import Parsed, Problem, RowError, SchoolRecord, is_digits, parse_german_date
 from verbund.services.importers.geo import EASTING_RANGE, NORTHING_RANGE, UTM32, utm32_to_wgs84
 from verbund.services.importers.tabular import read_table
 
@@ -44,7 +44,7 @@ class NrwAdapter:
             try:
                 record, utm = _record(where, row, today)
             except RowError as error:
-                parsed.reject(where, error.field_name, error.reason, number if number.isdigit() else None,
+                parsed.reject(where, error.field_name, error.reason, number if is_digits(number) else None,
                               _candidate(row))
                 continue
             parsed.add(record)
@@ -58,7 +58,7 @@ def _candidate(row: dict[str, str]) -> tuple[RegionRef, str | None] | None:
     """(region, name) of a rejected row that looks like a public school in scope: Rechtsform 1, a
     Schulform that is a school, a Kreis of NRW, not resting or dissolved."""
     key = row["Gemeindeschluessel"]
-    region = nrw_region(key) if key.isdigit() and len(key) == 8 else None
+    region = nrw_region(key) if is_digits(key) and len(key) == 8 else None
     if (region is None or row["Rechtsform"] != "1" or row["Schulform"] in NRW_NOT_SCHOOLS
             or row["Schulbetriebsschluessel"] in {"4", *NRW_CLOSED}):
         return None
@@ -70,7 +70,7 @@ def _record(where: str, row: dict[str, str], today: dt.date) -> tuple[SchoolReco
     Schulbetriebsschlüssel (with its date where it decides: 3, 5, 9). Coordinates are a note."""
     notes: list[Problem] = []
     number = row["Schulnummer"]
-    if not (number.isdigit() and len(number) == 6):
+    if not (is_digits(number) and len(number) == 6):
         raise RowError("Schulnummer", f"'{number}' ist keine 6-stellige Schulnummer")
     name = " ".join(part for part in (row["Schulbezeichnung_1"], row.get("Schulbezeichnung_2", ""),
                                       row.get("Schulbezeichnung_3", "")) if part)
@@ -89,7 +89,7 @@ def _record(where: str, row: dict[str, str], today: dt.date) -> tuple[SchoolReco
     except ValueError as error:
         raise RowError("Schulbetriebsschluessel", str(error)) from error
     key = row["Gemeindeschluessel"]
-    region = nrw_region(key) if key.isdigit() and len(key) == 8 else None
+    region = nrw_region(key) if is_digits(key) and len(key) == 8 else None
     if region is None:
         raise RowError("Gemeindeschluessel", f"'{key}' ist kein Gemeindeschlüssel eines Kreises in NRW")
     foci = nrw_foci(row["Kurzbezeichnung"]) if form in NRW_FOERDERSCHULEN else []

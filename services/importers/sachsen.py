@@ -18,7 +18,9 @@ from verbund.services.importers.base import (
     Problem,
     RowError,
     SchoolRecord,
+    is_digits,
     read_text,
+    shown,
     text_value,
 )
 
@@ -31,10 +33,13 @@ class SachsenAdapter:
 
     def parse(self, path: Path, today: dt.date) -> Parsed:
         try:
-            data = json.loads(read_text(path))
+            data = json.loads(read_text(path), parse_int=_number)
         except json.JSONDecodeError as error:
             raise ImportFileError(path, f"Zeile {error.lineno}, Spalte {error.colno}",
                                   f"kein gültiges JSON ({error.msg})") from error
+        except RecursionError:
+            raise ImportFileError(path, "Verschachtelung", "zu tief verschachtelt (kein Schulverzeichnis "
+                                                           "der API)") from None
         if not isinstance(data, list):
             raise ImportFileError(path, "oberste Ebene", "erwartet eine JSON-Liste von Schulen (/api/v1/schools)")
         parsed = Parsed(SOURCE)
@@ -50,6 +55,21 @@ class SachsenAdapter:
             _note_shared_key(record, item, institution_keys)
             parsed.add(record)
         return parsed
+
+
+class LongNumber:
+    """A JSON integer of more digits than any key has (Python refuses over 4,300): kept as its
+    digits, usable as nothing, so the row it sits in is rejected or the value dropped with a note."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+    def __str__(self) -> str:
+        return shown(self.digits, 20)
+
+
+def _number(digits: str) -> int | LongNumber:
+    return int(digits) if len(digits) <= 30 else LongNumber(digits)
 
 
 def _source_id(item: Any) -> str | None:
@@ -94,8 +114,9 @@ def _buildings(where: str, item: dict[str, Any], notes: list[Problem]) -> tuple[
         notes.append(Problem(where, "buildings", f"{len(raw) - len(buildings)} Gebäude ohne Objektform verworfen"))
     main = next((b for b in buildings if b.get("building_type_key") == MAIN_BUILDING), None)
     if main is None:
+        kind = shown(buildings[0].get("building_type_key"))
         notes.append(Problem(where, "buildings", f"kein Hauptgebäude (building_type_key {MAIN_BUILDING}); erstes "
-                                                 f"Gebäude (Art {buildings[0].get('building_type_key')}) verwendet"))
+                                                 f"Gebäude (Art {kind}) verwendet"))
         main = buildings[0]
     return main, buildings
 
@@ -110,9 +131,10 @@ def _type_keys(where: str, buildings: list[dict[str, Any]], notes: list[Problem]
         if not isinstance(values, list):
             values = [values]
         for value in values:
-            if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit():
-                unusable.append(f"'{value}'")
-                notes.append(Problem(where, field_name, f"'{value}' ist kein Schulartschlüssel; verworfen"))
+            if isinstance(value, bool) or not isinstance(value, int | str) or not is_digits(str(value).strip()) \
+                    or len(str(value).strip()) > 6:
+                unusable.append(f"'{shown(value)}'")
+                notes.append(Problem(where, field_name, f"'{shown(value)}' ist kein Schulartschlüssel; verworfen"))
             elif int(value) not in keys:
                 keys.append(int(value))
     return keys, unusable
@@ -120,9 +142,9 @@ def _type_keys(where: str, buildings: list[dict[str, Any]], notes: list[Problem]
 
 def _community_key(where: str, main: dict[str, Any], notes: list[Problem]) -> str | None:
     community_key = text_value(main.get("community_key"))
-    if community_key is not None and not (community_key.isdigit() and len(community_key) == 8):
+    if community_key is not None and not (is_digits(community_key) and len(community_key) == 8):
         notes.append(Problem(where, "buildings.community_key",
-                             f"'{community_key}' ist kein 8-stelliger Gemeindeschlüssel; verworfen"))
+                             f"'{shown(community_key)}' ist kein 8-stelliger Gemeindeschlüssel; verworfen"))
         return None
     return community_key
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from verbund.services.importers.base import ImportFileError, read_text
+from verbund.services.importers.base import ImportFileError, checked_delimiter, read_text
 from verbund.services.importers.encoding import read_text_detected
 
 
@@ -29,6 +29,7 @@ def read_table(path: Path, delimiter: str = ";", required: tuple[str, ...] = (),
     first, _, rest = content.partition("\n")
     if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
         delimiter, content, offset = first.strip()[4], rest, 1
+        checked_delimiter(path, delimiter, "Zeile 1 (sep=)")
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter, strict=True)
     try:
         header = [name.strip() for name in next(reader)]

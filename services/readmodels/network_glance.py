@@ -41,7 +41,7 @@ def parse_message_query(params: dict[str, str]) -> tuple[MessageQuery, list[str]
         notes.append(f"Filter „Status“: unbekannter Wert „{status[:40]}“ – alle Status werden gezeigt.")
         status = None
     raw = params.get("seite") or "1"
-    page = int(raw) if raw.isdigit() and len(raw) <= 6 and int(raw) >= 1 else 0
+    page = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 6 and int(raw) >= 1 else 0
     if page == 0:
         notes.append(f"„Seite“: „{raw[:40]}“ ist keine Seitenzahl – Seite 1 wird gezeigt.")
         page = 1

@@ -52,7 +52,7 @@ def test_an_ics_with_two_ferien_periods_imports_and_shows_in_ferien_list(app: Ap
 
     imported = CliRunner().invoke(cli, ["ferien", "import", str(path), "--land", "sn", "--json"], env=_env(app))
     assert imported.exit_code == 0, imported.output
-    assert json.loads(imported.stdout) == {"land": "SN", "source": "ferien-sn-2027.ics", "imported": 2,
+    assert json.loads(imported.stdout) == {"land": "SN", "source": "ferien-sn-2027.ics", "imported": 2, "notes": [],
                                            "covers": {"from": "2027-10-11", "to": "2027-12-31"}}
     listed = CliRunner().invoke(cli, ["ferien", "list", "--land", "SN", "--year", "2027", "--json"], env=_env(app))
     assert listed.exit_code == 0, listed.output
