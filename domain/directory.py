@@ -43,6 +43,7 @@ class ContactEvent(SQLModel, table=True):
     at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     actor: str
+    actor_ref: str | None = Field(default=None, index=True)  # domain.actors
     action: str
     fields: list[str] = Field(default_factory=list, sa_column=Column(JSONList, nullable=False))
 

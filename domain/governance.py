@@ -129,6 +129,7 @@ class Agreement(SQLModel, table=True):
     responsibilities: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSONList, nullable=False))
     signed_on: dt.date | None = None
     recorded_by: str
+    recorded_by_ref: str | None = None  # domain.actors
     recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -151,6 +152,7 @@ class Decision(SQLModel, table=True):
     reason: str
     decided_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     recorded_by: str
+    recorded_by_ref: str | None = None  # domain.actors
 
 
 class DecisionVote(SQLModel, table=True):
@@ -177,4 +179,5 @@ class StageEvidence(SQLModel, table=True):
     kind: str
     text: str = Field(default="", sa_column=Column(Text, nullable=False))
     recorded_by: str
+    recorded_by_ref: str | None = None  # domain.actors
     recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -79,6 +79,7 @@ class AuditEvent(SQLModel, table=True):
     at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     actor: str
+    actor_ref: str | None = Field(default=None, index=True)  # domain.actors
     network_id: uuid.UUID | None = Field(default=None, foreign_key="network.id", index=True)
     stage: str | None = None
     cycle: int | None = None

@@ -65,6 +65,7 @@ class AnalysisEntry(SQLModel, table=True):
     no_information: bool = False  # "keine Angaben"
     reason: str | None = None
     recorded_by: str
+    recorded_by_ref: str | None = None  # domain.actors
     recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -80,6 +81,7 @@ class Potential(SQLModel, table=True):
     description: str = ""
     raised_by: list[str] = Field(default_factory=list, sa_column=Column(JSONList, nullable=False))
     recorded_by: str
+    recorded_by_ref: str | None = None  # domain.actors
     recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -97,6 +99,7 @@ class Goal(SQLModel, table=True):
     target_date: dt.date | None = None
     confirmed_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     recorded_by: str
+    recorded_by_ref: str | None = None  # domain.actors
     recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
@@ -135,6 +138,7 @@ class Attendance(SQLModel, table=True):
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id")
     present: bool
     represented_by: str | None = None
+    represented_by_ref: str | None = None  # domain.actors
 
 
 class ProtocolStatus(StrEnum):
@@ -155,9 +159,11 @@ class Protocol(SQLModel, table=True):
     circulated_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     approved_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     approved_by: str | None = None
+    approved_by_ref: str | None = None  # domain.actors
     published_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     content_hash: str | None = None
     drafted_by: str
+    drafted_by_ref: str | None = None  # domain.actors
 
 
 class ProtocolObjection(SQLModel, table=True):

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from verbund.services.access.actor_refs import bind as bind_actors
 from verbund.services.app.db import READ_ONLY
 
 
@@ -32,6 +33,8 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         bind = self._engine.execution_options(**{READ_ONLY: True}) if self._read_only else self._engine
         self._session = Session(bind, expire_on_commit=False)
+        if not self._read_only:
+            bind_actors(self._session)  # person columns are stored as references (domain.actors)
         return self
 
     def __exit__(

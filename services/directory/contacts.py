@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from verbund.domain.directory import MAIL_SCHEMES, ContactAction, ContactEvent, active_at, changed_fields
 from verbund.domain.errors import FieldError, InvalidInput, NotFound
 from verbund.domain.models import Contact, Membership, Network, Organisation
+from verbund.services.access.actor_refs import named
 from verbund.services.app.bootstrap import App
 from verbund.services.directory.partner_directory import find_organisation, partner_key
 
@@ -244,6 +245,6 @@ def show_contact(app: App, ref: str) -> dict[str, Any]:
         data["channels"] = [redact(url) for url in contact.channels]
         events = uow.session.exec(select(ContactEvent).where(ContactEvent.contact_id == contact.id)
                                   .order_by(col(ContactEvent.at))).all()
-        data["events"] = [{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "fields": e.fields}
-                          for e in events]
+        data["events"] = [{"at": e.at.isoformat(), "actor": actor, "action": e.action, "fields": e.fields}
+                          for e, actor in zip(events, named(uow.session, events, "actor"), strict=True)]
         return data

@@ -19,6 +19,7 @@ from verbund.domain.formatting import local_date
 from verbund.domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
 from verbund.domain.slugs import is_slug
 from verbund.domain.stages import AuditEvent
+from verbund.services.access.actor_refs import named
 from verbund.services.app.bootstrap import App
 from verbund.services.app.lookup import current_stage, network_by_slug, region_by_slug, region_of
 from verbund.services.directory.setup import create_network as create_network_in
@@ -163,8 +164,9 @@ def network_details(app: App, slug: str) -> dict[str, Any]:
         return {**summary,
                 "assigned_schools": [{"school": f"{o.source}:{o.source_id}", "name": o.name,
                                       "since": m.valid_from.isoformat(), "basis": m.basis} for o, m in schools],
-                "history": [{"at": e.at.isoformat(), "actor": e.actor, "entity": e.entity, "action": e.action,
-                             "reason": e.reason} for e in history]}
+                "history": [{"at": e.at.isoformat(), "actor": actor, "entity": e.entity, "action": e.action,
+                             "reason": e.reason}
+                            for e, actor in zip(history, named(session, history, "actor"), strict=True)]}
 
 
 def move_school(app: App, school: str, network: str, *, reason: str, by: str,

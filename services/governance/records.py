@@ -32,6 +32,7 @@ from verbund.domain.governance import (
 )
 from verbund.domain.models import Membership, Network, Organisation
 from verbund.domain.stages import AuditEvent, StageRun, StageState
+from verbund.services.access.actor_refs import named
 from verbund.services.app.bootstrap import App
 from verbund.services.app.lookup import as_utc, network_by_slug, organisation, stage_run, template_of
 from verbund.services.app.usecase import change
@@ -289,6 +290,6 @@ def agreements(app: App, network_slug: str) -> list[dict[str, Any]]:
             {"network": network.slug, "title": a.title, "parties": list(a.parties),
              "signed_on": a.signed_on.isoformat() if a.signed_on else None,
              "fields_of_action": list(a.fields_of_action), "responsibilities": list(a.responsibilities),
-             "recorded_by": a.recorded_by, "recorded_at": a.recorded_at.isoformat()}
-            for a in rows
+             "recorded_by": by, "recorded_at": a.recorded_at.isoformat()}
+            for a, by in zip(rows, named(uow.session, rows, "recorded_by"), strict=True)
         ]

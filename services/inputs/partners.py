@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from verbund.domain.access import ChannelOptOut, ContactDeputy
+from verbund.domain.actors import ref
 from verbund.domain.directory import ContactAction, ContactEvent
 from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Contact, Membership, Network, Organisation
@@ -112,7 +113,7 @@ def submit_analysis(app: App, scope: LinkScope, answers: dict[str, tuple[str, bo
             items.append(AnalysisInput(str(org.id), category, text.strip(), no_info, reason.strip() or None))
     if not items:
         raise InvalidInput("Bitte mindestens eine Kategorie ausfüllen oder „keine Angaben“ mit Begründung wählen")
-    return record_analysis(app, scope.network, items, by=f"{contact.name} ({org.name})")
+    return record_analysis(app, scope.network, items, by=ref("contact", contact.id))
 
 
 def submit_potential(app: App, scope: LinkScope, area: str, title: str, description: str) -> int:
@@ -122,7 +123,7 @@ def submit_potential(app: App, scope: LinkScope, area: str, title: str, descript
     if not title.strip():
         raise InvalidInput("Titel des Potenzials fehlt")
     item = PotentialInput(area=area, title=title.strip(), description=description.strip(), raised_by=[str(org.id)])
-    return record_potentials(app, scope.network, [item], by=f"{contact.name} ({org.name})")
+    return record_potentials(app, scope.network, [item], by=ref("contact", contact.id))
 
 
 def submit_rsvp(app: App, scope: LinkScope, attending: bool, represented_by: str) -> None:
@@ -133,9 +134,10 @@ def submit_rsvp(app: App, scope: LinkScope, attending: bool, represented_by: str
         require_open(work.session, network, "consultation")
         require_not_held(work.session, network, work.session.exec(
             select(Consultation).where(Consultation.network_id == network.id)).first())
-        reason = f"{org.name}: " + (f"Zusage, vertreten durch {represented_by.strip() or contact.name}"
-                                    if attending else "Absage")
-        work.audit(network, contact.name, "consultation", "rsvp", "accepted" if attending else "declined", reason)
+        reason = f"{org.name}: " + ((f"Zusage, vertreten durch {represented_by.strip()}" if represented_by.strip()
+                                     else "Zusage") if attending else "Absage")
+        work.audit(network, ref("contact", contact.id), "consultation", "rsvp", "accepted" if attending else "declined",
+                   reason)
         work.touch(network, "consultation")
 
 
@@ -171,8 +173,9 @@ def name_deputy(app: App, scope: LinkScope, name: str, email: str) -> None:
                              function=f"Vertretung für {contact.name}", channels=[])
             session.add(deputy)
             session.flush()
-            session.add(ContactEvent(contact_id=deputy.id, at=at, recorded_at=app.wall_time(), actor=contact.name,
-                                     action=ContactAction.created, fields=["email", "function", "name"]))
+            session.add(ContactEvent(contact_id=deputy.id, at=at, recorded_at=app.wall_time(),
+                                     actor=ref("contact", contact.id), action=ContactAction.created,
+                                     fields=["email", "function", "name"]))
         elif not deputy.active:  # named again after being replaced
             deputy.active = True
             session.add(deputy)
@@ -181,7 +184,7 @@ def name_deputy(app: App, scope: LinkScope, name: str, email: str) -> None:
         _retire_previous_deputy(session, row, deputy, contact)
         row.deputy_id, row.named_at = deputy.id, at
         session.add(row)
-        audit(session, network, at, app.wall_time(), contact.name, scope.stage, "contact", "deputy_named",
+        audit(session, network, at, app.wall_time(), ref("contact", contact.id), scope.stage, "contact", "deputy_named",
               f"{org.name}: {name.strip()}")
         uow.commit()
 
@@ -216,8 +219,8 @@ def switch_channel(app: App, scope: LinkScope, channel: str, on: bool) -> None:
                 raise InvalidInput("Kanal nicht gefunden")
             contact.channels = [*contact.channels, rows[0].channel]
             session.delete(rows[0])
-        session.add(ContactEvent(contact_id=contact.id, at=at, recorded_at=app.wall_time(), actor=contact.name,
-                                 action=ContactAction.edited, fields=["channels"]))
+        session.add(ContactEvent(contact_id=contact.id, at=at, recorded_at=app.wall_time(),
+                                 actor=ref("contact", contact.id), action=ContactAction.edited, fields=["channels"]))
         session.add(contact)
         uow.commit()
 
@@ -239,7 +242,8 @@ def send_fresh_link(app: App, scope: LinkScope) -> str:
         key = hashlib.sha256(f"{contact.id}|{scope.network}|{scope.stage}|fresh|{hour}".encode()).hexdigest()[:32]
         recent = uow.session.exec(select(AuditEvent.id).where(
             AuditEvent.network_id == network.id, AuditEvent.stage == scope.stage, AuditEvent.entity == "link",
-            AuditEvent.actor == contact.name, col(AuditEvent.recorded_at) > app.wall_time() - dt.timedelta(hours=1),
+            AuditEvent.actor_ref == ref("contact", contact.id),
+            col(AuditEvent.recorded_at) > app.wall_time() - dt.timedelta(hours=1),
         )).first()
     if recent is not None:  # one fresh link per hour is enough; do not let the page spam a contact
         return contact.name
@@ -253,7 +257,7 @@ def send_fresh_link(app: App, scope: LinkScope) -> str:
     except DeliveryError as error:
         raise InvalidInput(f"Der Link konnte nicht gesendet werden: {error}") from error
     with app.uow(write=True) as uow:
-        audit(uow.session, network_by_slug(uow.session, scope.network), at, app.wall_time(), contact.name,
+        audit(uow.session, network_by_slug(uow.session, scope.network), at, app.wall_time(), ref("contact", contact.id),
               scope.stage, "link", "fresh_link_sent")
         uow.commit()
     return contact.name

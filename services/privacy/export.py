@@ -25,6 +25,7 @@ from verbund.domain.directory import ContactEvent
 from verbund.domain.models import Contact, Membership, Network, Organisation
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.stages import AuditEvent
+from verbund.services.access.actor_refs import named
 from verbund.services.app.bootstrap import App
 from verbund.services.privacy.mail_copies import mailbox_root, person_files
 from verbund.services.privacy.person import (
@@ -82,7 +83,7 @@ def _contact_section(session: Session, contact: Contact) -> dict[str, Any]:
         "memberships": [{"network": slug, "role": m.role, "valid_from": _plain(m.valid_from),
                          "valid_to": _plain(m.valid_to)} for m, slug in memberships],
         "channel_opt_outs": [{"channel": _masked(o.channel), "opted_out_at": _plain(o.opted_out_at)} for o in opt_outs],
-        "events": [_row(e) for e in events],
+        "events": _events(session, events),
     }
 
 
@@ -124,10 +125,17 @@ def _caused(session: Session, places: list[Occurrence]) -> dict[str, list[dict[s
     audit_ids = {uuid.UUID(p.key["id"]) for p in places if p.table == "auditevent"}
     events = session.exec(select(AuditEvent).where(col(AuditEvent.id).in_(audit_ids))
                           .order_by(col(AuditEvent.at))).all() if audit_ids else []
-    contact_event_ids = {uuid.UUID(p.key["id"]) for p in places if p.table == "contactevent" and p.column == "actor"}
+    contact_event_ids = {uuid.UUID(p.key["id"]) for p in places
+                         if p.table == "contactevent" and p.column in ("actor", "actor_ref")}
     others = session.exec(select(ContactEvent).where(col(ContactEvent.id).in_(contact_event_ids))).all() \
         if contact_event_ids else []
-    return {"audit": [_row(e) for e in events], "contact_events_by_them": [_row(e) for e in others]}
+    return {"audit": _events(session, events), "contact_events_by_them": _events(session, others)}
+
+
+def _events(session: Session, rows: Any) -> list[dict[str, Any]]:
+    """Audit or contact events, ``actor`` as shown (the name its reference stands for)."""
+    rows = list(rows)
+    return [_row(e) | {"actor": actor} for e, actor in zip(rows, named(session, rows, "actor"), strict=True)]
 
 
 def _records(session: Session, places: list[Occurrence]) -> list[dict[str, Any]]:
@@ -149,7 +157,7 @@ def _records(session: Session, places: list[Occurrence]) -> list[dict[str, Any]]
 def _erasures(session: Session, person: Person) -> list[dict[str, Any]]:
     rows = session.exec(select(AuditEvent).where(col(AuditEvent.entity) == person.kind,
                                                  col(AuditEvent.action) == "erased")).all()
-    return [_row(e) for e in rows if e.detail.get("id") == str(person.id)]
+    return _events(session, [e for e in rows if e.detail.get("id") == str(person.id)])
 
 
 def build_export(app: App, *, contact: str | None = None, email: str | None = None,

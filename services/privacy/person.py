@@ -24,6 +24,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 import verbund.domain.tables  # noqa: F401 - registers every table in the metadata
 from verbund.domain.access import ChannelOptOut, DashboardUser
+from verbund.domain.actors import ACTOR_COLUMNS, ref
 from verbund.domain.errors import InvalidInput, NotFound
 from verbund.domain.models import Contact
 
@@ -195,7 +196,9 @@ def occurrences(session: Session, person: Person) -> list[Occurrence]:
     for table in tables():
         text_columns = _text_columns(table)
         id_columns = _id_columns(table, person.kind)
-        conditions = [c == person.id for c in id_columns]
+        ref_columns = [c for c in text_columns if c.name.removesuffix("_ref") in ACTOR_COLUMNS.get(table.name, ())]
+        reference = ref(person.kind, person.id)
+        conditions = [c == person.id for c in id_columns] + [c == reference for c in ref_columns]
         conditions += [cast(c, Text).contains(n, autoescape=True) for c in text_columns for n in needles]
         if not conditions:
             continue
@@ -203,6 +206,9 @@ def occurrences(session: Session, person: Person) -> list[Occurrence]:
             key = _key(table, row)
             for column in id_columns:
                 if getattr(row, column.name) == person.id:
+                    found.append(Occurrence(table.name, column.name, key, ["id"]))
+            for column in ref_columns:  # who acted, by reference (domain.actors)
+                if getattr(row, column.name) == reference:
                     found.append(Occurrence(table.name, column.name, key, ["id"]))
             for column in text_columns:
                 value = getattr(row, column.name)

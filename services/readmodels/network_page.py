@@ -26,6 +26,7 @@ from verbund.domain.work import (
     ProtocolObjection,
     Recommendation,
 )
+from verbund.services.access.actor_refs import named
 from verbund.services.app.bootstrap import App
 from verbund.services.app.clock import local_date
 from verbund.services.app.lookup import network_by_slug, region_of, stage_runs, template_of
@@ -64,11 +65,11 @@ def _members(session: Session, network: Network, at: dt.datetime) -> tuple[list[
 
 
 def _work(session: Session, network: Network, names: dict[uuid.UUID, str]) -> dict[str, Any]:
+    rows = session.exec(select(AnalysisEntry).where(AnalysisEntry.network_id == network.id)).all()
     entries = [{"organisation": names.get(e.organisation_id, str(e.organisation_id)), "category": e.category,
                 "category_label": CATEGORY_LABELS.get(e.category, e.category), "text": e.text,
-                "no_information": e.no_information, "reason": e.reason, "by": e.recorded_by,
-                "at": _iso(e.recorded_at)}
-               for e in session.exec(select(AnalysisEntry).where(AnalysisEntry.network_id == network.id))]
+                "no_information": e.no_information, "reason": e.reason, "by": by, "at": _iso(e.recorded_at)}
+               for e, by in zip(rows, named(session, rows, "recorded_by"), strict=True)]
     potentials = list(session.exec(select(Potential).where(Potential.network_id == network.id)
                                    .order_by(col(Potential.area), col(Potential.title))))
     titles = {p.id: p.title for p in potentials}
@@ -98,7 +99,8 @@ def _consultation(session: Session, network: Network, names: dict[uuid.UUID, str
             "invitations_sent_at": _iso(meeting.invitations_sent_at), "held_at": _iso(meeting.held_at),
             "decisions": list(meeting.decisions),
             "attendance": [{"organisation": names.get(a.organisation_id, "?"), "present": a.present,
-                            "represented_by": a.represented_by} for a in attendance]}
+                            "represented_by": by}
+                           for a, by in zip(attendance, named(session, attendance, "represented_by"), strict=True)]}
 
 
 def _protocol(session: Session, network: Network, names: dict[uuid.UUID, str]) -> dict[str, Any] | None:
@@ -109,8 +111,8 @@ def _protocol(session: Session, network: Network, names: dict[uuid.UUID, str]) -
                               .order_by(col(ProtocolObjection.raised_at))).all()
     return {"status": minutes.status, "body": minutes.body, "objection_deadline": _iso(minutes.objection_deadline),
             "circulated_at": _iso(minutes.circulated_at), "approved_at": _iso(minutes.approved_at),
-            "approved_by": minutes.approved_by, "published_at": _iso(minutes.published_at),
-            "content_hash": minutes.content_hash, "drafted_by": minutes.drafted_by,
+            "approved_by": named(session, [minutes], "approved_by")[0], "published_at": _iso(minutes.published_at),
+            "content_hash": minutes.content_hash, "drafted_by": named(session, [minutes], "drafted_by")[0],
             "objections": [{"organisation": names.get(o.organisation_id, "?"), "text": o.text,
                             "raised_at": _iso(o.raised_at), "resolved_at": _iso(o.resolved_at),
                             "resolution": o.resolution} for o in objections]}
@@ -131,11 +133,12 @@ def _governance(session: Session, network: Network, template: ProcessTemplate, a
                 latest_cycles: dict[str, int]) -> dict[str, Any]:
     """Agreements, consensus decisions (each voter's vote and reason, the responsibility that applies)
     and documented steps (with the declared steps still missing in each stage's latest occurrence)."""
+    signed = session.exec(select(Agreement).where(Agreement.network_id == network.id)
+                          .order_by(col(Agreement.title))).all()
     agreements = [{"title": a.title, "parties": list(a.parties), "signed_on": _iso(a.signed_on),
                    "fields_of_action": list(a.fields_of_action), "responsibilities": list(a.responsibilities),
-                   "recorded_by": a.recorded_by, "recorded_at": _iso(a.recorded_at)}
-                  for a in session.exec(select(Agreement).where(Agreement.network_id == network.id)
-                                        .order_by(col(Agreement.title)))]
+                   "recorded_by": by, "recorded_at": _iso(a.recorded_at)}
+                  for a, by in zip(signed, named(session, signed, "recorded_by"), strict=True)]
     rows = session.exec(select(Decision).where(Decision.network_id == network.id)
                         .order_by(col(Decision.decided_at), col(Decision.title))).all()
     votes: dict[uuid.UUID, list[dict[str, Any]]] = {}
@@ -164,10 +167,11 @@ def _governance(session: Session, network: Network, template: ProcessTemplate, a
             "decided_at": None if d.status == DecisionStatus.open else _iso(d.decided_at), "votes": cast,
             "outstanding": [name for name in entitled if name not in voted] if d.status == DecisionStatus.open
             else []})
+    evidence = session.exec(select(StageEvidence).where(StageEvidence.network_id == network.id)
+                            .order_by(col(StageEvidence.recorded_at), col(StageEvidence.stage))).all()
     steps = [{"stage": e.stage, "stage_title": _stage_title(template, e.stage), "cycle": e.cycle, "kind": e.kind,
-              "text": e.text, "by": e.recorded_by, "at": _iso(e.recorded_at)}
-             for e in session.exec(select(StageEvidence).where(StageEvidence.network_id == network.id)
-                                   .order_by(col(StageEvidence.recorded_at), col(StageEvidence.stage)))]
+              "text": e.text, "by": by, "at": _iso(e.recorded_at)}
+             for e, by in zip(evidence, named(session, evidence, "recorded_by"), strict=True)]
     documented = {(e["stage"], e["cycle"], e["kind"]) for e in steps}
     missing = []
     for stage in template.stage_names:
@@ -199,8 +203,8 @@ def network_page(app: App, slug: str, prefect_ui: str | None = None,
         events = session.exec(select(AuditEvent).where(AuditEvent.network_id == network.id)
                               .order_by(col(AuditEvent.at), col(AuditEvent.recorded_at))).all()
         by_stage: dict[str | None, list[dict[str, Any]]] = {}
-        for e in events:
-            by_stage.setdefault(e.stage, []).append({"at": _iso(e.at), "actor": e.actor, "entity": e.entity,
+        for e, actor in zip(events, named(session, events, "actor"), strict=True):
+            by_stage.setdefault(e.stage, []).append({"at": _iso(e.at), "actor": actor, "entity": e.entity,
                                                      "action": e.action, "from": e.from_state, "to": e.to_state,
                                                      "reason": e.reason})
         stages = []

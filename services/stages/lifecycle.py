@@ -26,6 +26,7 @@ from verbund.domain.ferien import stage_due
 from verbund.domain.models import Network
 from verbund.domain.process import ProcessTemplate, StageTemplate
 from verbund.domain.stages import SYSTEM_ACTOR, AuditEvent, StageRun, StageState
+from verbund.services.access.actor_refs import named
 from verbund.services.app.bootstrap import App
 from verbund.services.app.clock import local_date
 from verbund.services.app.ferien import Calendars
@@ -280,6 +281,7 @@ def show_stage(app: App, network_slug: str, stage_name: str, at: dt.datetime | N
             .where(AuditEvent.network_id == network.id, AuditEvent.stage == stage_name)
             .order_by(col(AuditEvent.at), col(AuditEvent.recorded_at))
         ).all()
+        actors = named(session, events, "actor")
         return {
             "network": network.slug,
             "network_name": network.name,
@@ -295,9 +297,9 @@ def show_stage(app: App, network_slug: str, stage_name: str, at: dt.datetime | N
             "sign_off": stage.sign_off,
             "unmet": unmet,
             "events": [
-                {"at": _iso(e.at), "actor": e.actor, "entity": e.entity, "action": e.action, "from": e.from_state,
+                {"at": _iso(e.at), "actor": actor, "entity": e.entity, "action": e.action, "from": e.from_state,
                  "to": e.to_state, "reason": e.reason, "cycle": e.cycle}
-                for e in events
+                for e, actor in zip(events, actors, strict=True)
             ],
             "recurring": stage.recurring,
             "after": list(stage.after),

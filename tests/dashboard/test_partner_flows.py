@@ -116,7 +116,7 @@ def test_a_consultation_rsvp_is_recorded_with_who_represents_the_organisation(wo
     rsvps = _audit(world, "rsvp")
     assert [event.action for event in rsvps] == ["accepted", "declined"]
     assert "vertreten durch Frau Beispiel" in (rsvps[0].reason or "") and "Absage" in (rsvps[1].reason or "")
-    assert rsvps[0].actor == partner.contact().name
+    assert (rsvps[0].actor, rsvps[0].actor_ref) == ("", f"contact:{partner.contact().id}")  # by reference
     assert _triggered(world)[-2:] == [(partner.network, "consultation")] * 2
 
 

@@ -155,7 +155,10 @@ def test_the_export_finds_every_place_the_person_appears(world: World, tmp_path:
               for p in document["places"] if p["via"] != ["id"] and not p["uncertain"]}
     assert places == _scan_database(world.db, _needles(world))
     tables = {table for table, _c, _r in places}
-    assert {"contact", "contactevent", "auditevent", "outboxitem", "channeloptout", "protocol"} <= tables
+    assert {"contact", "outboxitem", "channeloptout", "protocol"} <= tables
+    by_reference = {p["table"] for p in document["places"] if p["column"].endswith("_ref")}
+    assert {"contactevent", "auditevent"} <= by_reference  # what they did: by reference, not by name
+    assert document["audit"] and {e["actor"] for e in document["audit"]} == {world.name}
     assert [p["table"] for p in document["kept_protocols"]] == ["protocol"]
     mailbox = {m["file"] for m in document["mailbox"]["messages"]} | set(document["mailbox"]["naming"])
     assert mailbox == _mailbox_hits(world.mailbox, _needles(world)) and mailbox
