@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 
 from verbund.dashboard import accessibility, api, directory, pages, partner, privacy, regions, reports
 from verbund.dashboard.limits import BodyLimit
+from verbund.dashboard.page_cache import PageCache
 from verbund.dashboard.web import MAX_BODY, BadForm, Forbidden, Hidden, render, use_operator_texts
 from verbund.services.app.bootstrap import App
 
@@ -27,6 +28,7 @@ def create_app(app: App) -> FastAPI:
     web = FastAPI(title="verbund", version="1", summary="Dashboard und API der Kooperationsverbünde",
                   docs_url=None, redoc_url=None)
     web.state.verbund = app
+    web.state.page_cache = PageCache()
     use_operator_texts(app.settings.texts_dir)
     web.include_router(pages.router)
     web.include_router(partner.router)
@@ -50,7 +52,8 @@ def create_app(app: App) -> FastAPI:
             response.headers.setdefault(key, value)
         if request.url.path.startswith(("/eingabe", "/verbund", "/uebersicht", "/api", "/konto", "/berichte",
                                          "/verzeichnis", "/einladung")):
-            response.headers["Cache-Control"] = "no-store"
+            # a page with an ETag (issue 20) may be kept by the browser, but only after asking again
+            response.headers["Cache-Control"] = "private, no-cache" if "etag" in response.headers else "no-store"
         return response
 
     @web.exception_handler(pages._LoginRequired)

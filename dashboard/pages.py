@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from verbund.dashboard.actions import ACTIONS, ShownOnce
+from verbund.dashboard.page_cache import cached_page
 from verbund.dashboard.web import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -31,6 +32,7 @@ from verbund.domain.models import KIND_LABELS
 from verbund.services.access import users
 from verbund.services.access.throttle import LoginThrottled
 from verbund.services.access.users import Principal
+from verbund.services.app.versions import stamps
 from verbund.services.forecast.cache import is_current, network_forecast, refresh_forecasts
 from verbund.services.readmodels.network_glance import parse_message_query
 from verbund.services.readmodels.network_page import find_organisations, network_page, network_scope
@@ -140,28 +142,40 @@ async def refresh_when_stale(request: Request, tasks: BackgroundTasks) -> None:
 async def overview_page(request: Request, tasks: BackgroundTasks) -> Response:
     who = await signed_in(request)
     query = _query(request)
-    data = await call(overview, app_of(request), who, query)
     await refresh_when_stale(request, tasks)
-    return render(request, "overview.html", data=data, query=query, sorts=SORTS, states=STATE_FILTERS,
-                  risks=RISK_LABELS)
+    app = app_of(request)
+
+    async def build(reader: Principal) -> Response:
+        data = await call(overview, app, reader, query)
+        return render(request, "overview.html", user=reader, data=data, query=query, sorts=SORTS,
+                      states=STATE_FILTERS, risks=RISK_LABELS)
+
+    stamp = await call(stamps, app, principal=who)
+    return await cached_page(request, who, stamp, app.settings.dashboard_cache, build)
 
 
 @router.get("/verbund/{slug}", response_class=HTMLResponse, include_in_schema=False)
 async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Response:
     who, scope = await readable_network(request, slug)
-    message_query, notes = parse_message_query(dict(request.query_params))
-    data = await call(network_page, app_of(request), slug, prefect_ui(), message_query)
-    outlook = await call(network_forecast, app_of(request), slug)
     await refresh_when_stale(request, tasks)
-    found = []
-    if who.may_act(*scope) and request.query_params.get("suche"):
-        found = await call(find_organisations, app_of(request), request.query_params["suche"], network=slug)
-    return render(request, "network.html", n=data, may_act=who.may_act(*scope), may_decide=who.may_decide(*scope),
-                  kind_labels=KIND_LABELS,
-                  found=found, search=request.query_params.get("suche", ""), forecast=outlook, risks=RISK_LABELS,
-                  filter_notes=notes,
-                  messages_open=any(k in request.query_params for k in ("art", "status", "seite", "alle")),
-                  message_kinds=MESSAGE_KIND_LABELS, message_statuses=MESSAGE_STATUS_LABELS)
+    app = app_of(request)
+
+    async def build(reader: Principal) -> Response:
+        message_query, notes = parse_message_query(dict(request.query_params))
+        data = await call(network_page, app, slug, prefect_ui(), message_query)
+        outlook = await call(network_forecast, app, slug)
+        found = []
+        if reader.may_act(*scope) and request.query_params.get("suche"):
+            found = await call(find_organisations, app, request.query_params["suche"], network=slug)
+        return render(request, "network.html", user=reader, n=data, may_act=reader.may_act(*scope),
+                      may_decide=reader.may_decide(*scope), kind_labels=KIND_LABELS,
+                      found=found, search=request.query_params.get("suche", ""), forecast=outlook, risks=RISK_LABELS,
+                      filter_notes=notes,
+                      messages_open=any(k in request.query_params for k in ("art", "status", "seite", "alle")),
+                      message_kinds=MESSAGE_KIND_LABELS, message_statuses=MESSAGE_STATUS_LABELS)
+
+    stamp = await call(stamps, app, network=slug)
+    return await cached_page(request, who, stamp, app.settings.dashboard_cache, build)
 
 
 @router.get("/verbund/{slug}/stufe/{stage}", response_class=HTMLResponse, include_in_schema=False)

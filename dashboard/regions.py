@@ -15,12 +15,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from verbund.dashboard.page_cache import cached_page
 from verbund.dashboard.pages import signed_in
 from verbund.dashboard.web import Forbidden, Hidden, app_of, back, call, check_csrf, form, render
 from verbund.domain.access import UserRole
 from verbund.domain.errors import DomainError, InvalidInput, NotFound
 from verbund.services.access.users import Principal
 from verbund.services.app.bootstrap import App
+from verbund.services.app.versions import stamps
 
 router = APIRouter()
 
@@ -58,11 +60,18 @@ def _page(app: App, slug: str) -> dict[str, object]:
 @router.get("/region/{slug}", response_class=HTMLResponse, include_in_schema=False)
 async def region_page(request: Request, slug: str) -> Response:
     who, (region, name, land) = await _readable_region(request, slug)
-    data = await call(_page, app_of(request), slug)
     from verbund.services.importers.assignment import DEFAULT_TEMPLATES
 
-    return render(request, "region.html", region=region, region_name=name, land=land, r=data,
-                  may_decide=who.role == UserRole.process_owner, default_template=DEFAULT_TEMPLATES.get(land, ""))
+    app = app_of(request)
+
+    async def build(reader: Principal) -> Response:
+        data = await call(_page, app, slug)
+        return render(request, "region.html", user=reader, region=region, region_name=name, land=land, r=data,
+                      may_decide=reader.role == UserRole.process_owner,
+                      default_template=DEFAULT_TEMPLATES.get(land, ""))
+
+    stamp = await call(stamps, app, region=slug)
+    return await cached_page(request, who, stamp, app.settings.dashboard_cache, build)
 
 
 def create_network(app: App, slug: str, data: dict[str, str], who: Principal) -> str:

@@ -10,6 +10,7 @@ from verbund.domain.access import (
     UserScope,
     UserSession,
 )
+from verbund.domain.data_versions import DataVersion
 from verbund.domain.directory import ContactEvent, Invitation
 from verbund.domain.ferien import SchoolHolidayPeriod
 from verbund.domain.forecast_cache import ForecastEntry
@@ -43,6 +44,7 @@ __all__ = [
     "ContactDeputy",
     "ContactEvent",
     "DashboardUser",
+    "DataVersion",
     "Decision",
     "DecisionVote",
     "ForecastEntry",

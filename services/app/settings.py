@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # own barrierefreiheit.html / leichte-sprache.html (Jinja, extending base.html) instead of the defaults.
     feedback_email: str | None = None
     texts_dir: Path | None = None
+    # issue 20: the dashboard's cache of rendered pages by data version (``VERBUND_DASHBOARD_CACHE=0``: off)
+    dashboard_cache: bool = True
 
     def safe_database_url(self) -> str:
         """The database URL with any password masked, for logs and messages."""

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from verbund.services.access.actor_refs import bind as bind_actors
 from verbund.services.app.db import READ_ONLY
+from verbund.services.app.versions import collect_in
 
 
 class UnitOfWork:
@@ -17,6 +18,8 @@ class UnitOfWork:
     ``read_only`` (what ``app.uow()`` gives unless asked to write): for reads; on SQLite it reads a
     snapshot without taking the write lock (``services.app.db``); ``commit`` refuses, and so does any
     INSERT, UPDATE or DELETE on its connection (``services.app.db.refuse_writes``).
+    A write unit of work raises the data versions of the networks and regions it changed in its
+    commit (``services.app.versions``; the dashboard's cache and ETags follow them).
     """
 
     def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
@@ -35,6 +38,7 @@ class UnitOfWork:
         self._session = Session(bind, expire_on_commit=False)
         if not self._read_only:
             bind_actors(self._session)  # person columns are stored as references (domain.actors)
+            collect_in(self._session)  # raise the data versions of what it commits (issue 20)
         return self
 
     def __exit__(

@@ -21,6 +21,7 @@ from verbund.domain.business_days import BERLIN, local_date
 from verbund.domain.models import Membership, NotImportedSchool, Organisation
 from verbund.domain.stages import AuditEvent
 from verbund.services.app.bootstrap import App
+from verbund.services.app.versions import bump
 from verbund.services.directory.setup import upsert_region
 from verbund.services.importers.base import Adapter, Parsed, Problem, SchoolRecord
 
@@ -106,6 +107,8 @@ def apply_parsed(
         session.execute(update(Organisation), updates)
     _end_memberships(session, closing, at)
     report.not_imported = _store_not_imported(session, parsed, region_ids, at)
+    changed = [row["id"] for row in (*creates, *updates)] + [oid for oid, _closed in closing]
+    bump(session, organisations=changed, regions=region_ids.values())  # issue 20: pages of these change
     session.flush()
     return report
 

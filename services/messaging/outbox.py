@@ -54,6 +54,7 @@ from verbund.notifications import (
     render,
 )
 from verbund.services.app.bootstrap import App
+from verbund.services.app.versions import bump, bump_on, bump_raw, regions_of
 from verbund.services.messaging.reminders import FAILURE_PREFIX, PlanReport, plan
 
 TABLE: Table = OutboxItem.metadata.tables["outboxitem"]
@@ -169,6 +170,7 @@ def claim(app: App, now: dt.datetime, lease_seconds: float) -> list[_Delivery]:
         if deferred:
             session.connection().execute(
                 update(table).where(table.c.id == bindparam("b_id")).values(send_after=bindparam("b_after")), deferred)
+        bump(session, networks={d.network_id for bucket in deliveries.values() for d in bucket.items})  # issue 20
         uow.commit()
     return list(deliveries.values())
 
@@ -292,6 +294,7 @@ def _mark_failure(app: App, delivery: _Delivery, error: DeliveryError, now: dt.d
                 values = {"status": OutboxStatus.pending, "last_error": text,
                           "send_after": retry_at(now, item.attempts, calendars[item.network_id])}
             connection.execute(update(table).where(table.c.id == item.id).values(**values))
+        bump_on(connection, networks={item.network_id for item in delivery.items})  # issue 20: the pages' counts
     with counting:
         report.failed += len(failed)
         report.retrying += len(delivery.items) - len(failed)
@@ -303,6 +306,7 @@ def _mark_failure(app: App, delivery: _Delivery, error: DeliveryError, now: dt.d
 @dataclass(slots=True)
 class _Mark:
     ids: list[uuid.UUID]
+    networks: set[uuid.UUID]
     done: bool = False
 
 
@@ -336,7 +340,7 @@ class _Marks:
                 self._connection = None
 
     def queue(self, delivery: _Delivery) -> _Mark:
-        mark = _Mark([item.id for item in delivery.items])
+        mark = _Mark([item.id for item in delivery.items], {item.network_id for item in delivery.items})
         with self._queue_lock:
             self._queued.append(mark)
         return mark
@@ -349,7 +353,8 @@ class _Marks:
                     with self._queue_lock:
                         batch, self._queued = self._queued, []
                     try:
-                        self._commit([i for queued in batch for i in queued.ids])
+                        self._commit([i for queued in batch for i in queued.ids],
+                                     {n for queued in batch for n in queued.networks})
                     except BaseException as error:  # every sender stops; the items stay claimed
                         self._error = error
                     else:
@@ -359,19 +364,21 @@ class _Marks:
             raise RuntimeError("Versand abgebrochen: Zustellungen konnten nicht als gesendet markiert werden "
                                f"({type(self._error).__name__})") from self._error
 
-    def _commit(self, ids: list[uuid.UUID]) -> None:
+    def _commit(self, ids: list[uuid.UUID], networks: set[uuid.UUID]) -> None:
         # One short transaction straight through the driver: with a few marks per transaction,
         # SQLAlchemy's statement and event work would cost more than the database does.
         engine = self._app.engine
         if self._connection is None:
             self._connection = engine.raw_connection()
         connection = self._connection
+        regions = regions_of(engine, networks)  # read before the transaction (cached: networks never move)
         with _one_writer(self._app):
             try:
                 if engine.dialect.name == "sqlite":  # autocommit driver mode (services.app.db): begin ourselves
                     connection.driver_connection.execute("BEGIN IMMEDIATE")
                 _update_many(connection, engine.dialect, ("status", "sent_at", "last_error"),
                              [(OutboxStatus.sent.value, self._now, None, i) for i in ids])
+                bump_raw(connection, engine.dialect, networks, regions)  # issue 20: in the marks' transaction
                 connection.commit()
             except BaseException:
                 connection.rollback()

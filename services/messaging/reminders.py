@@ -46,6 +46,7 @@ from verbund.domain.stages import StageRun, StageState
 from verbund.domain.work import Consultation, ConsultationStatus, Protocol, ProtocolStatus
 from verbund.services.app.bootstrap import App
 from verbund.services.app.ferien import Calendars
+from verbund.services.app.versions import bump
 from verbund.services.inputs.links import message_link, signing_key
 
 NO_CHANNEL = "keine Kanäle hinterlegt"
@@ -307,9 +308,14 @@ def store(session: Session, planned: list[tuple[uuid.UUID, PlannedItem]], now: d
         for row in rows:
             row["id"] = uuid.uuid4()
         session.connection().execute(insert(OUTBOX), rows)  # Core executemany: no ORM bookkeeping per row
+        changed = {row["network_id"] for row in rows if isinstance(row["network_id"], uuid.UUID)}
+        bump(session, networks=changed)  # issue 20: the pages' message counts: the pages' message counts
     if stale and write:
         for chunk in range(0, len(stale), 500):
-            session.execute(update(OutboxItem).where(col(OutboxItem.id).in_(stale[chunk:chunk + 500]))
+            ids = stale[chunk:chunk + 500]
+            bump(session, networks=session.execute(
+                sa_select(col(OutboxItem.network_id)).where(col(OutboxItem.id).in_(ids)).distinct()).scalars())
+            session.execute(update(OutboxItem).where(col(OutboxItem.id).in_(ids))
                             .values(status=OutboxStatus.suppressed, last_error=STALE))
     report.planned = sum(1 for row in rows if row["status"] == OutboxStatus.pending)
     report.suppressed = len(stale) + len(rows) - report.planned

@@ -1,0 +1,93 @@
+"""Rendered pages cached by data version, and conditional GETs (``ETag`` / 304) (issue 20).
+
+A page is rendered once per (path and query, the reader's role and visible set, data versions) and
+kept in a small in-process LRU; the reader's own strings (CSRF token, name) are put in afterwards,
+so people with the same role and scope share an entry. The data versions are read from the database
+on every request (``services.app.versions.stamps``, one small query): a commit by any process — a
+worker, the CLI, the reminder sweep — raises them in its own transaction, so the next request
+renders afresh and nothing stale is ever served. ``VERBUND_DASHBOARD_CACHE=0`` turns the cache off
+(the ETag stays, so conditional requests still get 304).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import escape
+
+from verbund.services.access.users import Principal
+
+ENTRIES = 256  # rendered pages kept per process (a Land page is ~100 kB: ~25 MB at most)
+_CSRF = "csrf" + secrets.token_hex(16)  # placeholders, unguessable, replaced before a page leaves
+_NAME = "name" + secrets.token_hex(16)
+_PERSONAL = ("meldung", "fehler")  # a notice after an action: rendered for this one request
+
+
+class PageCache:
+    """A thread-safe LRU of rendered page bodies."""
+
+    def __init__(self, size: int = ENTRIES) -> None:
+        self._size = size
+        self._pages: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            body = self._pages.get(key)
+            if body is None:
+                self.misses += 1
+                return None
+            self._pages.move_to_end(key)
+            self.hits += 1
+            return body
+
+    def put(self, key: str, body: str) -> None:
+        with self._lock:
+            self._pages[key] = body
+            self._pages.move_to_end(key)
+            while len(self._pages) > self._size:
+                self._pages.popitem(last=False)
+
+
+def _key(request: Request, who: Principal, stamp: str) -> str:
+    query = sorted((k, v) for k, v in request.query_params.multi_items())
+    visible = (who.role, sorted(who.lands), sorted(who.regions), sorted(who.networks))
+    return hashlib.sha256(repr((request.url.path, query, visible, stamp)).encode()).hexdigest()
+
+
+async def cached_page(request: Request, who: Principal, stamp: str, enabled: bool,
+                      build: Callable[[Principal], Awaitable[Response]]) -> Response:
+    """The page ``build`` renders for ``who`` (given a masked principal), from the cache when its data
+    versions (``stamp``) are unchanged; 304 when the client's ``If-None-Match`` is current."""
+    if any(name in request.query_params for name in _PERSONAL):
+        return await build(who)
+    key = _key(request, who, stamp)
+    etag = '"' + hashlib.sha256(f"{key}|{who.csrf}|{who.name}".encode()).hexdigest()[:32] + '"'
+    if etag in [tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers={"ETag": etag})
+    cache: PageCache = request.app.state.page_cache
+    body = cache.get(key) if enabled else None
+    if body is None:
+        masked = dataclasses.replace(who, csrf=_CSRF, name=_NAME)
+        request.state.principal = masked
+        try:
+            rendered = await build(masked)
+        finally:
+            request.state.principal = who
+        if rendered.status_code != 200 or not isinstance(rendered, HTMLResponse):
+            return rendered
+        body = bytes(rendered.body).decode()
+        if enabled:
+            cache.put(key, body)
+    page = HTMLResponse(body.replace(_CSRF, who.csrf).replace(_NAME, str(escape(who.name))))
+    page.headers["ETag"] = etag
+    return page
