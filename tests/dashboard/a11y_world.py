@@ -4,15 +4,9 @@ real uvicorn server for browser tests (accessibility sweep, keyboard test)."""
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from dashboard_world import World
 
-from verbund.dashboard import create_app
 from verbund.services.app.bootstrap import App
 from verbund.services.app.clock import ManualClock
 from verbund.services.app.lookup import network_by_slug
@@ -67,27 +61,3 @@ def every_state(world: World, clock: ManualClock) -> dict[str, tuple[str, str]]:
             "overdue": (world.own[1], "analysis"), "pending": (world.own[1], "goals")}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def serve(app: App) -> Iterator[str]:
-    """The dashboard on a free loopback port in a thread; yields its base URL."""
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from browser_support import launch
 from dashboard_world import World, build_world
 
 with warnings.catch_warnings():  # starlette 1.x asks for httpx2 at import; the client works with httpx
@@ -25,3 +27,15 @@ def world(app: App) -> World:
 def client(world: World) -> Iterator[TestClient]:
     with TestClient(create_app(world.app), base_url="http://testserver") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium through Playwright (the browser tests also carry ``browser_support.needs_chromium``)."""
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) ist nicht installiert")
+    with playwright_api.sync_playwright() as pw:
+        instance = launch(pw)
+        try:
+            yield instance
+        finally:
+            instance.close()

@@ -9,20 +9,18 @@ drives Debian's /usr/bin/chromium through Playwright; it takes a minute or two, 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from a11y_world import every_state, serve
+from a11y_world import every_state
+from browser_support import login, needs_chromium, serve
 from dashboard_world import PASSWORD, World
 
 from verbund.services.app.clock import ManualClock
 from verbund.services.forecast.cache import refresh_forecasts
 from verbund.services.inputs.links import sign
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AXE = Path(__file__).with_name("vendor") / "axe-core" / "axe.min.js"
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
                "resultTypes": ["violations"]}
@@ -30,20 +28,8 @@ WIDTHS = (1280, 320)
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium fehlt (/usr/bin/chromium): "
-                       "apt-get install chromium"),
+    needs_chromium,
 ]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) ist nicht installiert")
-    with playwright_api.sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def audit(page: Any, width: int) -> list[str]:
@@ -75,13 +61,7 @@ def sweep(context: Any, base: str, paths: list[str], failures: dict[str, list[st
 
 def logged_in(browser: Any, base: str, email: str) -> Any:
     context = browser.new_context(bypass_csp=True)  # axe is injected as a script
-    page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/uebersicht")
-    page.close()
+    login(context.new_page(), base, email, PASSWORD).close()
     return context
 
 

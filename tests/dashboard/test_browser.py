@@ -8,38 +8,26 @@ output folder (``tmp_path``).
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import needs_chromium, serve
 from dashboard_world import PASSWORD, World, build_world
 
-from verbund.dashboard import create_app
 from verbund.services.app.bootstrap import App, bootstrap
 from verbund.services.app.lookup import network_by_slug
 from verbund.services.directory.setup import OrganisationSpec, add_member, upsert_organisation
 from verbund.services.inputs.links import sign
 from verbund.services.inputs.work import AnalysisInput, record_analysis
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 CATEGORIES = ("conditions", "actors", "responsibilities", "cooperation_structures")
 
 pytestmark = [
     pytest.mark.slow,  # long: a browser drives the dashboard
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium fehlt (/usr/bin/chromium): "
-                       "apt-get install chromium"),
+    needs_chromium,
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _prepare_partner_network(world: World) -> None:
@@ -60,40 +48,18 @@ def _prepare_partner_network(world: World) -> None:
 
 @pytest.fixture
 def served(world: World, prefect_api: str) -> Iterator[tuple[str, App]]:
-    import uvicorn
-
     from verbund.flows.runtime import use_app
     from verbund.flows.trigger import EmbeddedTrigger
 
     _prepare_partner_network(world)
     server_app = bootstrap(world.app.settings, clock=world.app.clock, trigger=EmbeddedTrigger())
     use_app(server_app)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(server_app), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}", server_app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        use_app(None)
-        server_app.engine.dispose()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) ist nicht installiert")
-    with playwright_api.sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
+    with serve(server_app) as base:
         try:
-            yield instance
+            yield base, server_app
         finally:
-            instance.close()
+            use_app(None)
+            server_app.engine.dispose()
 
 
 def test_a_process_owner_waives_a_stage_and_a_partner_s_analysis_moves_the_stage_on(

@@ -7,30 +7,25 @@ reconcile use case inline (no Prefect start-up). Screenshots go to ``tmp_path``.
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import login, needs_chromium, serve
 from dashboard_world import PASSWORD, World
 
-from verbund.dashboard import create_app
 from verbund.services.app.bootstrap import App, bootstrap
 from verbund.services.app.clock import BERLIN
 from verbund.services.directory.networks import find_schools
 from verbund.services.readmodels.network_page import end_membership, network_page
 from verbund.services.stages.lifecycle import Outcome, reconcile_stage, waive_stage
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 REGION = "sn-muldenland"
 pytestmark = [
     pytest.mark.slow,  # a browser drives the dashboard
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium fehlt (/usr/bin/chromium)"),
+    needs_chromium,
 ]
 
 
@@ -47,54 +42,20 @@ class Inline:
                 queue.extend(report.next_stages)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def served(world: World) -> Iterator[tuple[str, App]]:
-    import uvicorn
-
     trigger = Inline()
     server_app = bootstrap(world.app.settings, clock=world.app.clock, trigger=trigger)
     trigger.app = server_app
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(server_app), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}", server_app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        server_app.engine.dispose()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) ist nicht installiert")
-    with playwright_api.sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
+    with serve(server_app) as base:
         try:
-            yield instance
+            yield base, server_app
         finally:
-            instance.close()
+            server_app.engine.dispose()
 
 
 def _login(browser: Any, base: str, email: str) -> Any:
-    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/uebersicht")
-    return page
+    return login(browser.new_context(viewport={"width": 1280, "height": 900}).new_page(), base, email, PASSWORD)
 
 
 def _submit(page: Any, form: Any, button: str) -> str:

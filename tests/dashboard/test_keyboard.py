@@ -4,38 +4,23 @@ after the submit the focus is on the message that reports the result (a live reg
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from a11y_world import every_state, serve
+from a11y_world import every_state
+from browser_support import needs_chromium, serve
 from dashboard_world import PASSWORD, World
 
 from verbund.services.app.clock import ManualClock
 from verbund.services.inputs.links import sign
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 FOCUS_RING = """() => { const e = document.activeElement; const s = getComputedStyle(e);
   return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) || s.boxShadow !== 'none'; }"""
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium fehlt (/usr/bin/chromium): "
-                       "apt-get install chromium"),
+    needs_chromium,
 ]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) ist nicht installiert")
-    with playwright_api.sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
-        try:
-            yield instance
-        finally:
-            instance.close()
 
 
 def tab_to(page: Any, selector: str, limit: int = 200) -> None:

@@ -4,64 +4,34 @@ screens, its messages take less than half a screen, and the first screen shows w
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import login, needs_chromium, serve
 from dashboard_world import PASSWORD, World
 from message_world import add_messages
 
-from verbund.dashboard import create_app
 from verbund.services.app.bootstrap import bootstrap
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WIDTH, HEIGHT = 1280, 800
 
 pytestmark = [
     pytest.mark.slow,  # long: a browser drives the dashboard
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium fehlt (/usr/bin/chromium): "
-                       "apt-get install chromium"),
+    needs_chromium,
 ]
 
 
 @pytest.fixture
 def served(world: World) -> Iterator[str]:
-    import uvicorn
-
     add_messages(world, world.own[0], 500)
     server_app = bootstrap(world.app.settings, clock=world.app.clock)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(create_app(server_app), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        server_app.engine.dispose()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) ist nicht installiert")
-    with playwright_api.sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
+    with serve(server_app) as base:
         try:
-            yield instance
+            yield base
         finally:
-            instance.close()
+            server_app.engine.dispose()
 
 
 # A reader (the ministry) gets under three screens. A process owner also sees every form (folded, but each
@@ -74,11 +44,7 @@ def test_a_network_with_500_messages_fits_in_three_screens_and_shows_the_open_it
     world: World, served: str, browser: Any, tmp_path: Path, user: str
 ) -> None:
     page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-    page.goto(f"{served}/login")
-    page.fill("input[name=email]", world.users[user])
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/uebersicht")
+    login(page, served, world.users[user], PASSWORD)
     page.goto(f"{served}/verbund/{world.own[0]}")
     page.screenshot(path=str(tmp_path / "verbund.png"), full_page=True)
     length = page.evaluate("document.documentElement.scrollHeight")
