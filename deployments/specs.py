@@ -47,6 +47,12 @@ def _template_stages() -> tuple[str, ...]:
     return tuple(name for name in names if name not in STAGES)
 
 
+def _scheduled(entrypoint: str, tag: str, cron: str, description: str, *, concurrency_limit: int = 1) -> DeploymentSpec:
+    """A job on a schedule (Europe/Berlin); one run at a time unless said otherwise."""
+    return DeploymentSpec(entrypoint=entrypoint, description=description, cron=cron,
+                          concurrency_limit=concurrency_limit, tags=("verbund", tag))
+
+
 def _stage_spec(stage: str, entrypoint: str) -> DeploymentSpec:
     return DeploymentSpec(
         entrypoint=entrypoint,
@@ -71,41 +77,17 @@ SPECS: tuple[DeploymentSpec, ...] = (
         concurrency_limit=4,
         tags=("verbund",),
     ),
-    DeploymentSpec(
-        entrypoint="verbund.flows.reminders:reminder_sweep",
-        description="Tägliche Erinnerungsrunde (werktags 08:00; Feiertage überspringt die Runde selbst).",
-        cron="0 8 * * 1-5",
-        concurrency_limit=1,
-        tags=("verbund", "reminders"),
-    ),
-    DeploymentSpec(
-        entrypoint="verbund.flows.reconcile:reconcile_sweep",
-        description="Stufenläufe nachholen, deren Auslöser ein Absturz verloren hat (Trigger-Outbox), alle 5 Minuten.",
-        cron="*/5 * * * *",
-        concurrency_limit=1,
-        tags=("verbund", "reconcile"),
-    ),
-    DeploymentSpec(
-        entrypoint="verbund.flows.privacy:privacy_purge",
-        description="Aufbewahrungsfristen (DSGVO): Nachrichteninhalte und Postfach-Kopien nach VERBUND_RETENTION_DAYS "
-                    "leeren, abgelaufene Sitzungen löschen (täglich 07:30).",
-        cron="30 7 * * *",
-        concurrency_limit=1,
-        tags=("verbund", "privacy"),
-    ),
-    DeploymentSpec(
-        entrypoint="verbund.flows.forecast:refresh_forecasts",
-        description="Prognosen für das Dashboard vorab berechnen (werktags 07:45; danach bei Änderungen).",
-        cron="45 7 * * 1-5",
-        concurrency_limit=1,
-        tags=("verbund", "forecast"),
-    ),
-    DeploymentSpec(
-        entrypoint="verbund.flows.report:build_report",
-        description="Bericht zum Stand des Aufbaus der Kooperationsverbünde (monatlich am 1., 06:00, Stand des Tages).",
-        cron="0 6 1 * *",
-        concurrency_limit=2,
-        tags=("verbund", "report"),
-    ),
+    _scheduled("verbund.flows.reminders:reminder_sweep", "reminders", "0 8 * * 1-5",
+               "Tägliche Erinnerungsrunde (werktags 08:00; Feiertage überspringt die Runde selbst)."),
+    _scheduled("verbund.flows.reconcile:reconcile_sweep", "reconcile", "*/5 * * * *",
+               "Stufenläufe nachholen, deren Auslöser ein Absturz verloren hat (Trigger-Outbox), alle 5 Minuten."),
+    _scheduled("verbund.flows.privacy:privacy_purge", "privacy", "30 7 * * *",
+               "Aufbewahrungsfristen (DSGVO): Nachrichteninhalte und Postfach-Kopien nach VERBUND_RETENTION_DAYS "
+               "leeren, abgelaufene Sitzungen löschen (täglich 07:30)."),
+    _scheduled("verbund.flows.forecast:refresh_forecasts", "forecast", "45 7 * * 1-5",
+               "Prognosen für das Dashboard vorab berechnen (werktags 07:45; danach bei Änderungen)."),
+    _scheduled("verbund.flows.report:build_report", "report", "0 6 1 * *",
+               "Bericht zum Stand des Aufbaus der Kooperationsverbünde (monatlich am 1., 06:00, Stand des Tages).",
+               concurrency_limit=2),
 )
 
