@@ -7,9 +7,12 @@ command runs; everything else (our commands' help) is German already.
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+from types import ModuleType
 from typing import Any
 
-import typer.rich_utils
+import typer
 from typer._click import core, exceptions, formatting
 
 HELP = "Diese Hilfe zeigen und beenden."
@@ -32,15 +35,36 @@ def _german_messages(cls: Any) -> None:
     cls.format_message = format_message
 
 
+PANELS = {"ARGUMENTS_PANEL_TITLE": "Argumente", "OPTIONS_PANEL_TITLE": "Optionen", "COMMANDS_PANEL_TITLE": "Befehle",
+          "ERRORS_PANEL_TITLE": "Fehler", "ABORTED_TEXT": "Abgebrochen.",
+          "RICH_HELP": "Hilfe: [blue]'{command_path} {help_option}'[/]"}
+RICH_UTILS = "typer.rich_utils"
+
+
+def _rich_utils() -> ModuleType:
+    """``typer.rich_utils``, loaded only when first used (help, usage errors).
+
+    typer imports it just for those, and its import (rich's markdown, syntax and traceback) cost a
+    command like ``verbund status`` a tenth of its start-up. The stdlib's ``LazyLoader`` keeps what is
+    set on the module before it loads: the German titles below.
+    """
+    if RICH_UTILS in sys.modules:
+        return sys.modules[RICH_UTILS]
+    spec = importlib.util.find_spec(RICH_UTILS)
+    assert spec is not None and spec.loader is not None
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[RICH_UTILS] = module
+    spec.loader.exec_module(module)
+    typer.rich_utils = module  # type: ignore[attr-defined]
+    return module
+
+
 def install() -> None:
     """German panel titles, usage prefix and help-option text (idempotent)."""
-    rich = typer.rich_utils
-    rich.ARGUMENTS_PANEL_TITLE = "Argumente"
-    rich.OPTIONS_PANEL_TITLE = "Optionen"
-    rich.COMMANDS_PANEL_TITLE = "Befehle"
-    rich.ERRORS_PANEL_TITLE = "Fehler"
-    rich.ABORTED_TEXT = "Abgebrochen."
-    rich.RICH_HELP = "Hilfe: [blue]'{command_path} {help_option}'[/]"
+    rich = _rich_utils()
+    for name, value in PANELS.items():
+        setattr(rich, name, value)
     if getattr(formatting.HelpFormatter.write_usage, "german", False):
         return
     write_usage = formatting.HelpFormatter.write_usage

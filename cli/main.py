@@ -18,7 +18,6 @@ from verbund.cli.common import fail as _fail
 from verbund.cli.common import print_json as _print_json
 from verbund.cli.embedded import EMBEDDED_NOTE, VerbundTyper, configure_embedded_prefect, is_prefect_start_failure
 from verbund.cli.lazy import lazy_commands
-from verbund.domain.dates import parse_day
 from verbund.domain.errors import DomainError, InvalidInput
 from verbund.domain.formatting import count, local_date
 from verbund.domain.process import load_template
@@ -308,6 +307,7 @@ def stage_extend(
 ) -> None:
     """Die Frist einer offenen Stufe mit Begründung verlängern (nur Prozessverantwortliche)."""
     from verbund.cli.common import decider
+    from verbund.domain.dates import parse_day
     from verbund.services.stages.deadlines import extend_deadline
 
     with domain_errors():

@@ -10,8 +10,6 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 BERLIN = ZoneInfo("Europe/Berlin")
 # The sixteen Länder (ISO 3166-2:DE without the prefix); `holidays` also knows sub-regions
 # such as Augsburg, which are not a Land.
@@ -27,6 +25,8 @@ def local_date(at: dt.datetime) -> dt.date:
 
 @lru_cache(maxsize=64)
 def _holidays_of(state: str, year: int) -> frozenset[dt.date]:
+    import holidays  # imported when a calendar is first asked (its import is the bulk of a CLI start-up)
+
     return frozenset(holidays.country_holidays("DE", subdiv=state, years=year).keys())
 
 

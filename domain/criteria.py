@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from verbund.domain.business_days import BusinessCalendar, local_date
 from verbund.domain.models import KIND_LABELS
-from verbund.domain.work import AREA_LABELS, CATEGORY_LABELS
 
 if TYPE_CHECKING:  # the template model imports this registry to validate checks; no cycle at run time
     from verbund.domain.process import StageTemplate
@@ -225,6 +224,8 @@ def required_partners(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
 def analysis_complete(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     members: list[MemberFact] = _need(facts.members, "members")
     answered: dict[str, set[str]] = _need(facts.analysis, "analysis")
+    from verbund.domain.work import CATEGORY_LABELS  # the work tables only where a check needs them
+
     categories = params.get("categories", list(CATEGORY_LABELS))
     lacking = [
         member.name
@@ -254,6 +255,8 @@ def analysis_complete(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
 def potentials_per_area(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     potentials: list[PotentialFact] = _need(facts.potentials, "potentials")
     unmet = []
+    from verbund.domain.work import AREA_LABELS
+
     for area in params.get("areas", list(AREA_LABELS)):
         if not any(p.area == area for p in potentials):
             unmet.append(f"kein Potenzial im Bereich {AREA_LABELS.get(area, area)}")

@@ -11,9 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent
-
 LOCALE = "de_DE"
 BERLIN = ZoneInfo("Europe/Berlin")
 NONE = "—"
@@ -33,6 +30,8 @@ def local_time(value: dt.datetime | str | None) -> str:
     """"16.12.2026, 14:00 Uhr" in Europe/Berlin (a naive value counts as UTC, as stored)."""
     if not value:
         return NONE
+    from babel.dates import format_datetime  # Babel only when a text needs it (CLI start-up, issue 14)
+
     return format_datetime(_instant(value), "dd.MM.yyyy', 'HH:mm 'Uhr'", tzinfo=BERLIN, locale=LOCALE)
 
 
@@ -44,11 +43,15 @@ def local_date(value: dt.date | dt.datetime | str | None) -> str:
         value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
     if isinstance(value, dt.datetime):
         value = _instant(value).astimezone(BERLIN).date()
+    from babel.dates import format_date
+
     return format_date(value, "dd.MM.yyyy", locale=LOCALE)
 
 
 def decimal(value: float, digits: int = 1) -> str:
     """"1.234,5": German grouping and decimal comma, at most ``digits`` places."""
+    from babel.numbers import format_decimal
+
     return format_decimal(value, format="#,##0." + "#" * digits if digits else "#,##0", locale=LOCALE)
 
 
@@ -59,4 +62,6 @@ def percent(part: float, whole: float | None = None, digits: int = 1) -> str:
             return NONE
         part = part / whole
     pattern = "#,##0." + "#" * digits + " %" if digits else "#,##0 %"
+    from babel.numbers import format_percent
+
     return format_percent(part, format=pattern, locale=LOCALE)

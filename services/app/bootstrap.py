@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 
 from verbund.services.app.clock import Clock, SystemClock, parse_instant
-from verbund.services.app.db import make_engine, migrate
+from verbund.services.app.db import make_engine, migrate_if_behind
 from verbund.services.app.notification_settings import NotificationSettings, default_mailbox_dir
 from verbund.services.app.ports import NoTrigger, StageTrigger
 from verbund.services.app.settings import Settings
@@ -71,8 +71,8 @@ def bootstrap(
 ) -> App:
     settings = settings or Settings()
     engine = make_engine(settings.database_url)
-    if migrate_database:
-        migrate(engine)
+    if migrate_database:  # one query when the schema is current (services.app.db)
+        migrate_if_behind(engine)
     if clock is None:
         start = parse_instant(settings.now, "VERBUND_NOW") if settings.now else None
         clock = SystemClock(start)

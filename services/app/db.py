@@ -1,14 +1,24 @@
-"""The domain database: engine creation and Alembic migrations. Nothing connects at import."""
+"""The domain database: engine creation and Alembic migrations. Nothing connects at import.
+
+Alembic is imported only when a migration runs: every command starts with ``migrate_if_behind``,
+which reads the stored revision with one query and compares it with the heads of the migration
+files (read from their ``revision``/``down_revision`` lines, see ``code_heads``); importing and
+running Alembic on every start cost a read-only command like ``verbund status`` about half its time.
+"""
 
 from __future__ import annotations
 
+import ast
+import functools
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
@@ -74,6 +84,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -86,7 +98,57 @@ def migrate(engine: Engine, revision: str = "heads") -> None:
     ``heads``: features that grow in parallel add their tables on their own branch off the
     initial revision; a merge revision joins them when convenient.
     """
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
+
+
+# ``revision: str = "0003"``, ``down_revision = ("a", "b")`` (a merge; the tuple may span lines)
+_ASSIGNMENT = re.compile(r"^(revision|down_revision)\b[^=\n]*=[ \t]*(\([^)]*\)|[^\n]*)", re.MULTILINE)
+
+
+@functools.cache
+def code_heads(folder: Path = MIGRATIONS / "versions") -> frozenset[str]:
+    """The head revisions of the migration files, without Alembic: every ``revision`` that no file
+    names as its ``down_revision`` (a string, ``None`` or a tuple for a merge). A test checks this
+    against Alembic's own ``ScriptDirectory.get_heads()``."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in folder.glob("*.py"):
+        found = {name: _literal(value) for name, value in _ASSIGNMENT.findall(path.read_text(encoding="utf-8"))}
+        if "revision" not in found:
+            continue
+        revisions.add(found["revision"])
+        down = found.get("down_revision")
+        parents.update((down,) if isinstance(down, str) else down or ())
+    return frozenset(revisions - parents)
+
+
+def _literal(source: str) -> Any:
+    """The value of a right-hand side such as ``"0003"  # comment`` or ``("a", "b")``."""
+    statement = ast.parse(f"value = {source}").body[0]
+    assert isinstance(statement, ast.Assign)
+    return ast.literal_eval(statement.value)
+
+
+def stored_revisions(engine: Engine) -> frozenset[str]:
+    """The revisions recorded in the database's ``alembic_version`` table (empty: none, or no table)."""
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(**{READ_ONLY: True})  # SQLite: BEGIN, not BEGIN IMMEDIATE
+            return frozenset(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    except exc.OperationalError:  # SQLite: no such table
+        return frozenset()
+    except exc.ProgrammingError:  # PostgreSQL: undefined table
+        return frozenset()
+
+
+def migrate_if_behind(engine: Engine) -> bool:
+    """Run the migrations unless the database already stands at the code's heads; True if they ran."""
+    if stored_revisions(engine) == code_heads():
+        return False
+    migrate(engine)
+    return True
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -12,8 +12,8 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlalchemy import or_, select
+from sqlmodel import Session
 
 from verbund.domain.models import Contact, Membership, MembershipRole, Network, Organisation
 
@@ -23,16 +23,18 @@ NO_CHANNEL = "keine Ansprechperson mit E-Mail-Adresse oder Kanal"
 
 def unreachable_members(session: Session, at: dt.datetime,
                         network_ids: list[uuid.UUID] | None = None) -> dict[uuid.UUID, list[tuple[str, str]]]:
-    """network id → [(organisation name, reason)] of the members at ``at`` that no message reaches."""
-    query = (select(Membership.network_id, Organisation.id, Organisation.name)
-             .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
-             .where(col(Membership.valid_from) <= at,
-                    or_(col(Membership.valid_to).is_(None), col(Membership.valid_to) > at),
-                    or_(col(Organisation.closed_at).is_(None), col(Organisation.closed_at) > at),
-                    Membership.role != MembershipRole.guest))
+    """network id → [(organisation name, reason)] of the members at ``at`` that no message reaches.
+
+    SQLAlchemy Core on the tables: ``verbund status`` runs this on every start, and an ORM query's
+    first compile and mapper configuration cost it more than the query (issue 14)."""
+    memberships, organisations = Membership.__table__, Organisation.__table__  # type: ignore[attr-defined]
+    m, o = memberships.c, organisations.c
+    query = (select(m.network_id, o.id, o.name).join_from(memberships, organisations, o.id == m.organisation_id)
+             .where(m.valid_from <= at, or_(m.valid_to.is_(None), m.valid_to > at),
+                    or_(o.closed_at.is_(None), o.closed_at > at), m.role != MembershipRole.guest.value))
     if network_ids is not None:
-        query = query.where(col(Membership.network_id).in_(network_ids))
-    members = session.exec(query).all()
+        query = query.where(m.network_id.in_(network_ids))
+    members = session.connection().execute(query).all()
     reach = contact_reach(session, [organisation_id for _n, organisation_id, _name in members])
     found: dict[uuid.UUID, set[tuple[str, str]]] = defaultdict(set)
     for network_id, organisation_id, name in members:
@@ -45,10 +47,11 @@ def contact_reach(session: Session, organisation_ids: list[uuid.UUID]) -> dict[u
     """organisation id → whether an active contact has an e-mail address or a channel (absent: no active contact)."""
     reach: dict[uuid.UUID, bool] = {}
     wanted = list(set(organisation_ids))
+    c = Contact.__table__.c  # type: ignore[attr-defined]
     for start in range(0, len(wanted), 500):
-        for organisation_id, email, channels in session.exec(
-                select(Contact.organisation_id, Contact.email, Contact.channels)
-                .where(col(Contact.active).is_(True), col(Contact.organisation_id).in_(wanted[start:start + 500]))):
+        for organisation_id, email, channels in session.connection().execute(
+                select(c.organisation_id, c.email, c.channels)
+                .where(c.active.is_(True), c.organisation_id.in_(wanted[start:start + 500]))):
             reach[organisation_id] = reach.get(organisation_id, False) or bool(email) or bool(channels)
     return reach
 
@@ -60,7 +63,8 @@ def summary(rows: list[tuple[str, str]]) -> dict[str, Any]:
 
 def unreachable_by_network(session: Session, at: dt.datetime) -> list[dict[str, Any]]:
     """``[{"network", "count", "organisations"}]`` for the networks with unreachable members."""
-    slugs = dict(session.exec(select(Network.id, Network.slug)).all())
+    n = Network.__table__.c  # type: ignore[attr-defined]
+    slugs: dict[uuid.UUID, str] = {row.id: row.slug for row in session.connection().execute(select(n.id, n.slug))}
     rows = unreachable_members(session, at)
     return [{"network": slugs[network_id], **summary(found)}
             for network_id, found in sorted(rows.items(), key=lambda item: slugs[item[0]])]
