@@ -1,9 +1,12 @@
 """Whether a free text names a person: the same name written another way.
 
-People's names reach the data as typed: ``Doreen Schmidt``, ``doreen  schmidt``, the partner door's
-``Doreen Schmidt (Kita Sonnenschein)``. ``person_key`` reduces a name to what identifies it
-(case and whitespace folded, the organisation in brackets set apart), so that two spellings of one
-name compare equal. Pure functions; used by the actor references and the erasure.
+People's names reach the data as typed: ``Doreen Schmidt``, ``doreen  schmidt``, ``Schmidt, Doreen``,
+``Dr. Doreen Schmidt``, ``Frau Schmidt-Weiß`` / ``Schmidt-Weiss``, the partner door's ``Doreen Schmidt
+(Kita Sonnenschein)``. ``person_key`` reduces a name to what identifies it (case, whitespace and
+umlaut spelling folded, titles and salutations dropped, "Last, First" turned round, the
+organisation in brackets set apart), so that two spellings of one name compare equal;
+``name_pattern`` finds those spellings inside a longer text. Pure functions; used by the actor
+references, their migration and the erasure.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+TITLES = frozenset({"dr", "prof", "professor", "herr", "frau", "hr", "fr", "dipl", "dipl.-ing", "dipl.-päd",
+                    "mag", "med", "phil", "rer. nat"})
+_UMLAUTS = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"}
 _BRACKETED = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<organisation>[^()]+)\)\s*$")
 
 
@@ -27,11 +33,40 @@ def split_organisation(text: str) -> tuple[str, str | None]:
     return found["name"].strip(), found["organisation"].strip()
 
 
+def _plain(word: str) -> str:
+    for umlaut, spelled in _UMLAUTS.items():
+        word = word.replace(umlaut, spelled)
+    return word
+
+
 def person_key(text: str) -> tuple[str, ...]:
-    """The words of a person's name, folded; empty when the text is no name (no letter in it)."""
+    """The words of a person's name, folded and sorted (so ``Schmidt, Doreen`` = ``Doreen Schmidt``);
+    titles and salutations left out; empty when the text is no name (no letter in it)."""
     name, _organisation = split_organisation(text)
-    words = fold(name).split()
-    return tuple(words) if any(ch.isalpha() for ch in name) else ()
+    if not any(ch.isalpha() for ch in name):
+        return ()
+    words = [_plain(w) for w in fold(name.replace(",", " ")).split()]
+    return tuple(sorted(w for w in words if w.rstrip(".") not in TITLES))
+
+
+def _word(word: str) -> str:
+    """A regular expression for one word of a name, in either umlaut spelling."""
+    pattern = re.escape(_plain(fold(word)))
+    for umlaut, spelled in _UMLAUTS.items():
+        pattern = pattern.replace(spelled, f"(?:{spelled}|{umlaut})")
+    return pattern
+
+
+def name_pattern(name: str) -> re.Pattern[str] | None:
+    """The spellings of ``name`` inside a text: "First Last" (with titles or a salutation before it),
+    "Last, First", any case, spacing or umlaut spelling; ``None`` for a name of fewer than two words."""
+    words = [w for w in fold(split_organisation(name)[0].replace(",", " ")).split() if w.rstrip(".") not in TITLES]
+    if len(words) < 2:
+        return None
+    gap = r"[\s\u00a0]+"
+    forward = gap.join(_word(w) for w in words)
+    backward = _word(words[-1]) + r"\s*,\s*" + gap.join(_word(w) for w in words[:-1])
+    return re.compile(rf"(?<![\w-])(?:{forward}|{backward})(?![\w-])", re.IGNORECASE)
 
 
 def same_name(text: str, name: str) -> bool:

@@ -43,10 +43,7 @@ def person_keys(session: Session, person: Person) -> set[str]:
 
 
 def _mentions(text: str, person: Person) -> bool:
-    lowered = text.casefold()
-    hits = [n for n in person.needles if n.casefold() in lowered]
-    if person.token_prefix and person.token_prefix in text:
-        hits.append("link")
+    hits = person.mentions(text)
     return bool(hits) and person.qualified(hits, text, None)
 
 
@@ -79,7 +76,8 @@ def scrub(text: str, person: Person) -> str:
         text = re.sub(r"\?t=" + re.escape(person.token_prefix) + r"[A-Za-z0-9_\-.]*", "", text)
     for needle in sorted(person.needles, key=len, reverse=True):
         text = re.sub(re.escape(needle), ERASED, text, flags=re.IGNORECASE)
-    return text
+    pattern = person.name_pattern
+    return pattern.sub(ERASED, text) if pattern is not None else text
 
 
 def erase_files(root: Path, session: Session, person: Person) -> tuple[int, int]:

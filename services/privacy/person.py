@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, Table, Text, Uuid, cast, or_
+from sqlalchemy import JSON, Column, String, Table, Text, Uuid, cast, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
@@ -27,6 +27,7 @@ from verbund.domain.access import ChannelOptOut, DashboardUser
 from verbund.domain.actors import ACTOR_COLUMNS, ref
 from verbund.domain.errors import InvalidInput, NotFound
 from verbund.domain.models import Contact
+from verbund.domain.names import name_pattern, person_key
 
 ERASED = "[gelöscht]"
 MIN_NAME = 4  # shorter names would match unrelated words in free text
@@ -52,6 +53,35 @@ class Person:
     @property
     def erased(self) -> bool:
         return self.name == ERASED
+
+    @property
+    def name_pattern(self) -> re.Pattern[str] | None:
+        """The person's name in any of its spellings (``domain.names``), for a name of two words or more."""
+        return None if self.erased or len(self.name.strip()) < MIN_NAME else name_pattern(self.name)
+
+    def mentions(self, text: str) -> list[str]:
+        """What of the person ``text`` holds: the name (as ``self.name``, however it is spelled there), the
+        address or a channel, and ``"link"`` for a link token signed for them."""
+        lowered = text.casefold()
+        hits = [n for n in self.needles if n != self.name and n.casefold() in lowered]
+        pattern = self.name_pattern
+        if self.name in self.needles and (self.name.casefold() in lowered or (pattern and pattern.search(text))):
+            hits.insert(0, self.name)
+        if self.token_prefix and self.token_prefix in text:
+            hits.append("link")
+        return hits
+
+    def search_terms(self) -> list[str]:
+        """Substrings a row must contain to be worth matching (a database's LIKE): the needles in both
+        JSON forms, the link prefix, and for the name its longest word (other spellings share it up to
+        its first umlaut)."""
+        terms = [form for needle in self.needles for form in _forms(needle)]
+        terms += [self.token_prefix] if self.token_prefix else []
+        if self.name in self.needles and self.name_pattern is not None:
+            longest = max(person_key(self.name), key=len)
+            stem = re.split(r"ae|oe|ue|ss", longest)[0]
+            terms += [stem] if len(stem) >= 3 else []
+        return list(dict.fromkeys(terms))
 
     def qualified(self, hits: list[str], text: str, row: Any) -> bool:
         """Whether the hits are this person's: an address, channel or link, or the name in the organisation's
@@ -176,12 +206,7 @@ def as_text(value: Any) -> str:
 
 
 def _matches(value: Any, person: Person) -> list[str]:
-    text = as_text(value)
-    lowered = text.casefold()
-    hits = [needle for needle in person.needles if needle.casefold() in lowered]
-    if person.token_prefix and person.token_prefix in text:
-        hits.append("link")
-    return hits
+    return person.mentions(as_text(value))
 
 
 def _frozen(table: Table, column: str, row: Any) -> bool:
@@ -191,15 +216,18 @@ def _frozen(table: Table, column: str, row: Any) -> bool:
 def occurrences(session: Session, person: Person) -> list[Occurrence]:
     """Every (table, column, row) holding the person's id, name, address, channel or link token."""
     found: list[Occurrence] = []
-    needles = [form for needle in person.needles for form in _forms(needle)]
-    needles += [person.token_prefix] if person.token_prefix else []
+    needles = person.search_terms()
     for table in tables():
         text_columns = _text_columns(table)
         id_columns = _id_columns(table, person.kind)
         ref_columns = [c for c in text_columns if c.name.removesuffix("_ref") in ACTOR_COLUMNS.get(table.name, ())]
         reference = ref(person.kind, person.id)
         conditions = [c == person.id for c in id_columns] + [c == reference for c in ref_columns]
-        conditions += [cast(c, Text).contains(n, autoescape=True) for c in text_columns for n in needles]
+        # any case; as given too, for SQLite's lower() folds ASCII only ("Ö")
+        conditions += [func.lower(cast(c, Text)).contains(n.lower(), autoescape=True)
+                       for c in text_columns for n in needles]
+        conditions += [cast(c, Text).contains(n, autoescape=True) for c in text_columns for n in needles
+                       if n.lower() != n]
         if not conditions:
             continue
         for row in session.connection().execute(sa_select(table).where(or_(*conditions))):

@@ -79,3 +79,38 @@ def test_a_partners_input_refers_to_them_by_id_and_erasure_changes_none_of_those
     assert [e["actor"] for e in shown["events"] if e["entity"] == "analysis_entry"] == [erased]
     contact = cli.ok("contact", "show", contact_id, "--json")
     assert {e["actor"] for e in contact["events"] if e["action"] == "edited"} == {erased}
+
+
+def test_forget_replaces_the_name_in_free_text_however_it_is_spelled(cli: Cli, tmp_path: Path) -> None:
+    from verbund.services.inputs.links import LinkScope
+    from verbund.services.inputs.partners import submit_analysis
+
+    db = tmp_path / "verbund.db"
+    contact_id, name, organisation = _school_board_contact(db)
+    *first, last = name.split()
+    spellings = [f"{last}, {' '.join(first)}", f"Dr. {name}", "  ".join(name.upper().split()),
+                 f"{name} ({organisation})", f"frau {name.lower()}"]
+    app = bootstrap(Settings())
+    add_user(app, email="po@example.org", role="process_owner", password=PASSWORD, region="sn-muldenland")
+    app.engine.dispose()
+    cli.ok("stage", "advance", NET, "analysis")
+    app = bootstrap(Settings())
+    scope = LinkScope(uuid.UUID(contact_id), NET, "analysis", "analysis", dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    text = "Ansprechbar: " + "; ".join(spellings) + f"; nicht {first[0]} allein."
+    submit_analysis(app, scope, {"actors": (text, False, "")})
+    app.engine.dispose()
+    out = tmp_path / "auskunft.json"
+    cli.ok("privacy", "export", "--contact", contact_id, "-o", str(out))
+    places = json.loads(out.read_text(encoding="utf-8"))["places"]
+    assert any(p["table"] == "analysisentry" and p["column"] == "text" and not p["uncertain"] for p in places)
+    cli.ok("privacy", "forget", "--contact", contact_id, "--reason", f"Antrag von {last}, {first[0]}", "--by",
+           "po@example.org")
+    with sqlite3.connect(db) as connection:
+        stored = connection.execute("SELECT text FROM analysisentry WHERE category = 'actors' AND text LIKE "
+                                    "'Ansprechbar:%'").fetchone()[0]
+        reasons = [r[0] for r in connection.execute("SELECT reason FROM auditevent WHERE action = 'erased'")]
+    kept = f" ({organisation})"
+    assert stored == "Ansprechbar: " + "; ".join(["[gelöscht]", "Dr. [gelöscht]", "[gelöscht]",
+                                                  f"[gelöscht]{kept}", "frau [gelöscht]"]) + \
+        f"; nicht {first[0]} allein."
+    assert reasons == ["Antrag von [gelöscht]"]

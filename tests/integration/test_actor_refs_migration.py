@@ -26,6 +26,9 @@ AT = dt.datetime(2019, 9, 2, 7, tzinfo=dt.UTC)
 TEXTS = {
     "partner door": "Doreen Schmidt (Kita Sonnenschein)",
     "case and spaces": "  doreen   SCHMIDT ",
+    "last, first": "Schmidt, Doreen",
+    "title": "Dr. Doreen Schmidt",
+    "salutation and organisation": "Frau Schmidt, Doreen (Kita Sonnenschein)",
     "user address": "Koordination@Example.org",
     "user name": "Karl Koordinator",
     "contact address": "max.muster@jugendamt.example.org",
@@ -72,7 +75,7 @@ def test_free_text_actors_become_references_where_exactly_one_person_matches(url
             session.add(event)
             ids[case] = event.id
         session.add(AnalysisEntry(network_id=_network(session), organisation_id=uuid.UUID(people["kita"]),
-                                  category="conditions", recorded_by="Doreen Schmidt", recorded_at=AT))
+                                  category="conditions", recorded_by="Schmidt, Doreen", recorded_at=AT))
         session.commit()
     command.downgrade(alembic_config(engine), "login_throttle")
     migrate(engine)
@@ -82,6 +85,9 @@ def test_free_text_actors_become_references_where_exactly_one_person_matches(url
     assert stored == {
         "partner door": ("", people["doreen"]),
         "case and spaces": ("", people["doreen"]),
+        "last, first": ("", people["doreen"]),
+        "title": ("", people["doreen"]),
+        "salutation and organisation": ("", people["doreen"]),
         "user address": ("", people["user"]),
         "user name": ("", people["user"]),
         "contact address": ("", people["max_a"]),
