@@ -62,12 +62,12 @@ def parse_ics(path: Path, notes: list[str] | None = None) -> list[Period]:
         calendar = icalendar.Calendar.from_ical(path.read_bytes())
     except OSError as error:
         raise InvalidInput(f"Datei {visible(path.name)}: nicht lesbar ({error.strerror})") from error
-    except (ValueError, IndexError, KeyError) as error:
-        raise InvalidInput(f"Datei {visible(path.name)}: kein gültiges iCalendar (.ics) ({shown(str(error), 120)})"
-                           ) from error
     except RecursionError:
         raise InvalidInput(f"Datei {visible(path.name)}: kein gültiges iCalendar (.ics) (zu tief verschachtelt)"
                            ) from None
+    except Exception as error:  # icalendar raises many kinds for a broken file (ValueError, AttributeError, …)
+        raise InvalidInput(f"Datei {visible(path.name)}: kein gültiges iCalendar (.ics) ({shown(str(error), 120)})"
+                           ) from error
     periods = []
     for number, event in enumerate(calendar.walk("VEVENT"), start=1):
         name = str(event.get("SUMMARY", "")).strip() or f"Ferien {number}"
@@ -92,7 +92,7 @@ def _property(event: Any, key: str, where: str) -> object:
         return None
     try:
         return getattr(value, "dt", None)
-    except ValueError:  # icalendar's BrokenCalendarProperty: year 10^20, a duration of 5,000 digits …
+    except Exception:  # BrokenCalendarProperty (year 10^20, a duration of 5,000 digits), broken parameters …
         raise InvalidInput(f"{where}: {key} ist kein gültiger Wert") from None
 
 

@@ -10,8 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from verbund.domain.tables import (
     Contact,
     ContactEvent,
@@ -29,6 +27,7 @@ from verbund.services.importers.coordinates import import_coordinates
 from verbund.services.importers.directory import import_contacts, import_partners
 
 TABLES = (Organisation, Region, Membership, NotImportedSchool, Contact, ContactEvent, SchoolHolidayPeriod)
+COUNT = "SELECT " + ", ".join(f"(SELECT count(*) FROM {table.__tablename__})" for table in TABLES)
 
 
 def saxon_school(**top: Any) -> dict[str, Any]:
@@ -125,9 +124,9 @@ def prepare(app: App) -> None:
 
 
 def counts(app: App) -> dict[str, int]:
+    """Every table's row count, in one statement (the fuzz tests ask before each case)."""
     with app.engine.connect() as connection:
-        return {table.__name__: connection.execute(select(func.count()).select_from(table)).scalar_one()
-                for table in TABLES}
+        return dict(zip((table.__name__ for table in TABLES), connection.exec_driver_sql(COUNT).one(), strict=True))
 
 
 def write(folder: Path, name: str, data: bytes | str) -> Path:
