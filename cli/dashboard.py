@@ -19,7 +19,7 @@ from verbund.cli.common import console, domain_errors, fail
 from verbund.domain.errors import DomainError
 
 if TYPE_CHECKING:
-    from verbund.services.app.bootstrap import App
+    pass
 
 log = logging.getLogger("verbund.serve")
 user_app = typer.Typer(help="Benutzer des Dashboards anlegen, auflisten, deaktivieren, Passwörter setzen oder "
@@ -141,21 +141,6 @@ def user_stand_in(
     console.print(f"{stand_in} vertritt {email} bis einschließlich {until}.")
 
 
-def _sweep_forever(stop: threading.Event) -> None:
-    """The daily reminder sweep at 08:00 Europe/Berlin, in this process (embedded mode)."""
-    from verbund.services.app.clock import BERLIN
-
-    while not stop.is_set():
-        now = dt.datetime.now(BERLIN)
-        target = now.replace(hour=SWEEP_HOUR, minute=0, second=0, microsecond=0)
-        if target <= now:
-            target += dt.timedelta(days=1)
-        if stop.wait((target - now).total_seconds()):
-            return
-        run_sweep_once()
-        refresh_forecasts_once()
-
-
 def refresh_forecasts_once() -> None:
     """Today's forecasts, computed ahead for the dashboard (issue 19); a failure is logged, never fatal."""
     try:
@@ -170,17 +155,6 @@ def refresh_forecasts_once() -> None:
             app.engine.dispose()
     except Exception as error:
         log.error("Prognose konnte nicht berechnet werden (wird beim nächsten Seitenaufruf wiederholt): %s", error)
-
-
-def _reconcile_forever(app: App, stop: threading.Event) -> None:
-    """Every few minutes: the stage flows whose trigger was lost (``flows.reconcile``; embedded mode)."""
-    from verbund.flows.reconcile import GRACE, SWEEP_MINUTES, sweep_pending
-
-    while not stop.wait(SWEEP_MINUTES * 60):
-        try:
-            sweep_pending(app, older_than=GRACE)
-        except Exception as error:  # never fatal for the server; the next round repeats it
-            log.error("Abgleich offener Auslöser fehlgeschlagen: %s", error)
 
 
 def run_sweep_once() -> None:
@@ -234,6 +208,9 @@ def serve(
     = True,
     demo: Annotated[bool, typer.Option("--demo", help="Vorher die Demo gegen den lokalen Prefect-Server ausführen.")]
     = False,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, max=64, help="Anzahl der Prozesse (uvicorn-Worker); Vorgabe: 1 mit SQLite, die Zahl der "
+        "Kerne mit PostgreSQL. Die eingebetteten Zeitpläne laufen je Zeitfenster einmal.")] = None,
 ) -> None:
     """Das Dashboard bereitstellen (http://HOST:PORT) mit einem lokalen Prefect-Server samt Oberfläche, bis es
     unterbrochen wird. Andere verbund-Befehle auf derselben Datenbank nutzen diesen Server."""
@@ -249,7 +226,8 @@ def serve(
             raise fail(error) from error
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so that the finally below runs
     try:
-        _serve(host, port, demo_logins=demo_logins, sweep=sweep, demo=demo, ui_url=local.ui_url if local else None)
+        _serve(host, port, demo_logins=demo_logins, sweep=sweep, demo=demo, ui_url=local.ui_url if local else None,
+               workers=workers)
     finally:
         signal.signal(signal.SIGTERM, previous)
         if local is not None:
@@ -264,7 +242,8 @@ def _exit_on_sigterm(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _serve(host: str, port: int, *, demo_logins: bool, sweep: bool, demo: bool, ui_url: str | None) -> None:
+def _serve(host: str, port: int, *, demo_logins: bool, sweep: bool, demo: bool, ui_url: str | None,
+           workers: int | None = None) -> None:
     import uvicorn
 
     from verbund.cli.main import _app
@@ -284,15 +263,25 @@ def _serve(host: str, port: int, *, demo_logins: bool, sweep: bool, demo: bool, 
                 console.print(f"Anmeldung {label}: [bold]{email}[/] / [bold]{password}[/]", soft_wrap=True)
         except (DomainError, IndexError) as error:
             raise fail(f"Demo-Zugänge: erst 'verbund demo' ausführen ({error})") from error  # type: ignore[arg-type]
+    from verbund.cli.schedules import WORKERS_ENV, default_workers, start_schedules
+
+    processes = workers or default_workers(app.settings.database_url)
     stop = threading.Event()
-    if sweep and execution_mode(app.settings) == "embedded":
-        threading.Thread(target=_sweep_forever, args=(stop,), name="reminder-sweep", daemon=True).start()
+    embedded = execution_mode(app.settings) == "embedded"
+    if sweep and embedded:
         console.print(f"Täglicher Erinnerungslauf um {SWEEP_HOUR:02d}:00 Uhr (Europe/Berlin) ist eingeplant.")
     if ui_url:
         console.print(f"Prefect-Oberfläche (alle Läufe mit Zustand): [bold]{ui_url}[/]", soft_wrap=True)
-    if execution_mode(app.settings) == "embedded":
-        threading.Thread(target=_reconcile_forever, args=(app, stop), name="reconcile-sweep", daemon=True).start()
-    console.print(f"Dashboard: [bold]http://{host}:{port}[/] (Beenden mit Strg+C)")
+    console.print(f"Dashboard: [bold]http://{host}:{port}[/] ({processes} Prozess{'e' if processes > 1 else ''}; "
+                  "Beenden mit Strg+C)")
+    if processes > 1:  # each worker builds its own app and runs the schedules; a lease row picks one per slot
+        os.environ[WORKERS_ENV] = "" if sweep else "no-sweep"
+        app.engine.dispose()
+        uvicorn.run("verbund.cli.schedules:worker_app", factory=True, host=host, port=port, workers=processes,
+                    log_level="warning")
+        return
+    if embedded:
+        start_schedules(app, stop, sweep=sweep)
     # Start-up leaves ~300,000 long-lived objects (Prefect, SQLAlchemy, pydantic); frozen, the
     # collector's full passes take milliseconds instead of stalling every request for ~200 ms.
     gc.collect()

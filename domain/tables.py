@@ -15,6 +15,7 @@ from verbund.domain.directory import ContactEvent, Invitation
 from verbund.domain.ferien import SchoolHolidayPeriod
 from verbund.domain.forecast_cache import ForecastEntry
 from verbund.domain.governance import Agreement, Decision, DecisionVote, StageEvidence
+from verbund.domain.leases import ScheduleLease
 from verbund.domain.models import Contact, Membership, Network, NotImportedSchool, Organisation, Region
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.schools import ONE_ASSIGNMENT_PER_SCHOOL
@@ -63,6 +64,7 @@ __all__ = [
     "ProtocolObjection",
     "Recommendation",
     "Region",
+    "ScheduleLease",
     "SchoolHolidayPeriod",
     "StageEvidence",
     "StageRun",
