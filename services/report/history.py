@@ -13,10 +13,13 @@ are taken as they are now, and it counts from the beginning unless ``closed_at``
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import String, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -146,12 +149,7 @@ def load_history(session: Session, region: RegionRecord | None) -> History:
     history.runs = _runs(session, history.networks, network_ids)
     history.schools = _schools(session, region_ids)
     relevant = {s.id for s in history.schools}
-    memberships = select(Membership.network_id, Membership.organisation_id, Membership.valid_from,
-                         Membership.valid_to).where(Membership.role != MembershipRole.guest)
-    history.memberships = [
-        MembershipRecord(*row) for row in session.exec(memberships)
-        if row[0] in network_ids and row[1] in relevant
-    ]
+    history.memberships = _memberships(session, network_ids, relevant)
     for network_id, held_at in session.exec(select(Consultation.network_id, Consultation.held_at)):
         if network_id in network_ids and held_at is not None:
             history.held[network_id] = held_at
@@ -213,12 +211,71 @@ def _stage_titles(templates: set[str]) -> dict[tuple[str, str], str]:
     return titles
 
 
+def _memberships(session: Session, network_ids: set[uuid.UUID], relevant: set[uuid.UUID]) -> list[MembershipRecord]:
+    table = Membership.__table__.c  # type: ignore[attr-defined]
+    query = sa_select(_raw(table.network_id), _raw(table.organisation_id), _raw(table.valid_from),
+                      _raw(table.valid_to)).where(table.role != MembershipRole.guest)
+    ids = RawIds()
+    found = []
+    for network_raw, organisation_raw, since, until in session.connection().execute(query):
+        network_id, organisation_id = ids(network_raw), ids(organisation_raw)
+        if network_id in network_ids and organisation_id in relevant:
+            valid_from = _when(since)
+            assert valid_from is not None  # NOT NULL
+            found.append(MembershipRecord(network_id, organisation_id, valid_from, _when(until)))
+    return found
+
+
 def _schools(session: Session, region_ids: set[uuid.UUID]) -> list[SchoolRecord]:
     table = Organisation.__table__.c  # type: ignore[attr-defined]
-    query = sa_select(table.id, table.region_id, table.kind, table.in_scope, table.special_needs, table.closed_at)
+    query = sa_select(_raw(table.id), _raw(table.region_id), table.kind, table.in_scope, _raw(table.special_needs),
+                      _raw(table.closed_at))
+    ids = RawIds()
     schools = []
-    for oid, region_id, kind, in_scope, needs, closed_at in session.connection().execute(query):
+    for oid, region_raw, kind, in_scope, needs_raw, closed_at in session.connection().execute(query):
+        region_id = None if region_raw is None else ids(region_raw)
         public = kind == OrganisationKind.public_school and bool(in_scope)
+        needs = _needs(needs_raw)
         if (public and region_id in region_ids) or needs:
-            schools.append(SchoolRecord(oid, region_id, public, tuple(needs or ()), closed_at))
+            schools.append(SchoolRecord(ids(oid, keep=False), region_id, public, needs, _when(closed_at)))
     return schools
+
+
+def _raw(column: Any) -> Any:
+    """A column read without SQLAlchemy's per-value processing (see ``RawIds``, ``_when``, ``_needs``)."""
+    return type_coerce(column, String)
+
+
+class RawIds:
+    """UUIDs from raw values, one object per distinct value: SQLAlchemy's ``Uuid`` processing of the
+    ~180,000 ids of a nationwide history was the report's largest single cost. SQLite gives 32 hex
+    digits; PostgreSQL's driver gives ``uuid.UUID`` already."""
+
+    def __init__(self) -> None:
+        self._seen: dict[object, uuid.UUID] = {}
+
+    def __call__(self, value: object, *, keep: bool = True) -> uuid.UUID:
+        if isinstance(value, uuid.UUID):
+            return value
+        found = self._seen.get(value)
+        if found is None:
+            found = uuid.UUID(str(value))
+            if keep:
+                self._seen[value] = found
+        return found
+
+
+def _when(raw: object) -> dt.datetime | None:
+    """An aware UTC datetime from the raw column, as ``UTCDateTime`` reads it (SQLite keeps text without offset)."""
+    if raw is None:
+        return None
+    value = raw if isinstance(raw, dt.datetime) else dt.datetime.fromisoformat(str(raw))
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _needs(raw: object) -> tuple[str, ...]:
+    """Förderschwerpunkte from the raw JSON column (text on SQLite, a list from PostgreSQL's driver)."""
+    if raw is None or raw == "[]":
+        return ()
+    values = json.loads(raw) if isinstance(raw, str) else raw
+    return tuple(values) if isinstance(values, list) else ()

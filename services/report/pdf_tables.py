@@ -33,11 +33,17 @@ HEADER_LINE_H = 3.2
 
 
 class Pen:
-    """Measures and places one line of text in the current font; widths are cached per distinct text."""
+    """Text and rules of table rows as content-stream operators, written once per row.
+
+    Widths are measured once per distinct text and font, texts encoded once per font (the glyphs
+    enter the font subset then); a line is placed as ``FPDF.cell(width, height, value)`` would
+    place it at (x, y) without border: the same cell margin and baseline.
+    """
 
     def __init__(self, doc: FPDF) -> None:
         self.doc = doc
         self._widths: dict[tuple[str, float, str], float] = {}
+        self._encoded: dict[tuple[int, str], str] = {}
 
     def width(self, value: str) -> float:
         key = (self.doc.font_style, self.doc.font_size_pt, value)
@@ -46,13 +52,32 @@ class Pen:
             found = self._widths[key] = self.doc.get_string_width(value)
         return found
 
-    def line(self, x: float, y: float, width: float, height: float, value: str, *, right: bool = False) -> None:
-        """Like ``cell(width, height, value)`` at (x, y) without border: same margins and baseline."""
+    def text(self, x: float, y: float, width: float, height: float, value: str, *, right: bool = False) -> str:
         if not value:
-            return
+            return ""
         doc = self.doc
+        font = doc.current_font
+        assert font is not None
+        key = (font.i, value)
+        encoded = self._encoded.get(key)
+        if encoded is None:
+            encoded = self._encoded[key] = font.encode_text(value)
         left = x + width - doc.c_margin - self.width(value) if right else x + doc.c_margin
-        doc.text(left, y + 0.5 * height + 0.3 * doc.font_size, value)
+        baseline = y + 0.5 * height + 0.3 * doc.font_size
+        return f"BT {left * doc.k:.2f} {(doc.h - baseline) * doc.k:.2f} Td {encoded} ET"
+
+    def rule(self, x: float, y: float, width: float, height: float, *, fill: bool = False) -> str:
+        """A cell's border (and fill), as ``FPDF.rect`` draws it."""
+        k = self.doc.k
+        return f"{x * k:.2f} {(self.doc.h - y) * k:.2f} {width * k:.2f} {-height * k:.2f} re {'B' if fill else 'S'}"
+
+    def draw(self, ops: list[str]) -> None:
+        """Write the operators in the current font and text colour."""
+        doc = self.doc
+        assert doc.current_font is not None and doc.text_color is not None
+        if not doc.current_font_is_set_on_page:
+            doc._out(doc._set_font_for_page(doc.current_font, doc.font_size_pt))
+        doc._out("\n".join(["q", doc.text_color.serialize().lower(), *ops, "Q"]))
 
 
 def draw_table(doc: FPDF, tags: TagTree, pen: Pen, table: Table) -> None:
@@ -84,17 +109,20 @@ def _row(doc: FPDF, tags: TagTree, pen: Pen, table: Table, row: tuple[Cell, ...]
         _header(doc, tags, pen, table.headers, widths, repeated=True)
         doc.set_font(FONT, "", TABLE_SIZE)
     x, y = doc.l_margin, doc.get_y()
-    with tags.artifact():
-        for width in widths:
-            doc.rect(x, y, width, height)
-            x += width
+    ops = [tags.ARTIFACT]
+    for width in widths:
+        ops.append(pen.rule(x, y, width, height))
+        x += width
+    ops.append("EMC")
     x = doc.l_margin
     with tags.group("/TR"):
         for lines, width, right in zip(cells, widths, numeric, strict=True):
-            with tags.marked("/TD"):
-                for number, line in enumerate(lines):
-                    pen.line(x, y + PAD / 2 + number * LINE_H, width, LINE_H, line, right=right)
+            ops.append(tags.begin("/TD"))
+            ops += [pen.text(x, y + PAD / 2 + number * LINE_H, width, LINE_H, line, right=right)
+                    for number, line in enumerate(lines)]
+            ops.append("EMC")
             x += width
+    pen.draw(ops)
     doc.set_xy(doc.l_margin, y + height)
 
 
@@ -203,30 +231,25 @@ def _header(doc: FPDF, tags: TagTree, pen: Pen, headers: tuple[str, ...], widths
     height = max(len(cell) for cell in lines) * HEADER_LINE_H + 1
     x, y = doc.l_margin, doc.get_y()
     doc.set_fill_color(232, 236, 242)
-    with tags.artifact():
-        for width in widths:
-            doc.rect(x, y, width, height, style="DF")
-            x += width
-        if repeated:
-            _header_text(doc, pen, lines, widths, y)
-    if not repeated:
-        with tags.group("/TR"):
-            _header_text(doc, pen, lines, widths, y, tags)
-    doc.set_xy(doc.l_margin, y + height)
-
-
-def _header_text(doc: FPDF, pen: Pen, lines: list[list[str]], widths: list[float], y: float,
-                 tags: TagTree | None = None) -> None:
-    x = doc.l_margin
-    for cell, width in zip(lines, widths, strict=True):
-        if tags is None:
-            _header_lines(pen, cell, x, y, width)
-        else:
-            with tags.marked("/TH", attributes=COLUMN_HEADER):
-                _header_lines(pen, cell, x, y, width)
+    assert doc.fill_color is not None and doc.text_color is not None
+    ops = [tags.ARTIFACT, doc.fill_color.serialize().lower()]
+    for width in widths:
+        ops.append(pen.rule(x, y, width, height, fill=True))
         x += width
-
-
-def _header_lines(pen: Pen, cell: list[str], x: float, y: float, width: float) -> None:
-    for number, line in enumerate(cell):
-        pen.line(x, y + 0.5 + number * HEADER_LINE_H, width, HEADER_LINE_H, line)
+    ops.append(doc.text_color.serialize().lower())  # text is painted in the fill colour
+    if not repeated:
+        ops.append("EMC")
+    x = doc.l_margin
+    with tags.group("/TR"):
+        for cell, width in zip(lines, widths, strict=True):
+            if not repeated:
+                ops.append(tags.begin("/TH", attributes=COLUMN_HEADER))
+            ops += [pen.text(x, y + 0.5 + number * HEADER_LINE_H, width, HEADER_LINE_H, line)
+                    for number, line in enumerate(cell)]
+            if not repeated:
+                ops.append("EMC")
+            x += width
+    if repeated:
+        ops.append("EMC")
+    pen.draw(ops)
+    doc.set_xy(doc.l_margin, y + height)

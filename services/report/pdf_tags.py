@@ -62,6 +62,8 @@ class TagElem(StructElem):
 class TagTree(StructureTreeBuilder):
     """The document's structure tree; ``group`` nests, ``marked`` tags content, ``artifact`` excludes it."""
 
+    ARTIFACT = "/Artifact BMC"
+
     def __init__(self, doc: FPDF) -> None:
         super().__init__()
         self._doc = doc
@@ -114,22 +116,27 @@ class TagTree(StructureTreeBuilder):
             self._open.pop()
 
     @contextmanager
-    def marked(self, struct_type: str, **kwargs: Any) -> Iterator[TagElem]:
+    def marked(self, struct_type: str, **kwargs: Any) -> Iterator[None]:
         """Content drawn inside becomes a leaf element's marked content; it must stay on one page."""
         page = self._page()
-        element = self._element(struct_type, page, **kwargs)
-        mcid = self._next_mcid.get(id(page), 0)
-        self._claim(page, element, mcid)
-        self._doc._out(f"{struct_type} <</MCID {mcid}>> BDC")
-        yield element
+        self._doc._out(self.begin(struct_type, **kwargs))
+        yield
         if self._page() is not page:
             raise FPDFException(f"{struct_type}: Seitenumbruch innerhalb eines markierten Inhalts")
         self._doc._out("EMC")
 
+    def begin(self, struct_type: str, **kwargs: Any) -> str:
+        """The operator that opens a new leaf element's marked content on this page (close it with ``EMC``)."""
+        page = self._page()
+        element = self._element(struct_type, page, **kwargs)
+        mcid = self._next_mcid.get(id(page), 0)
+        self._claim(page, element, mcid)
+        return f"{struct_type} <</MCID {mcid}>> BDC"
+
     @contextmanager
     def artifact(self) -> Iterator[None]:
         """Drawn content that is no part of the text (page furniture, rules)."""
-        self._doc._out("/Artifact BMC")
+        self._doc._out(self.ARTIFACT)
         yield
         self._doc._out("EMC")
 
