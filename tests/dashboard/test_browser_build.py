@@ -107,6 +107,7 @@ def test_a_process_owner_and_a_coordinator_build_out_in_the_dashboard(
     plan.locator("input[name=place]").fill("Rathaus Lindenau")
     assert _submit(coordinator, plan, "Ansetzen") == "Beratung angesetzt"
 
+    coordinator.locator("#steuerung summary", has_text="noch nichts erfasst").click()  # folded while empty (issue 20)
     coordinator.locator("summary", has_text="Beschluss eröffnen").click()
     proposal = coordinator.locator("form[action$='beschluss-eroeffnen']")
     proposal.locator("select[name=stage]").select_option("consultation")
