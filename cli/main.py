@@ -113,7 +113,9 @@ def status(
 
     data = status_query(_app(), region=region)
     if json_output:
-        _print_json(data)
+        from verbund.services.readmodels.read_models import Status, as_json
+
+        _print_json(as_json(Status, data))
         return
     if not data["networks"]:
         console.print("Noch keine Verbünde. Beispiel laden: [bold]verbund demo[/]")
@@ -211,7 +213,12 @@ def stage_show(network: str, stage: str, json_output: JsonOption = False, at: At
 
     with domain_errors():
         data = show_stage(_app(), network, stage, _at(at))
-    _print_json(data) if json_output else _print_stage(data)
+    if json_output:
+        from verbund.services.readmodels.read_models import StageView, as_json
+
+        _print_json(as_json(StageView, data))
+    else:
+        _print_stage(data)
 
 
 @stage_app.command("advance")

@@ -69,10 +69,12 @@ class Overview(_Model):
 class AuditEntry(_Model):
     at: str | None
     actor: str | None
+    entity: str | None = None
     action: str
     from_: str | None = Field(alias="from")
     to: str | None
     reason: str | None
+    cycle: int | None = None
 
 
 class StageCycle(_Model):
@@ -84,6 +86,7 @@ class StageCycle(_Model):
 
 class StageView(_Model):
     network: str
+    network_name: str | None = None
     stage: str
     title: str
     cycle: int
@@ -92,6 +95,7 @@ class StageView(_Model):
     opened_at: str | None
     completed_at: str | None
     waiver_reason: str | None
+    reopened_at: str | None = None
     sign_off: bool
     unmet: list[str]
     events: list[AuditEntry]
@@ -198,3 +202,41 @@ class NetworkForecast(_Model):
     risk_key: str
     delay_stage: str | None
     stages: list[ForecastStage]
+
+
+class StatusStage(_Model):
+    name: str
+    cycle: int
+    state: str
+    due: str | None = Field(description="YYYY-MM-DD")
+    completed_at: str | None = Field(description="ISO 8601 with offset (…+00:00)")
+
+
+class UnreachableOrganisation(_Model):
+    name: str
+    reason: str
+
+
+class UnreachableMembers(_Model):
+    count: int
+    organisations: list[UnreachableOrganisation]
+
+
+class StatusNetwork(_Model):
+    slug: str
+    name: str
+    region: str
+    template: str
+    stages: list[StatusStage]
+    unreachable_members: UnreachableMembers
+
+
+class Status(_Model):
+    """``verbund status --json`` (CONTRACTS.md)."""
+
+    networks: list[StatusNetwork]
+
+
+def as_json(model: type[BaseModel], data: Any) -> Any:
+    """``data`` validated against its declared shape, as the JSON the CLI prints (keys as documented)."""
+    return model.model_validate(data).model_dump(mode="json", by_alias=True)
