@@ -85,8 +85,9 @@ def _dispatch(app: object, scope: LinkScope, data: dict[str, str]) -> str:
             return "Dieser Einspruch ist bereits erfasst; es wurde nichts doppelt gespeichert."
         return "Ihr Einspruch ist eingegangen."
     if what == "vertretung":
-        partners.name_deputy(app, scope, data.get("name", ""), data.get("email", ""))
-        return "Ihre Vertretung ist eingetragen."
+        if not partners.name_deputy(app, scope, data.get("name", ""), data.get("email", "")):
+            return "Diese Vertretung ist für diese Stufe bereits eingetragen; es wurde nichts doppelt gespeichert."
+        return "Ihre Vertretung ist für diese Stufe eingetragen."
     if what in ("kanal-aus", "kanal-an"):
         partners.switch_channel(app, scope, data.get("channel", ""), on=what == "kanal-an")
         return "Kanal ausgeschaltet." if what == "kanal-aus" else "Kanal wieder eingeschaltet."

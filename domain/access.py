@@ -2,8 +2,9 @@
 
 Glossary: Prozessverantwortliche → ``process_owner`` (scope: a region or a Land); Koordination →
 ``coordinator`` (scope: networks); Ministerium → ``ministry`` (reads everything); Vertretung →
-``StandIn`` (a coordinator's stand-in for an absence) and ``ContactDeputy`` (a partner contact's
-deputy). Partners have no account: they act through signed links (``services.inputs.links``).
+``StandIn`` (a coordinator's stand-in for an absence) and ``StageDeputy`` (the deputy an
+organisation names for one stage through a partner link; ``ContactDeputy`` is its predecessor, kept
+for history). Partners have no account: they act through signed links (``services.inputs.links``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Column, Text, UniqueConstraint
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from verbund.domain.columns import UTCDateTime, new_id
@@ -86,6 +87,29 @@ class ContactDeputy(SQLModel, table=True):
     contact_id: uuid.UUID = Field(foreign_key="contact.id", primary_key=True)
     deputy_id: uuid.UUID = Field(foreign_key="contact.id")
     named_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+ACTIVE_DEPUTY = "ended_at IS NULL"
+
+
+class StageDeputy(SQLModel, table=True):
+    """The deputy an organisation named for one stage of one network (issue 15): at most one active
+    (``ended_at`` empty) per organisation and stage, by a partial unique index; naming another ends
+    it. The deputy is a contact of the same organisation, so they receive the stage's messages."""
+
+    __table_args__ = (
+        Index("ux_stagedeputy_one_active", "organisation_id", "network_id", "stage", unique=True,
+              sqlite_where=text(ACTIVE_DEPUTY), postgresql_where=text(ACTIVE_DEPUTY)),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
+    network_id: uuid.UUID = Field(foreign_key="network.id")
+    stage: str
+    deputy_id: uuid.UUID = Field(foreign_key="contact.id", index=True)
+    named_by: uuid.UUID = Field(foreign_key="contact.id")
+    named_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ended_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class ChannelOptOut(SQLModel, table=True):

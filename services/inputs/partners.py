@@ -13,9 +13,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from verbund.domain.access import ChannelOptOut, ContactDeputy
+from verbund.domain.access import ChannelOptOut, StageDeputy
 from verbund.domain.actors import ref
 from verbund.domain.directory import ContactAction, ContactEvent
 from verbund.domain.errors import InvalidInput
@@ -91,7 +92,7 @@ def view(app: App, scope: LinkScope) -> PartnerView:
         off = session.exec(select(ChannelOptOut).where(ChannelOptOut.contact_id == contact.id)).all()
         channels = [{"id": channel_id(u), "label": redact(u), "on": True} for u in contact.channels]
         channels += [{"id": channel_id(o.channel), "label": redact(o.channel), "on": False} for o in off]
-        deputy_row = session.get(ContactDeputy, contact.id)
+        deputy_row = _active_deputy(session, org, network, scope.stage)
         deputy = session.get(Contact, deputy_row.deputy_id) if deputy_row else None
         return PartnerView(contact.id, contact.name, org.id, org.name, network.slug, network.name, scope.stage,
                            scope.purpose, PURPOSE_LABELS[scope.purpose], run.state,
@@ -158,44 +159,77 @@ def _require(scope: LinkScope, purpose: str) -> None:
         raise NotAPartner(f"Dieser Link gilt nur für: {PURPOSE_LABELS[scope.purpose]}")
 
 
-def name_deputy(app: App, scope: LinkScope, name: str, email: str) -> None:
-    """The deputy becomes a contact of the same organisation (so they receive the messages too)."""
+DEPUTY_FUNCTION = "Vertretung für "  # the function of a contact this form created
+
+
+def _active_deputy(session: Session, org: Organisation, network: Network, stage: str) -> StageDeputy | None:
+    return session.exec(select(StageDeputy).where(
+        StageDeputy.organisation_id == org.id, StageDeputy.network_id == network.id, StageDeputy.stage == stage,
+        col(StageDeputy.ended_at).is_(None))).first()
+
+
+def name_deputy(app: App, scope: LinkScope, name: str, email: str) -> bool:
+    """Name the organisation's deputy for the link's stage: one active deputy per organisation and
+    stage (issue 15), whichever of its contacts names them. The deputy becomes a contact of the same
+    organisation (so they receive the messages too). Naming the active deputy again, a replayed form
+    included, stores nothing and returns False; naming another ends the previous one."""
     if not name.strip() or "@" not in email:
         raise InvalidInput("Vertretung: Name und E-Mail-Adresse angeben")
-    at = app.now()
+    at, email = app.now(), email.strip()
     with app.uow(write=True) as uow:
         session = uow.session
         contact, org, network = _load(session, scope, at)
-        deputy = session.exec(select(Contact).where(Contact.organisation_id == org.id,
-                                                    Contact.email == email.strip())).first()
-        if deputy is None:
-            deputy = Contact(organisation_id=org.id, name=name.strip(), email=email.strip(),
-                             function=f"Vertretung für {contact.name}", channels=[])
-            session.add(deputy)
-            session.flush()
-            session.add(ContactEvent(contact_id=deputy.id, at=at, recorded_at=app.wall_time(),
-                                     actor=ref("contact", contact.id), action=ContactAction.created,
-                                     fields=["email", "function", "name"]))
-        elif not deputy.active:  # named again after being replaced
-            deputy.active = True
-            session.add(deputy)
-        row = session.get(ContactDeputy, contact.id) or ContactDeputy(contact_id=contact.id, deputy_id=deputy.id,
-                                                                      named_at=at)
-        _retire_previous_deputy(session, row, deputy, contact)
-        row.deputy_id, row.named_at = deputy.id, at
-        session.add(row)
+        active = _active_deputy(session, org, network, scope.stage)
+        current = session.get(Contact, active.deputy_id) if active else None
+        if current is not None and current.active and (current.email or "").lower() == email.lower():
+            return False
+        deputy = _deputy_contact(app, session, contact, org, name.strip(), email, at)
+        if active is not None:
+            active.ended_at = at
+            session.add(active)
+            session.flush()  # the ended row leaves the partial unique index before the new one enters
+            _retire_previous_deputy(session, active, deputy)
+        session.add(StageDeputy(organisation_id=org.id, network_id=network.id, stage=scope.stage,
+                                deputy_id=deputy.id, named_by=contact.id, named_at=at))
         audit(session, network, at, app.wall_time(), ref("contact", contact.id), scope.stage, "contact", "deputy_named",
               f"{org.name}: {name.strip()}")
+        try:
+            session.flush()
+        except IntegrityError:  # another contact of the organisation named one at the same moment
+            return False
         uow.commit()
+    return True
 
 
-def _retire_previous_deputy(session: Session, row: ContactDeputy, deputy: Contact, contact: Contact) -> None:
-    """One active deputy per contact: a deputy this form created before is deactivated when another
-    one is named (kept for the history), so a replayed or repeated form never piles up contacts."""
-    if row.deputy_id == deputy.id:
+def _deputy_contact(app: App, session: Session, contact: Contact, org: Organisation, name: str, email: str,
+                    at: dt.datetime) -> Contact:
+    """The organisation's contact with ``email`` (activated again if it was replaced), or a new one."""
+    deputy = session.exec(select(Contact).where(Contact.organisation_id == org.id, Contact.email == email)).first()
+    if deputy is None:
+        deputy = Contact(organisation_id=org.id, name=name, email=email, function=f"{DEPUTY_FUNCTION}{contact.name}",
+                         channels=[])
+        session.add(deputy)
+        session.flush()
+        session.add(ContactEvent(contact_id=deputy.id, at=at, recorded_at=app.wall_time(),
+                                 actor=ref("contact", contact.id), action=ContactAction.created,
+                                 fields=["email", "function", "name"]))
+    elif not deputy.active:  # named again after being replaced
+        deputy.active = True
+        session.add(deputy)
+    return deputy
+
+
+def _retire_previous_deputy(session: Session, ended: StageDeputy, deputy: Contact) -> None:
+    """A deputy this form created is deactivated when another one is named (kept for the history),
+    unless they still deputise for another stage, so repeated forms never pile up active contacts."""
+    if ended.deputy_id == deputy.id:
         return
-    previous = session.get(Contact, row.deputy_id)
-    if previous is not None and previous.active and previous.function == f"Vertretung für {contact.name}":
+    previous = session.get(Contact, ended.deputy_id)
+    if previous is None or not previous.active or not (previous.function or "").startswith(DEPUTY_FUNCTION):
+        return
+    elsewhere = session.exec(select(StageDeputy.id).where(StageDeputy.deputy_id == previous.id,
+                                                          col(StageDeputy.ended_at).is_(None))).first()
+    if elsewhere is None:
         previous.active = False
         session.add(previous)
 

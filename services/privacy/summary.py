@@ -8,7 +8,8 @@ TABLE_LABELS = {
     "analysisentry": "Analyse-Eingaben", "potential": "Potenziale", "goal": "Ziele", "attendance": "Anwesenheit",
     "protocol": "Protokolle", "protocolobjection": "Einwände zum Protokoll", "decision": "Beschlüsse",
     "decisionvote": "Stimmen", "stageevidence": "Dokumentierte Schritte", "agreement": "Vereinbarungen",
-    "invitation": "Einladungen", "contactdeputy": "Vertretungen", "consultation": "Beratungen",
+    "invitation": "Einladungen", "contactdeputy": "Vertretungen",
+    "stagedeputy": "Vertretungen je Stufe", "consultation": "Beratungen",
     "recommendation": "Empfehlungen",
 }
 

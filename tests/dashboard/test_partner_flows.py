@@ -17,7 +17,7 @@ import pytest
 from dashboard_world import World
 from sqlmodel import col, select
 
-from verbund.domain.access import ChannelOptOut, ContactDeputy
+from verbund.domain.access import ChannelOptOut, StageDeputy
 from verbund.domain.models import Contact
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.stages import AuditEvent
@@ -156,8 +156,10 @@ def test_a_named_deputy_becomes_a_contact_of_the_organisation_and_is_planned_for
     assert "Vertretung: Herr Vertreter (vertreter@schule.example)" in partner.page().text
     with world.app.uow() as uow:
         deputy = uow.session.exec(select(Contact).where(Contact.email == "vertreter@schule.example")).one()
-        link = uow.session.get(ContactDeputy, partner.contact_id)
-    assert link is not None and link.deputy_id == deputy.id
+        link = uow.session.exec(select(StageDeputy).where(col(StageDeputy.ended_at).is_(None))).one()
+    assert link.deputy_id == deputy.id and link.stage == "analysis" and link.named_by == partner.contact_id
+    replay = _notice(partner.post(was="vertretung", name="Herr Vertreter", email="vertreter@schule.example"))
+    assert "bereits+eingetragen" in replay
     # reached through the installation's mail sender (VERBUND_MAIL_URL), not a channel of its own (issue 12)
     assert deputy.organisation_id == partner.organisation_id() and deputy.channels == []
     plan(world.app, world.app.now())
@@ -284,6 +286,6 @@ def test_twenty_deputy_forms_leave_one_active_deputy(world: World, client: Any) 
     with world.app.uow() as uow:
         deputies = uow.session.exec(select(Contact).where(Contact.organisation_id == partner.organisation_id(),
                                                           col(Contact.email).like("v%@schule.example"))).all()
-        link = uow.session.get(ContactDeputy, partner.contact_id)
+        links = uow.session.exec(select(StageDeputy).where(col(StageDeputy.ended_at).is_(None))).all()
     assert [d.email for d in deputies if d.active] == ["v19@schule.example"]
-    assert link is not None and link.deputy_id == next(d.id for d in deputies if d.active)
+    assert [link.deputy_id for link in links] == [next(d.id for d in deputies if d.active)]
