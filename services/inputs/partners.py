@@ -54,6 +54,8 @@ class PartnerView:
     channels: list[dict[str, Any]]
     deputy: str | None
     stage_title: str = ""  # the template's German name of the stage
+    # the consultation a partner answers to (RSVP): when (aware datetime) and where, and its status
+    meeting: dict[str, Any] | None = None
 
 
 def _load(session: Session, scope: LinkScope, at: dt.datetime) -> tuple[Contact, Organisation, Network]:
@@ -94,11 +96,14 @@ def view(app: App, scope: LinkScope) -> PartnerView:
         channels += [{"id": channel_id(o.channel), "label": redact(o.channel), "on": False} for o in off]
         deputy_row = _active_deputy(session, org, network, scope.stage)
         deputy = session.get(Contact, deputy_row.deputy_id) if deputy_row else None
+        meeting = session.exec(select(Consultation).where(Consultation.network_id == network.id)).first()
         return PartnerView(contact.id, contact.name, org.id, org.name, network.slug, network.name, scope.stage,
                            scope.purpose, PURPOSE_LABELS[scope.purpose], run.state,
                            run.due.isoformat() if run.due else None, entries, protocol, channels,
                            f"{deputy.name} ({deputy.email or '—'})" if deputy else None,
-                           template_of(network).stage(scope.stage).title)
+                           template_of(network).stage(scope.stage).title,
+                           {"starts_at": meeting.starts_at, "place": meeting.place, "status": meeting.status}
+                           if meeting is not None else None)
 
 
 def submit_analysis(app: App, scope: LinkScope, answers: dict[str, tuple[str, bool, str]]) -> int:

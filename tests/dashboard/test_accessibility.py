@@ -67,6 +67,7 @@ def logged_in(browser: Any, base: str, email: str) -> Any:
 
 def partner_paths(world: World, states: dict[str, tuple[str, str]]) -> list[str]:
     app = world.app
+    meeting(world, world.own[1])  # the RSVP page with when and where
     paths = []
     for network, stage, purpose in ((states["overdue"][0], "analysis", "analysis"),
                                     (states["open"][0], "potentials", "potentials"),
@@ -83,6 +84,20 @@ def partner_paths(world: World, states: dict[str, tuple[str, str]]) -> list[str]
     paths.append(f"/einladung/{invitation(world)}")
     paths.append("/einladung/gibt-es-nicht")
     return paths
+
+
+def meeting(world: World, network: str) -> None:
+    """A scheduled consultation for ``network`` (set-up only: its stage need not be open for the page)."""
+    from sqlmodel import select
+
+    from verbund.domain.models import Network
+    from verbund.domain.work import Consultation
+
+    with world.app.uow(write=True) as uow:
+        found = uow.session.exec(select(Network).where(Network.slug == network)).one()
+        uow.session.add(Consultation(network_id=found.id, starts_at=world.app.now() + dt.timedelta(days=20),
+                                     place="Rathaus, Saal 2"))
+        uow.commit()
 
 
 def invitation(world: World) -> str:

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from dashboard_world import World
@@ -23,6 +24,7 @@ from verbund.domain.outbox import OutboxItem
 from verbund.domain.stages import AuditEvent
 from verbund.domain.work import Potential, Protocol, ProtocolObjection
 from verbund.notifications import AppriseNotifier
+from verbund.services.inputs.consultation import schedule_consultation
 from verbund.services.inputs.links import PURPOSE_STAGE, STAGE_PURPOSE, sign
 from verbund.services.inputs.partners import channel_id
 from verbund.services.inputs.protocol import circulate_protocol, draft_protocol
@@ -118,6 +120,24 @@ def test_a_consultation_rsvp_is_recorded_with_who_represents_the_organisation(wo
     assert "vertreten durch Frau Beispiel" in (rsvps[0].reason or "") and "Absage" in (rsvps[1].reason or "")
     assert (rsvps[0].actor, rsvps[0].actor_ref) == ("", f"contact:{partner.contact().id}")  # by reference
     assert _triggered(world)[-2:] == [(partner.network, "consultation")] * 2
+
+
+def test_the_rsvp_page_says_when_in_german_local_time_and_where_the_consultation_is(
+    world: World, client: Any
+) -> None:
+    partner = Partner(world, client, "consultation")
+    open_stage(world.app, partner.network, "consultation", world.app.now())
+    page = partner.page().text
+    assert "stehen noch nicht fest" in page and "Wann" not in page  # nothing scheduled yet
+    starts = dt.datetime(2026, 12, 16, 14, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # 13:00 UTC
+    schedule_consultation(world.app, partner.network, starts_at=starts, place="Rathaus Zwickau, Saal 2",
+                          by="koord@example.org")
+    page = partner.page().text
+    when = page.split('id="meeting-when">')[1].split("<")[0]
+    where = page.split('id="meeting-where">')[1].split("<")[0]
+    assert (when, where) == ("16.12.2026, 14:00 Uhr", "Rathaus Zwickau, Saal 2")
+    assert "13:00" not in page and "2026-12-16" not in page  # neither UTC nor ISO
+    assert "Rückmeldung senden" in page
 
 
 def test_an_objection_is_taken_only_against_a_circulated_draft_and_names_the_organisation(
