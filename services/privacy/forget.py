@@ -7,12 +7,14 @@ actors and reasons, ``recorded_by``, attendance, objections, message contexts, o
 gets ``[gelöscht]`` instead, and the tokens of its links are cut out. The frozen text of approved
 protocols stays (Art. 17(3)(b)/(e)): the erasure records which ones. The erasure is itself an audit
 event (entity ``contact`` or ``user``, action ``erased``) naming the request's id, never the data.
-On SQLite the file is vacuumed afterwards, so no freed page keeps the old values.
+Afterwards the database is vacuumed, so no freed page keeps the old values (``compact``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,12 +155,27 @@ def forget(app: App, *, contact: str | None = None, user: str | None = None, rea
                            "files_deleted": result.files_deleted, "suppressed": result.suppressed,
                            "kept_protocols": result.kept_protocols})
     if vacuum:
-        result.vacuumed = compact(app)
+        fixed = CONTACT_TABLES if person.kind == "contact" else USER_TABLES
+        result.vacuumed = compact(app, {*fixed, *(p.table for p in places)})
     return result
 
 
-def compact(app: App) -> bool:
-    """SQLite: rewrite the file (VACUUM) and empty the WAL, so freed pages keep no erased values."""
+CONTACT_TABLES = ("contact", "contactevent", "channeloptout", "outboxitem", "auditevent")
+USER_TABLES = ("dashboarduser", "usersession", "invitation", "auditevent")
+
+
+def compact(app: App, touched: Iterable[str] = ()) -> bool:
+    """Let no erased value linger in freed space: SQLite rewrites the file (VACUUM) and empties the WAL;
+    PostgreSQL rewrites the ``touched`` tables and their indexes (``VACUUM FULL``, outside a
+    transaction). A plain VACUUM is not enough: it removes the dead row versions but leaves their
+    bytes in the page's free space when no live row is moved over them (measured: the erased name
+    was still in the ``contact`` table's file). ``VACUUM FULL`` locks each table while it is
+    rewritten (rare: erasures and purges). The tables are analysed again and ``pg_statistic`` is
+    rewritten too, since the planner's statistics keep sampled column values (names, addresses).
+    False when another process holds the database (the next erasure or purge compacts it) or
+    nothing was named."""
+    if app.engine.dialect.name == "postgresql":
+        return _vacuum_postgresql(app, sorted(set(touched)))
     if app.engine.dialect.name != "sqlite":
         return False
     connection = app.engine.raw_connection()
@@ -171,4 +188,23 @@ def compact(app: App) -> bool:
         return False
     finally:
         connection.close()
+    return True
+
+
+def _vacuum_postgresql(app: App, touched: list[str]) -> bool:
+    known = {t.name for t in tables()}
+    names = [t for t in touched if t in known]  # names from our own metadata only, never from input
+    if not names:
+        return False
+    try:
+        with app.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in names:
+                connection.exec_driver_sql(f'VACUUM (FULL, ANALYZE) "{table}"')
+    except Exception:  # e.g. a long transaction elsewhere, or no right to vacuum: reported, not fatal
+        return False
+    # the planner's samples of the old values (ANALYZE above replaced them): their dead rows too;
+    # only the database's owner (or a superuser) may, and the tables are clean either way
+    with contextlib.suppress(Exception), app.engine.connect().execution_options(
+            isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM (FULL) pg_catalog.pg_statistic")
     return True

@@ -103,7 +103,7 @@ def purge(app: App, *, dry_run: bool = False, now: dt.datetime | None = None) ->
     if not dry_run and (report.contexts_cleared or report.mailbox_files_deleted or report.sessions_deleted):
         from verbund.services.privacy.forget import compact
 
-        compact(app)
+        compact(app, ("outboxitem", "usersession", "invitation"))
     return report
 
 
