@@ -55,8 +55,10 @@ def decider_for_region(app: App, email: str, region_slug: str, *, option: str = 
 
 
 def advance_is_sign_off(app: App, network_slug: str, stage: str) -> bool:
-    """Whether ``stage advance`` would sign the stage off now (ready, and the template wants a sign-off)."""
+    """Whether ``stage advance`` would sign the stage off now: it is ready, and the template wants a
+    sign-off or a process owner reopened it (a reopened stage is signed off again, ``lifecycle``)."""
     with app.uow(read_only=True) as uow:
         network = network_by_slug(uow.session, network_slug)
         run = stage_run(uow.session, network, stage)
-        return run.state == StageState.ready and template_of(network).stage(stage).sign_off
+        wants = template_of(network).stage(stage).sign_off or run.reopened_at is not None
+        return run.state == StageState.ready and wants

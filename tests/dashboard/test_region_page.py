@@ -35,6 +35,16 @@ def test_the_region_page_and_its_actions_by_role(world: World, client: Any, role
         if expected == 303:
             assert "fehler=" in response.headers["location"]  # an empty form: a German error, nothing stored
     assert client.get("/schulen?suche=Lindenau").status_code == 200
+    school = find_schools(world.app, "Oberschule Lindenau")[0]
+    readable = {"ministry": {*world.own, world.other, world.foreign}, "po_region": set(world.own),
+                "po_land": {*world.own, world.other}, "po_other": {world.foreign}, "coordinator": {world.own[0]},
+                "coordinator_other": {world.other}}[role]
+    found = client.get("/schulen", params={"suche": "Oberschule Lindenau"}).text
+    row = found[found.index(f'data-school="{school["school"]}"'):]
+    row = row[:row.index("</tr>")]
+    names = school["network"] in readable  # the network is named only to those who may read it
+    assert (f'href="/verbund/{school["network"]}"' in row) == names, (role, row)
+    assert ("zugeordnet (anderer Verbund)" in row) != names, (role, row)
 
 
 def test_anonymous_gets_the_login_page(world: World, client: Any) -> None:
