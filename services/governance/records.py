@@ -31,12 +31,13 @@ from verbund.domain.governance import (
     consensus,
 )
 from verbund.domain.models import Membership, Network, Organisation
-from verbund.domain.stages import AuditEvent, StageRun, StageState
+from verbund.domain.stages import AuditEvent, StageRun
 from verbund.services.access.actor_refs import named
 from verbund.services.app.bootstrap import App
 from verbund.services.app.lookup import as_utc, network_by_slug, organisation, stage_run, template_of
 from verbund.services.app.usecase import change
 from verbund.services.stages.lifecycle import stages_under_way
+from verbund.services.stages.stage_gate import require_open
 
 
 @dataclass
@@ -79,13 +80,9 @@ def _audit(session: Session, network: Network, at: dt.datetime, recorded: dt.dat
 
 
 def _active_run(session: Session, network: Network, stage: str) -> StageRun:
-    run = stage_run(session, network, stage)
-    if run.state not in (StageState.open, StageState.ready):
-        raise InvalidInput(
-            f"{network.slug} · {stage}: die Stufe ist nicht offen (Zustand {run.state}, Durchlauf {run.cycle}); "
-            "Beschlüsse und Schritte werden in der offenen Stufe erfasst"
-        )
-    return run
+    """The stage's current occurrence while it accepts decisions and steps: the one rule of
+    ``services.stages.stage_gate`` (open or ready; the refusal says why in German and whom to ask)."""
+    return require_open(session, network, stage)
 
 
 def record_agreement(

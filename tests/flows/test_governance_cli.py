@@ -125,7 +125,7 @@ def test_the_commands_name_what_is_wrong(cli: Any) -> None:
         cli, "agreement", "record", NRW, "--title", "V", "--party", "Jugendamt", "--signed-on", "31.9.2019")
     assert "unbekannter Schritt 'held' (bekannt: constituted)" in _fails(
         cli, "step", "record", NRW, "lenkungskreis", "held")
-    assert "handlungsfelder: die Stufe ist nicht offen (Zustand pending" in _fails(
+    assert "die Stufe ist noch nicht eröffnet" in _fails(
         cli, "decision", "open", NRW, "handlungsfelder", "--title", "Ganztag")
 
     opened = _ok(cli, "decision", "open", NRW, "kooperationsvertrag", "--title", "Vertragsentwurf",

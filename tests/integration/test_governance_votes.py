@@ -116,7 +116,7 @@ def test_votes_name_what_is_wrong(app: App, fields_open: None) -> None:
 def test_opening_needs_the_stage_open_and_returns_the_same_decision_again(app: App, fields_open: None) -> None:
     first = _open(app)
     assert _open(app, at=day(6)) == first  # the same title in the same occurrence
-    with pytest.raises(InvalidInput, match="arbeitsplan: die Stufe ist nicht offen"):
+    with pytest.raises(InvalidInput, match="die Stufe ist noch nicht eröffnet"):
         open_decision(app, NRW, "arbeitsplan", title="Arbeitsplan", by="x", at=day(4))
     with pytest.raises(InvalidInput, match="--title: ein Beschluss braucht einen Titel"):
         open_decision(app, NRW, "handlungsfelder", title=" ", by="x", at=day(4))

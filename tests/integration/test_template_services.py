@@ -156,7 +156,7 @@ def test_a_decision_with_one_objection_is_not_adopted_says_why_and_keeps_the_pre
 def test_decisions_are_taken_in_an_open_stage_only(app: App, nrw: list[str]) -> None:
     reconcile_stage(app, NRW, "kooperationsvertrag", day(0))
 
-    with pytest.raises(InvalidInput, match=r"handlungsfelder: die Stufe ist nicht offen \(Zustand pending"):
+    with pytest.raises(InvalidInput, match="die Stufe ist noch nicht eröffnet"):
         decide(app, NRW, "handlungsfelder", title="X", kind="field_of_action",
                votes=all_consent(app, NRW, day(1)), by="bb", at=day(1))
     assert count(app, Decision) == 0
