@@ -3,7 +3,17 @@
 Settings come from the environment (prefix ``VERBUND_``); see ``verbund --help``.
 """
 
+# ruff: noqa: E402  (the imports follow gc.disable() on purpose, see below)
 from __future__ import annotations
+
+import gc
+
+# Start-up allocates about a million objects that live as long as the process (SQLAlchemy, pydantic,
+# typer, our tables); the cyclic collector walked them hundreds of times while they loaded, a fifth
+# of a short command's time (issue 14). Nothing of it is garbage: collection resumes at the end of
+# this module, and the console entry point then freezes it all (``VerbundTyper.__call__``).
+_COLLECTING = gc.isenabled()
+gc.disable()
 
 import os
 from typing import Annotated, Any
@@ -86,8 +96,13 @@ def _app(*, in_process: bool = False, sweep: bool = False) -> App:
     built = bootstrap(settings, trigger=trigger)
     use_app(built)
     if sweep:
-        from verbund.flows.reconcile import sweep_at_start
-
+        collecting = gc.isenabled()
+        gc.disable()  # Prefect's import, as this module's own (see the top)
+        try:
+            from verbund.flows.reconcile import sweep_at_start
+        finally:
+            if collecting:
+                gc.enable()
         sweep_at_start(built)
     return built
 
@@ -331,3 +346,7 @@ def stage_extend(
 
 def main() -> None:  # pragma: no cover - console entry
     app()
+
+
+if _COLLECTING:
+    gc.enable()

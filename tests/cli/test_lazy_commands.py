@@ -59,3 +59,12 @@ def test_a_command_imports_only_its_own_feature_module() -> None:
     code, loaded = _loaded("stage", "--help")
     assert code == 0
     assert not loaded & features
+
+
+def test_importing_the_cli_leaves_the_garbage_collector_as_it_was() -> None:
+    """cli/main.py loads with collection deferred (issue 14) and must switch it back on, and only then."""
+    probe = "import gc, sys; {} from verbund.cli.main import app; print(gc.isenabled())"
+    for before, expected in (("", "True"), ("gc.disable();", "False")):
+        result = subprocess.run([sys.executable, "-c", probe.format(before)], capture_output=True, text=True,
+                                timeout=600, check=False)
+        assert result.stdout.split() == [expected], result.stderr
