@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from verbund.cli.common import console, domain_errors, fail
+from verbund.cli.embedded import LOCAL_URL_ENV
 from verbund.domain.errors import DomainError
 
 if TYPE_CHECKING:
@@ -213,16 +214,23 @@ def serve(
         "Kerne mit PostgreSQL. Die eingebetteten Zeitpläne laufen je Zeitfenster einmal.")] = None,
 ) -> None:
     """Das Dashboard bereitstellen (http://HOST:PORT) mit einem lokalen Prefect-Server samt Oberfläche, bis es
-    unterbrochen wird. Andere verbund-Befehle auf derselben Datenbank nutzen diesen Server."""
+    unterbrochen wird. Andere verbund-Befehle auf derselben Datenbank nutzen diesen Server; ein zweites
+    'verbund serve' auf derselben Datenbank bricht mit einem Hinweis auf das laufende ab."""
     os.environ["VERBUND_DASHBOARD_PORT"] = str(port)  # Prefect's servers never take the dashboard's port
     os.environ.setdefault("VERBUND_PUBLIC_URL", f"http://{_public_host(host)}:{port}")
-    local = None
-    if not os.environ.get("PREFECT_API_URL"):  # neither a scale-out server nor another serve's local one
-        from verbund.cli.local_prefect import LocalPrefectError, start_local_prefect
+    local = claim = None
+    if not os.environ.get("PREFECT_API_URL") or os.environ.get(LOCAL_URL_ENV):  # not scale-out: own the server
+        from verbund.cli.local_prefect import LocalPrefectError, claim_database, start_local_prefect
 
+        database = os.environ.get("VERBUND_DATABASE_URL")
         try:
-            local = start_local_prefect(os.environ.get("VERBUND_DATABASE_URL"), avoid_port=port)
+            claim = claim_database(database)  # one serve per database: a second one refuses here
+            for name in ("PREFECT_API_URL", LOCAL_URL_ENV):  # a discovery file whose owner holds no claim
+                os.environ.pop(name, None)
+            local = start_local_prefect(database, avoid_port=port, dashboard=f"http://{_public_host(host)}:{port}")
         except LocalPrefectError as error:
+            if claim is not None:
+                claim.release()
             raise fail(error) from error
     previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so that the finally below runs
     try:
@@ -232,6 +240,8 @@ def serve(
         signal.signal(signal.SIGTERM, previous)
         if local is not None:
             local.stop()
+        if claim is not None:
+            claim.release()
 
 
 def _public_host(host: str) -> str:

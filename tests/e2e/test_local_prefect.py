@@ -174,3 +174,42 @@ def test_sigkill_of_demo_leaves_no_prefect_server(tmp_path: Path) -> None:
         if demo.poll() is None:
             demo.kill()
             demo.wait()
+
+
+def servers_of(prefect_home: str) -> list[int]:
+    """The Prefect API servers on this machine started for ``prefect_home`` (this test's, by environment)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and PREFECT_SERVER in cmdline(int(entry.name)):
+            with contextlib.suppress(OSError):
+                if f"PREFECT_HOME={prefect_home}".encode() in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+    return [pid for pid in found if alive(pid)]
+
+
+def test_a_second_serve_on_the_same_database_refuses_and_the_first_keeps_its_server(
+    serving: Serving, tmp_path: Path,
+) -> None:
+    serve, port, env = serving
+    discovery = tmp_path / "verbund.prefect.json"
+    found = json.loads(discovery.read_text())
+    assert servers_of(env["PREFECT_HOME"]) == [found["server_pid"]]
+    other_port = free_port()
+    second = subprocess.run([VERBUND, "serve", "--port", str(other_port), "--no-sweep"], env=env,
+                            capture_output=True, text=True, timeout=BOUND, check=False)
+    message = " ".join(second.stderr.split())
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert "Traceback" not in second.stderr and message.startswith("Fehler:"), second.stderr
+    assert "läuft bereits ein Dashboard" in message
+    assert f"http://127.0.0.1:{port} (PID {serve.pid})" in message and found["ui"] in message
+    assert "Dashboard:" not in second.stdout and port_free(other_port)  # it never served
+    # The first one keeps serving with the same Prefect server; the second started none.
+    assert json.loads(discovery.read_text()) == found
+    assert servers_of(env["PREFECT_HOME"]) == [found["server_pid"]]
+    assert _healthy(found["url"] + "/health") and _healthy(f"http://127.0.0.1:{port}/healthz")
+    serve.send_signal(signal.SIGTERM)
+    serve.wait(timeout=BOUND)
+    wait_for(lambda: not servers_of(env["PREFECT_HOME"]), "no Prefect server of this database left")
+    from verbund.cli.local_prefect import claim_database
+
+    claim_database(env["VERBUND_DATABASE_URL"]).release()  # the claim ended with the first serve
