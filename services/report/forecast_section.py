@@ -59,10 +59,11 @@ def forecast_tables(sections: tuple[ForecastSection, ...]) -> list[Any]:
     for index, section in enumerate(sections, start=1):
         suffix = "" if len(sections) == 1 else f"-{index}"
         title = f"Prognose zum {section.target:%d.%m.%Y}"
+        short = f"Prognose {section.target:%d.%m.%Y}"  # sheet names: at most 31 characters
         tables.append(Table(f"prognose-regionen{suffix}", f"{title}: Verbünde nach Region und Risiko",
                             ("Region", *RISKS, "Verbünde"),
                             tuple((region, *(counts[r] for r in RISKS), sum(counts.values()))
-                                  for region, counts in section.regions)))
+                                  for region, counts in section.regions), f"{short} – Regionen"))
         tables.append(Table(
             f"prognose-risiko{suffix}", f"{title}: Verbünde mit Risiko",
             ("Verbund", "Region", "Risiko", "P50", "P80", "P(bis Zieldatum)", "verzögert vor allem"),
@@ -70,9 +71,11 @@ def forecast_tables(sections: tuple[ForecastSection, ...]) -> list[Any]:
                    round(100 * n["p_done_by_target"]), stage_title(n["delay_stage"]) if n["delay_stage"] else "—")
                   for n in sorted(section.at_risk, key=lambda n: (n["risk"] != STALLED, n["p_done_by_target"],
                                                                   n["slug"]))),
+            f"{short} – Risiko",
         ))
         method = [(sentence,) for sentence in METHOD]
         if section.left_out:
             method.append((f"{section.left_out} Verbünde ohne Berichtsdatum in ihrer Vorlage sind nicht enthalten.",))
-        tables.append(Table(f"prognose-methode{suffix}", f"{title}: Methode", ("Methode",), tuple(method)))
+        tables.append(Table(f"prognose-methode{suffix}", f"{title}: Methode", ("Methode",), tuple(method),
+                            f"{short} – Methode"))
     return tables

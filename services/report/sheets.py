@@ -1,4 +1,5 @@
-"""XLSX (one sheet per table, real number and date cells) and CSV (one long table of all cells)."""
+"""XLSX (one sheet per table, named in German, real number and date cells) and CSV (one long table of all
+cells, German headers; the "Tabelle" column holds the sheet names)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from verbund.services.report.tables import Cell, Month, Table
 
 DATE_FORMAT = "DD.MM.YYYY"
 MONTH_FORMAT = "MM.YYYY"
-CSV_HEADER = ("stichtag", "tabelle", "zeile", "spalte", "wert")
+CSV_HEADER = ("Stichtag", "Tabelle", "Zeile", "Spalte", "Wert")
+SUMMARY = "Zusammenfassung"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP: what a spreadsheet reads as a formula
 
 
@@ -32,7 +34,7 @@ def _safe(value: Cell) -> Cell:
 def xlsx(report: Report, tables: list[Table]) -> bytes:
     book = Workbook()
     sheet = book.active
-    sheet.title = "zusammenfassung"
+    sheet.title = SUMMARY
     sheet.append([report.title])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(["Stichtag", report.as_of])
@@ -49,15 +51,28 @@ def xlsx(report: Report, tables: list[Table]) -> bytes:
     sheet.row_dimensions[summary_row].height = 150
     sheet.column_dimensions["A"].width = 16
     sheet.column_dimensions["B"].width = 14
-    for table in tables:
-        _sheet(book, table)
+    for table, name in zip(tables, sheet_names(tables), strict=True):
+        _sheet(book, table, name)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def _sheet(book: Workbook, table: Table) -> None:
-    sheet = book.create_sheet(table.key[:31])
+def sheet_names(tables: list[Table]) -> list[str]:
+    """Each table's German display name, unique beside the summary sheet (a spreadsheet ignores case)."""
+    taken, names = {SUMMARY.lower()}, []
+    for table in tables:
+        name, number = table.sheet_name, 2
+        while name.lower() in taken:
+            name = f"{table.sheet_name[:27]} ({number})"
+            number += 1
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
+def _sheet(book: Workbook, table: Table, name: str) -> None:
+    sheet = book.create_sheet(name)
     sheet.append([neutralise(header) for header in table.headers])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -90,11 +105,11 @@ def csv_text(report: Report, tables: list[Table]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)
     day = report.as_of.isoformat()
-    writer.writerow((day, "zusammenfassung", 1, "Text", neutralise(report.summary)))
-    for table in tables:
+    writer.writerow((day, SUMMARY, 1, "Text", neutralise(report.summary)))
+    for table, name in zip(tables, sheet_names(tables), strict=True):
         for number, row in enumerate(table.rows, start=1):
             for header, value in zip(table.headers, row, strict=True):
-                writer.writerow((day, table.key, number, neutralise(header), _csv(value)))
+                writer.writerow((day, name, number, neutralise(header), _csv(value)))
     return buffer.getvalue()
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
+from verbund.domain.errors import TemplateError
+from verbund.domain.process import load_template
 from verbund.domain.stages import STATE_LABELS
 from verbund.services.report.forecast_section import forecast_tables
 from verbund.services.report.model import (
@@ -40,10 +43,19 @@ Cell = str | int | float | dt.date | None
 
 @dataclass(frozen=True)
 class Table:
-    key: str  # short, unique: sheet name and CSV section
+    key: str  # short, unique, ASCII: anchors in HTML, for programs
     title: str
     headers: tuple[str, ...]
     rows: tuple[tuple[Cell, ...], ...]
+    name: str = ""  # German display name: the XLSX sheet and the CSV's "Tabelle" (the title if empty)
+
+    @property
+    def sheet_name(self) -> str:
+        """The display name as a spreadsheet allows it: at most 31 characters, none of ``[]:*?/\\``."""
+        return SHEET_FORBIDDEN.sub("", self.name or self.title).strip()[:31].strip()
+
+
+SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
 def report_tables(report: Report) -> list[Table]:
@@ -52,25 +64,42 @@ def report_tables(report: Report) -> list[Table]:
     templates = sorted({row.template for row in figures.networks})
     saxon_only = _saxon_only_columns(templates)  # issue 8: no Förderschwerpunkte for NRW networks
     tables = [
-        _stage_table("laender-stufen", "Länder: Verbünde nach erreichter Stufe", figures, lands),
-        _without(_activity_table("laender-abdeckung", "Länder: Abdeckung und Aktivität", lands), saxon_only),
-        _stage_table("regionen-stufen", "Regionen: Verbünde nach erreichter Stufe", figures, list(figures.regions)),
-        _without(_activity_table("regionen-abdeckung", "Regionen: Abdeckung und Aktivität", list(figures.regions)),
-                 saxon_only),
+        _named(_stage_table("laender-stufen", "Länder: Verbünde nach erreichter Stufe", figures, lands),
+               "Länder – Stufen"),
+        _named(_without(_activity_table("laender-abdeckung", "Länder: Abdeckung und Aktivität", lands), saxon_only),
+               "Länder – Abdeckung"),
+        _named(_stage_table("regionen-stufen", "Regionen: Verbünde nach erreichter Stufe", figures,
+                            list(figures.regions)), "Regionen – Stufen"),
+        _named(_without(_activity_table("regionen-abdeckung", "Regionen: Abdeckung und Aktivität",
+                                        list(figures.regions)), saxon_only), "Regionen – Abdeckung"),
     ]
     for index, template in enumerate(templates, start=1):
         rows = [row for row in figures.networks if row.template == template]
         key = "verbuende" if len(templates) == 1 else f"verbuende-{index}"
-        tables.append(_network_table(key, f"Verbünde ({template}): Stufen und Termine", rows))
-    tables.append(_completions_table(figures))
+        name = template_name(template)
+        tables.append(_named(_network_table(key, f"Verbünde ({name}): Stufen und Termine", rows),
+                             "Verbünde" if len(templates) == 1 else f"Verbünde {index} – {name}"))
+    tables.append(_named(_completions_table(figures), "Abschlüsse je Monat"))
     tables.extend(forecast_tables(report.forecast))  # issue 19: "Prognose zum <Zieldatum>"
     if report.previous is not None:
         tables.append(Table(
             "veraenderungen", f"Veränderungen seit dem {report.previous.as_of:%d.%m.%Y}",
             ("Region/Verbund", "Was", "vorher", "nachher"),
-            tuple((c.where, c.what, c.before, c.after) for c in report.changes),
+            tuple((c.where, c.what, c.before, c.after) for c in report.changes), "Veränderungen",
         ))
     return tables
+
+
+def _named(table: Table, name: str) -> Table:
+    return Table(table.key, table.title, table.headers, table.rows, name)
+
+
+def template_name(key: str) -> str:
+    """A template's German name (``Kooperationsverbünde Inklusion (Sachsen)``); its key if it is gone."""
+    try:
+        return load_template(key).name
+    except TemplateError:
+        return key
 
 
 def _place(area: AreaFigures) -> tuple[Cell, Cell]:
@@ -119,7 +148,7 @@ def _saxon_only_columns(templates: list[str]) -> set[str]:
 def _without(table: Table, headers: set[str]) -> Table:
     keep = [index for index, header in enumerate(table.headers) if header not in headers]
     return Table(table.key, table.title, tuple(table.headers[i] for i in keep),
-                 tuple(tuple(row[i] for i in keep) for row in table.rows))
+                 tuple(tuple(row[i] for i in keep) for row in table.rows), table.name)
 
 
 def _network_table(key: str, title: str, rows: list[NetworkRow]) -> Table:

@@ -167,24 +167,29 @@ def test_the_xlsx_reads_back_with_the_same_numbers_and_real_dates(demo: Demo) ->
     report = build_report(demo.app, FINAL, compare_to=MIDDLE)
     book = load_workbook(io.BytesIO(render(report, "xlsx")))
     tables = report_tables(report)
-    assert book.sheetnames == ["zusammenfassung", *(t.key for t in tables)]
-    assert _xlsx_value(book["zusammenfassung"]["B2"].value) == FINAL
-    for table in tables:
-        rows = list(book[table.key].iter_rows(values_only=True))
+    assert book.sheetnames[:6] == ["Zusammenfassung", "Länder – Stufen", "Länder – Abdeckung", "Regionen – Stufen",
+                                   "Regionen – Abdeckung", "Verbünde"]
+    assert len(book.sheetnames) == len(tables) + 1 and all(name[0].isupper() for name in book.sheetnames)
+    assert not {t.key for t in tables} & set(book.sheetnames)
+    assert _xlsx_value(book["Zusammenfassung"]["B2"].value) == FINAL
+    for table, name in zip(tables, book.sheetnames[1:], strict=True):
+        rows = list(book[name].iter_rows(values_only=True))
         assert rows[0] == table.headers
         assert [tuple(_xlsx_value(v) for v in row) for row in rows[1:]] == [tuple(r) for r in table.rows]
-    sheet = book["regionen-abdeckung"]
+    sheet = book["Regionen – Abdeckung"]
     assert isinstance(sheet["C2"].value, int) and sheet["C2"].value == report.figures.regions[0].schools_in_scope
-    dates = [c for c in book["verbuende"]["G"][1:]]
+    dates = [c for c in book["Verbünde"]["G"][1:]]
     assert dates and all(c.is_date for c in dates)
 
 
 def test_the_csv_carries_every_number_of_the_tables(demo: Demo) -> None:
     report = build_report(demo.app, FINAL)
     rows = list(csv.DictReader(io.StringIO(render(report, "csv").decode("utf-8"))))
-    networks = [r for r in rows if r["tabelle"] == "laender-stufen" and r["spalte"] == "Verbünde"]
-    assert [r["wert"] for r in networks] == ["4", "4"]  # Sachsen, Gesamt
-    assert {r["stichtag"] for r in rows} == {"2019-12-31"}
+    assert list(rows[0]) == ["Stichtag", "Tabelle", "Zeile", "Spalte", "Wert"]
+    networks = [r for r in rows if r["Tabelle"] == "Länder – Stufen" and r["Spalte"] == "Verbünde"]
+    assert [r["Wert"] for r in networks] == ["4", "4"]  # Sachsen, Gesamt
+    assert {r["Stichtag"] for r in rows} == {"2019-12-31"}
+    assert {r["Tabelle"] for r in rows} == {"Zusammenfassung", *(t.sheet_name for t in report_tables(report) if t.rows)}
 
 
 def _report_html(report: Report) -> str:
@@ -209,7 +214,7 @@ def test_the_command_writes_the_report_and_refuses_bad_input(
                                "--compare-to", "2019-09-20", "--format", "xlsx", "-o", str(target)])
     assert done.exit_code == 0, done.output
     assert "Bericht geschrieben" in done.output and target.stat().st_size > 0
-    assert load_workbook(target)["zusammenfassung"]["B2"].value.date() == MIDDLE
+    assert load_workbook(target)["Zusammenfassung"]["B2"].value.date() == MIDDLE
     wrong = runner.invoke(cli, ["report", "--as-of", "14.13.2019", "--format", "pdf", "-o", str(target)])
     assert wrong.exit_code == 1
     assert "--as-of: '14.13.2019' ist kein gültiges Datum" in wrong.output
