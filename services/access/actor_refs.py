@@ -77,7 +77,15 @@ def resolve(session: Session, text: str | None) -> tuple[str | None, str | None]
     if text not in cache:
         cache[text] = match_person(session, text)
     found = cache[text]
-    return ("", found) if found else (text, UNMATCHED)
+    if found:
+        return "", found
+    return text, None if _organisation_named(session, text) else UNMATCHED
+
+
+def _organisation_named(session: Session, text: str) -> bool:
+    """An organisation acting (an objection before the partner door named its contact): no person."""
+    key = " ".join(text.split())
+    return session.exec(select(Organisation.id).where(col(Organisation.name) == key)).first() is not None
 
 
 def _resolve_rows(session: Session, _context: Any, _instances: Any) -> None:

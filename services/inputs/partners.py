@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from verbund.domain.access import ChannelOptOut, StageDeputy
 from verbund.domain.actors import ref
+from verbund.domain.names import same_name
 from verbund.domain.directory import ContactAction, ContactEvent
 from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Contact, Membership, Network, Organisation
@@ -140,8 +141,9 @@ def submit_rsvp(app: App, scope: LinkScope, attending: bool, represented_by: str
         require_open(work.session, network, "consultation")
         require_not_held(work.session, network, work.session.exec(
             select(Consultation).where(Consultation.network_id == network.id)).first())
-        reason = f"{org.name}: " + ((f"Zusage, vertreten durch {represented_by.strip()}" if represented_by.strip()
-                                     else "Zusage") if attending else "Absage")
+        deputy = "" if same_name(represented_by, contact.name) else represented_by.strip()  # they are the actor
+        reason = f"{org.name}: " + ((f"Zusage, vertreten durch {deputy}" if deputy else "Zusage")
+                                    if attending else "Absage")
         work.audit(network, ref("contact", contact.id), "consultation", "rsvp", "accepted" if attending else "declined",
                    reason)
         work.touch(network, "consultation")
@@ -155,8 +157,9 @@ def submit_objection(app: App, scope: LinkScope, text: str) -> bool:
     if not text.strip():
         raise InvalidInput("Bitte den Einspruch begründen")
     with app.uow() as uow:
-        _contact, org, _network = _load(uow.session, scope, app.now())
-    return object_to_protocol(app, scope.network, organisation_id=str(org.id), text=text.strip())
+        contact, org, _network = _load(uow.session, scope, app.now())
+    return object_to_protocol(app, scope.network, organisation_id=str(org.id), text=text.strip(),
+                              by=ref("contact", contact.id))
 
 
 def _require(scope: LinkScope, purpose: str) -> None:

@@ -78,10 +78,12 @@ def circulate_protocol(
 
 
 def object_to_protocol(
-    app: App, network_slug: str, *, organisation_id: str, text: str, at: dt.datetime | None = None
+    app: App, network_slug: str, *, organisation_id: str, text: str, at: dt.datetime | None = None,
+    by: str | None = None,
 ) -> bool:
     """Record an objection; the same text from the same organisation again (a replayed form) stores
-    nothing and returns False."""
+    nothing and returns False. ``by``: who raised it (the partner door: its contact, by reference);
+    else the organisation is named."""
     at = at or app.now()
     with change(app, at) as work:
         network = network_by_slug(work.session, network_slug)
@@ -97,7 +99,7 @@ def object_to_protocol(
                 ProtocolObjection.text == text)).first() is not None:
             return False  # bereits erfasst
         work.session.add(ProtocolObjection(protocol_id=found.id, organisation_id=org.id, text=text, raised_at=at))
-        work.audit(network, org.name, STAGE, "protocol", "objection", text)
+        work.audit(network, by or org.name, STAGE, "protocol", "objection", text)
         work.touch(network, STAGE)
     return True
 

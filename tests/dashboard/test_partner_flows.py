@@ -115,9 +115,11 @@ def test_a_consultation_rsvp_is_recorded_with_who_represents_the_organisation(wo
     assert "Rückmeldung senden" in partner.page().text
     _notice(partner.post(was="zusage", attending="1", represented_by="Frau Beispiel"))
     _notice(partner.post(was="zusage", attending="0", represented_by=""))
+    _notice(partner.post(was="zusage", attending="1", represented_by=f" {partner.contact().name.upper()} "))
     rsvps = _audit(world, "rsvp")
-    assert [event.action for event in rsvps] == ["accepted", "declined"]
+    assert [event.action for event in rsvps] == ["accepted", "declined", "accepted"]
     assert "vertreten durch Frau Beispiel" in (rsvps[0].reason or "") and "Absage" in (rsvps[1].reason or "")
+    assert (rsvps[2].reason or "").endswith(": Zusage")  # they come themselves: named by the reference only
     assert (rsvps[0].actor, rsvps[0].actor_ref) == ("", f"contact:{partner.contact().id}")  # by reference
     assert _triggered(world)[-2:] == [(partner.network, "consultation")] * 2
 
@@ -158,6 +160,9 @@ def test_an_objection_is_taken_only_against_a_circulated_draft_and_names_the_org
                                       .where(ProtocolObjection.protocol_id == minutes.id)).all()
     assert [(o.organisation_id, o.text) for o in objections] == [(partner.organisation_id(),
                                                                   "Unsere Anwesenheit fehlt.")]
+    raised = _audit(world, "protocol")
+    assert [(e.actor, e.actor_ref) for e in raised if e.action == "objection"] == [
+        ("", f"contact:{partner.contact().id}")]  # who raised it, by reference
 
 
 def test_a_link_for_one_purpose_takes_no_input_of_another(world: World, client: Any) -> None:

@@ -36,6 +36,7 @@ TEXTS = {
     "namesake with organisation": "Max Muster (Jugendamt Auental)",
     "nobody": "Frau Unbekannt-Beispiel",
     "system": "system",
+    "organisation acting": "Jugendamt  Auental",
 }
 
 
@@ -95,6 +96,7 @@ def test_free_text_actors_become_references_where_exactly_one_person_matches(url
         "namesake with organisation": ("", people["max_a"]),
         "nobody": ("Frau Unbekannt-Beispiel", "unmatched"),
         "system": ("system", None),
+        "organisation acting": ("Jugendamt  Auental", None),  # no person: not flagged
     }
     assert (entry.recorded_by, entry.recorded_by_ref) == ("", people["doreen"])
     engine.dispose()

@@ -3,7 +3,8 @@
 Each person column (``domain.actors.ACTOR_COLUMNS``) gets ``<column>_ref``. Existing texts are
 matched against the contacts and users (``domain.actors.match``: the address, or the name in any of
 its spellings): a match stores the reference and empties the text; a name that matches nobody (or
-more than one person) stays as typed, flagged ``unmatched``; ``system`` and the like stay unflagged.
+more than one person) stays as typed, flagged ``unmatched``; ``system`` and the like, and an
+organisation's name (objections were recorded so), stay unflagged.
 
 Revision ID: actor_refs
 Revises: login_throttle
@@ -45,15 +46,16 @@ def upgrade() -> None:
                 op.create_index(f"ix_{table}_{column}_ref", table, [f"{column}_ref"])
     connection = op.get_bind()
     contacts, users = _people(connection)
+    organisations = set(connection.execute(sa.text("SELECT name FROM organisation")).scalars().all())
     for table, columns in ACTOR_COLUMNS.items():
         for column in columns:
             rows = sa.table(table, sa.column(column, sa.String()), sa.column(f"{column}_ref", sa.String()))
             texts = connection.execute(sa.select(rows.c[column]).where(rows.c[column].is_not(None))
                                        .distinct()).scalars().all()
             for text in texts:
-                if not is_person_text(text):
-                    continue
-                found = match(text, contacts, users)
+                found = match(text, contacts, users) if is_person_text(text) else None
+                if not found and (not is_person_text(text) or " ".join(text.split()) in organisations):
+                    continue  # no person: an organisation acting, system, import
                 values = {column: "", f"{column}_ref": found} if found else {f"{column}_ref": UNMATCHED}
                 connection.execute(sa.update(rows).where(rows.c[column] == text).values(**values))
 
