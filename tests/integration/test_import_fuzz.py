@@ -17,15 +17,16 @@ import contextlib
 import datetime as dt
 import json
 import os
+import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from importer_files import IMPORTERS, MAPPINGS, VALID, counts, prepare, saxon_school
+from importer_files import COUNT, IMPORTERS, MAPPINGS, VALID, prepare, saxon_school
 
 from verbund.domain.errors import DomainError
 from verbund.services.app.bootstrap import App, bootstrap
@@ -96,14 +97,20 @@ NO_MAPPING: st.SearchStrategy[None] = st.none()
 
 
 @contextmanager
-def fuzz_app() -> Iterator[App]:
+def fuzz_app() -> Iterator[tuple[App, Callable[[], tuple[int, ...]]]]:
+    """The app on a fresh SQLite file, and every table's row count read through a plain sqlite3
+    connection of its own (a committed import is visible to it; it costs a tenth of the engine's)."""
     with tempfile.TemporaryDirectory(dir=SCRATCH) as directory:
         app = bootstrap(Settings(database_url=f"sqlite:///{directory}/verbund.db"),
                         clock=ManualClock(dt.datetime(2021, 3, 1, 9, tzinfo=BERLIN)), trigger=RecordingTrigger())
         try:
             prepare(app)
             IMPORTERS["sachsen"](app, Path(directory), VALID["sachsen"], None)  # a school for contacts
-            yield app
+            reader = sqlite3.connect(f"{directory}/verbund.db", isolation_level=None)
+            try:
+                yield app, lambda: tuple(reader.execute(COUNT).fetchone())
+            finally:
+                reader.close()
         finally:
             app.engine.dispose()
 
@@ -112,7 +119,7 @@ def fuzz(importer: str, files: st.SearchStrategy[bytes], allowed: type[Exception
          mappings: st.SearchStrategy[bytes | None] = NO_MAPPING) -> None:
     """Run ``importer`` on ``CASES`` generated files; check (a) and (b) for each."""
     seen = 0
-    with fuzz_app() as app, tempfile.TemporaryDirectory(dir=SCRATCH) as directory:
+    with fuzz_app() as (app, counts), tempfile.TemporaryDirectory(dir=SCRATCH) as directory:
         folder = Path(directory)
 
         @FUZZ
@@ -120,14 +127,14 @@ def fuzz(importer: str, files: st.SearchStrategy[bytes], allowed: type[Exception
         def case(data: bytes, mapping: bytes | None) -> None:
             nonlocal seen
             seen += 1
-            before = counts(app)
+            before = counts()
             try:
                 report = IMPORTERS[importer](app, folder, data, mapping)
             except allowed:
-                assert counts(app) == before, f"{importer}: a failed import changed row counts"
+                assert counts() == before, f"{importer}: a failed import changed row counts"
                 return
             if getattr(report, "rejected", None) and hasattr(report, "stored"):  # directory: all or nothing
-                assert counts(app) == before, f"{importer}: a refused file changed row counts"
+                assert counts() == before, f"{importer}: a refused file changed row counts"
 
         case()
     assert seen >= CASES
