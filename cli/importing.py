@@ -251,7 +251,9 @@ def coverage(
     if map_file is not None:
         _write_map(map_file, region)
     if json_output:
-        print_json(data)
+        from verbund.services.readmodels.read_models import Coverage, as_json
+
+        print_json(as_json(Coverage, data))
         return
     table = Table(title="Abdeckung: jede öffentliche Schule in genau einem Verbund")
     for column in ("Region", "Land", "Schulen", "zugeordnet", "offen", "doppelt", "ohne Ansprechperson",

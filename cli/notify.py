@@ -66,7 +66,9 @@ def outbox(
         raise typer.Exit(1)
     data = outbox_messages(_app(), network=network, status=status)
     if json_output:
-        print_json(data)
+        from verbund.services.readmodels.read_models import Outbox, as_json
+
+        print_json(as_json(Outbox, data))
         return
     table = Table(title=f"Postausgang ({len(data['messages'])} Einträge)")
     for column in ("Verbund", "Stufe", "Art", "Ansprechperson", "Status", "Versuche", "gesendet", "Hinweis"):

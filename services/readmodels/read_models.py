@@ -237,6 +237,57 @@ class Status(_Model):
     networks: list[StatusNetwork]
 
 
+class OutboxMessage(_Model):
+    key: str
+    delivery: str
+    contact: str
+    network: str
+    stage: str | None
+    kind: str
+    status: str
+    attempts: int
+    sent_at: str | None
+    last_error: str | None = Field(description="never with credentials")
+
+
+class Outbox(_Model):
+    """``verbund outbox --json``."""
+
+    messages: list[OutboxMessage]
+
+
+class RegionCoverageRow(_Model):
+    slug: str
+    name: str
+    state: str
+    parent: str | None
+    schools_in_scope: int
+    assigned: int
+    unassigned: int
+    assigned_twice: int
+    not_imported: int
+    unreachable_members: UnreachableMembers
+
+
+class StateCoverage(_Model):
+    state: str
+    schools_in_scope: int
+    assigned: int
+    unassigned: int
+    assigned_twice: int
+    not_imported: int
+
+
+class Coverage(_Model):
+    """``verbund coverage --json`` (docs/import.md)."""
+
+    as_of: str
+    regions: list[RegionCoverageRow]
+    states: list[StateCoverage]
+    out_of_scope: list[dict[str, Any]]
+    not_imported: list[dict[str, Any]]
+
+
 def as_json(model: type[BaseModel], data: Any) -> Any:
     """``data`` validated against its declared shape, as the JSON the CLI prints (keys as documented)."""
     return model.model_validate(data).model_dump(mode="json", by_alias=True)
