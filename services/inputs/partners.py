@@ -18,10 +18,10 @@ from sqlmodel import Session, col, select
 
 from verbund.domain.access import ChannelOptOut, StageDeputy
 from verbund.domain.actors import ref
-from verbund.domain.names import same_name
 from verbund.domain.directory import ContactAction, ContactEvent
 from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Contact, Membership, Network, Organisation
+from verbund.domain.names import same_name
 from verbund.domain.stages import AuditEvent
 from verbund.domain.work import CATEGORY_LABELS, AnalysisEntry, Consultation, Protocol, ProtocolStatus
 from verbund.services.app.bootstrap import App
