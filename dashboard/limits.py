@@ -34,7 +34,8 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        # more digits than any limit has (and than int() converts: over 4,300) is refused unparsed
+        if declared is not None and (not declared.isdigit() or len(declared) > 18 or int(declared) > self.limit):
             await self._refuse(send)
             return
         seen = 0

@@ -99,3 +99,29 @@ def test_a_declared_100_mib_body_is_refused_unread_and_a_chunked_one_while_strea
     small.request("POST", "/login", body="email=a%40b.example&password=x",
                   headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert small.getresponse().status != 413  # a normal form still gets through
+
+
+def test_a_content_length_of_5000_digits_is_refused_not_parsed() -> None:
+    """Python's int() refuses more than 4,300 digits: the header is refused (413) before it is parsed."""
+    import asyncio
+
+    from verbund.dashboard.limits import BodyLimit
+
+    reached: list[str] = []
+    sent: list[dict[str, object]] = []
+
+    async def inner(scope: object, receive: object, send: object) -> None:
+        reached.append("app")
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    for declared in (b"9" * 5000, b"1" + b"0" * 19):
+        sent.clear()
+        asyncio.run(BodyLimit(inner, 1000)({"type": "http", "headers": [(b"content-length", declared)]},  # type: ignore[arg-type]
+                                           receive, send))  # type: ignore[arg-type]
+        assert sent and sent[0]["status"] == 413
+    assert reached == []
