@@ -8,7 +8,7 @@ real stage flows; the region build-out flow starts it. Dates are fixed (from 201
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from prefect.utilities.asyncutils import run_coro_as_sync
@@ -17,9 +17,10 @@ from rich.progress import Progress
 from sqlmodel import select
 
 from verbund.domain.business_days import BusinessCalendar
+from verbund.domain.errors import InvalidInput
 from verbund.domain.models import Membership, MembershipRole, Network, Organisation
 from verbund.domain.work import AnalysisCategory, Consultation, Protocol
-from verbund.flows.buildout import region_buildout
+from verbund.flows.buildout import network_buildout, region_buildout
 from verbund.services.app.bootstrap import App
 from verbund.services.app.clock import BERLIN, ManualClock
 from verbund.services.demo.sample import TEMPLATE, build_sample_region
@@ -242,11 +243,14 @@ def _steps(calendar: BusinessCalendar, start: dt.date) -> list[Step]:
 
 
 def run_demo(
-    app: App, *, start: dt.datetime | None = None, console: Console | None = None, template: str = TEMPLATE
+    app: App, *, start: dt.datetime | None = None, console: Console | None = None, template: str = TEMPLATE,
+    networks: Sequence[str] | None = None,
 ) -> DemoResult:
     """Load the sample region and drive every network through all stages. Idempotent.
 
     ``template`` other than Saxony's runs that template's demo (``cli/demo_templates.py``, issue 8).
+    ``networks`` (Saxon demo only): drive just these of the sample's networks; the others stay
+    pending (a one-network build-out, as the crash series uses it).
     """
     console = console or Console()
     start = (start or DEMO_START).astimezone(BERLIN)
@@ -257,14 +261,18 @@ def run_demo(
     clock = ManualClock(start)
     app.clock = clock
     sample = build_sample_region(app, at=start)
-    result = DemoResult(region=sample.region, networks=sample.networks)
+    chosen = _chosen(sample.networks, networks)
+    result = DemoResult(region=sample.region, networks=chosen)
     calendar = BusinessCalendar("SN")
     steps = _steps(calendar, start.date())
     failures_before = len(getattr(app.trigger, "failures", []))
     with Progress(console=console, transient=False) as progress:
         bar = progress.add_task("Aufbau der Kooperationsverbünde", total=len(steps) + 1)
         progress.update(bar, description=f"{start:%d.%m.%Y} Aufbau starten (Region {sample.region})")
-        run_coro_as_sync(region_buildout(region=sample.region, at=start.isoformat()))
+        if chosen == sample.networks:
+            run_coro_as_sync(region_buildout(region=sample.region, at=start.isoformat()))
+        for network in [n for n in chosen if chosen != sample.networks]:
+            run_coro_as_sync(network_buildout(network=network, at=start.isoformat()))
         _sweep(app, start)  # issue 3: notifications
         progress.advance(bar)
         for offset, stage, label, action in steps:
@@ -273,13 +281,26 @@ def run_demo(
             clock.set(at)
             progress.update(bar, description=f"{day:%d.%m.%Y} {label}")
             for index, network in enumerate(sample.networks):
-                if network_overview(app, network)["stages"].get(stage) in ("open", "ready"):
+                if network in chosen and network_overview(app, network)["stages"].get(stage) in ("open", "ready"):
                     action(app, network, at, index)
             _sweep(app, at)  # issue 3: notifications
             progress.advance(bar)
     result.failures = list(getattr(app.trigger, "failures", []))[failures_before:]
     for network in status(app, region=sample.region)["networks"]:
+        if network["slug"] not in chosen:
+            continue
         for stage in network["stages"]:
             result.expected += 1
             result.completed += stage["state"] == "completed"
     return result
+
+
+def _chosen(sample: list[str], wanted: Sequence[str] | None) -> list[str]:
+    """The sample's networks to drive (all without ``wanted``); an unknown slug is named."""
+    if not wanted:
+        return list(sample)
+    unknown = [slug for slug in wanted if slug not in sample]
+    if unknown:
+        raise InvalidInput(f"--network: {', '.join(unknown)} ist kein Verbund der Beispielregion "
+                           f"(bekannt: {', '.join(sample)})")
+    return [slug for slug in sample if slug in wanted]

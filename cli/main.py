@@ -175,6 +175,9 @@ def _cell(stage: dict[str, Any], colours: dict[str, str]) -> str:
 def demo(
     template: Annotated[str, typer.Option("--template", help="Prozessvorlage (verbund templates list).")]
     = "sachsen-inklusion",
+    network: Annotated[list[str] | None, typer.Option(
+        "--network", help="Nur diesen Verbund der Beispielregion durch die Stufen führen (mehrfach möglich; "
+        "nur sachsen-inklusion).")] = None,
 ) -> None:
     """Beispielregion laden und alle Verbünde mit simulierten Eingaben durch alle Stufen führen."""
     from verbund.cli.demo import DEMO_START, run_demo
@@ -187,7 +190,7 @@ def demo(
     console.print(f"Datenbank: {settings.safe_database_url()}")
     console.print(f"Prefect: {os.environ.get('PREFECT_API_URL') or EMBEDDED_NOTE}")
     with domain_errors():
-        result = run_demo(built, start=start, console=console, template=template)
+        result = run_demo(built, start=start, console=console, template=template, networks=network)
     console.print(
         f"Demo beendet: {len(result.networks)} Verbünde in {result.region}, "
         f"{result.completed} von {result.expected} Stufen abgeschlossen."
