@@ -88,6 +88,9 @@ async def form(request: Request) -> dict[str, str]:
         parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=400)
     except (UnicodeDecodeError, ValueError) as error:
         raise BadForm("Formular nicht lesbar") from error
+    if any("\x00" in key or any("\x00" in value for value in values) for key, values in parsed.items()):
+        # PostgreSQL refuses a NUL byte where SQLite would store it: refused alike on every backend
+        raise BadForm("Formular enthält ein NUL-Zeichen (Byte 0); bitte ohne Steuerzeichen senden")
     return {key: values[-1] for key, values in parsed.items()}
 
 

@@ -228,3 +228,17 @@ def test_input_follows_the_stage_state_at_every_door(setting: Setting, name: str
     assert REASONS[state] in error or (route.own is not None and route.own in error), (name, state, error)
     assert "Traceback" not in error
     assert fingerprint(setting.app) == before, (name, state, "a refusal stored something")
+
+
+@pytest.mark.parametrize("name", ["partner: analysis answers", "coordinator: potential"])
+def test_a_nul_byte_in_any_form_is_refused_alike_on_every_backend(setting: Setting, name: str) -> None:
+    """PostgreSQL refuses a NUL byte (DataError) where SQLite would store it: every form refuses it first."""
+    route = ROUTES[name]
+    put(setting.app, setting.network, route.stage, "open")
+    before = fingerprint(setting.app)
+    original = route.form
+    poisoned = Route(route.door, route.stage, lambda s: {k: v + "\x00" if k not in ("was", "area") else v
+                                                          for k, v in original(s).items()})
+    response = post(setting, poisoned)
+    assert response.status_code == 400 and "NUL-Zeichen" in response.text
+    assert fingerprint(setting.app) == before

@@ -41,6 +41,9 @@ def test_a_fuzzed_date_in_any_form_never_gives_a_500(world: World, client: Any, 
         csrf = login(client, world.users[who])
         response = client.post(f"/verbund/{network}/aktion/{action}",
                                data={"csrf": csrf, field: value, **others}, follow_redirects=False)
+    if "\x00" in value:  # refused for every form and backend alike, before any field is read (issue 15)
+        assert response.status_code == 400 and "NUL-Zeichen" in response.text
+        return
     assert response.status_code == 303, (value, response.status_code, response.text[:300])
     error = parse_qs(urlparse(response.headers["location"]).query).get("fehler", [""])[0]
     if "ist kein gültiges Datum" in error:
