@@ -18,6 +18,7 @@ import typer
 from verbund.cli.common import console, domain_errors, fail
 from verbund.cli.embedded import LOCAL_URL_ENV
 from verbund.domain.errors import DomainError
+from verbund.domain.formatting import count
 
 if TYPE_CHECKING:
     pass
@@ -117,7 +118,7 @@ def user_reset_password(
 
     with domain_errors():
         link = reset_password(_app(), email, by="cli", days=days)
-    console.print(f"Einmaliger Link für {email} ({days} Tage gültig):", highlight=False)
+    console.print(f"Einmaliger Link für {email} ({count(days, 'Tag', 'Tage')} gültig):", highlight=False)
     sys.stdout.write(link + "\n")
 
 

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from verbund.cli.common import JsonOption, console, domain_errors, errors, fail, print_json
 from verbund.domain.errors import DomainError
+from verbund.domain.formatting import count
 from verbund.services.app.bootstrap import App, bootstrap
 from verbund.services.app.settings import Settings
 from verbund.services.importers import Adapter, ImportReport, Problem
@@ -283,7 +284,8 @@ def _write_map(path: Path, region: str | None) -> None:
         raise fail(error) from error
     except OSError as error:
         raise fail(Exception(f"--map: '{path}' nicht schreibbar ({error.strerror})")) from error
-    errors.print(f"Karte: {path} ({len(points['schools'])} Schulen eingezeichnet, {points['unassigned']} nicht "
+    drawn = count(len(points["schools"]), "Schule", "Schulen")
+    errors.print(f"Karte: {path} ({drawn} eingezeichnet, {points['unassigned']} nicht "
                  f"zugeordnet, {points['without_coordinates']} ohne Koordinaten)", highlight=False)
 
 

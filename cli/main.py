@@ -192,7 +192,7 @@ def demo(
     with domain_errors():
         result = run_demo(built, start=start, console=console, template=template, networks=network)
     console.print(
-        f"Demo beendet: {len(result.networks)} Verbünde in {result.region}, "
+        f"Demo beendet: {count(len(result.networks), 'Verbund', 'Verbünde')} in {result.region}, "
         f"{result.completed} von {result.expected} Stufen abgeschlossen."
     )
     for failure in result.failures:

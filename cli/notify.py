@@ -9,6 +9,7 @@ from rich.table import Table
 
 from verbund.cli.common import JsonOption, console, errors, print_json
 from verbund.domain.errors import DomainError
+from verbund.domain.formatting import count
 from verbund.domain.outbox import OutboxStatus
 
 
@@ -70,7 +71,7 @@ def outbox(
 
         print_json(as_json(Outbox, data))
         return
-    table = Table(title=f"Postausgang ({len(data['messages'])} Einträge)")
+    table = Table(title=f"Postausgang ({count(len(data['messages']), 'Eintrag', 'Einträge')})")
     for column in ("Verbund", "Stufe", "Art", "Ansprechperson", "Status", "Versuche", "gesendet", "Hinweis"):
         table.add_column(column)
     for row in data["messages"]:

@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from verbund.cli.common import JsonOption, build_app, console, domain_errors, errors, print_json
 from verbund.domain.errors import DomainError
+from verbund.domain.formatting import count
 
 privacy_app = typer.Typer(help="Datenschutz (DSGVO): Auskunft und Export, Löschung, Aufbewahrungsfristen.",
                           no_args_is_help=True)
@@ -45,7 +46,7 @@ def export(
     except (DomainError, OSError) as error:
         raise _fail(error) from error
     console.print(f"Auskunft geschrieben: {output} ({len(document['places'])} Fundstellen, "
-                  f"{len(document['messages'])} Nachrichten)", highlight=False)
+                  f"{count(len(document['messages']), 'Nachricht', 'Nachrichten')})", highlight=False)
 
 
 @privacy_app.command("forget")
@@ -64,7 +65,8 @@ def forget(
     if json_output:
         print_json(result.to_dict())
         return
-    kept = f"; {len(result.kept_protocols)} genehmigte Protokolle behalten ihren Text" if result.kept_protocols else ""
+    kept = "; " + count(len(result.kept_protocols), "genehmigtes Protokoll behält seinen",
+                        "genehmigte Protokolle behalten ihren") + " Text" if result.kept_protocols else ""
     console.print(f"Gelöscht: {result.id} ({result.replaced} Textstellen ersetzt, {result.files_deleted} "
                   f"Postfach-Dateien entfernt, {result.suppressed} wartende Nachrichten unterdrückt{kept})",
                   highlight=False)

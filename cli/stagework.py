@@ -29,6 +29,7 @@ from verbund.cli.common import (
 )
 from verbund.domain.dates import parse_day
 from verbund.domain.errors import InvalidInput
+from verbund.domain.formatting import count
 from verbund.domain.stages import SYSTEM_ACTOR
 
 if TYPE_CHECKING:
@@ -269,8 +270,9 @@ def protocol_resolve(
         if not resolution.strip():
             raise InvalidInput("--resolution: Lösung fehlt")
         built = build_app()
-        count = resolve_objections(built, network, resolution=resolution, by=by, at=at_option(at))
-    _protocol_done(built, network, json_output, f"{count} Einsprüche erledigt", resolved=count)
+        resolved = resolve_objections(built, network, resolution=resolution, by=by, at=at_option(at))
+    _protocol_done(built, network, json_output, count(resolved, "Einspruch", "Einsprüche") + " erledigt",
+                   resolved=resolved)
 
 
 @protocol_app.command("approve")
@@ -312,4 +314,4 @@ def protocol_recommend(
     with domain_errors():
         built = build_app()
         added = record_recommendations(built, network, title, by=by, due=_date(due, "--due"), at=at_option(at))
-    _protocol_done(built, network, json_output, f"{added} Empfehlungen erfasst", added=added)
+    _protocol_done(built, network, json_output, count(added, "Empfehlung", "Empfehlungen") + " erfasst", added=added)

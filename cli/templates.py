@@ -11,6 +11,7 @@ from rich.table import Table
 
 from verbund.cli.common import JsonOption, console, domain_errors, fail, print_json
 from verbund.domain.errors import DomainError
+from verbund.domain.formatting import count
 
 templates_app = typer.Typer(help="Prozessvorlagen anzeigen und prüfen.", no_args_is_help=True)
 
@@ -124,4 +125,4 @@ def check(path: Path) -> None:
         template = load_template_file(path)
     except (DomainError, OSError) as error:
         raise fail(error) from error
-    console.print(f"{path}: gültig — {template.key}, {len(template.stages)} Stufen", highlight=False)
+    console.print(f"{path}: gültig — {template.key}, {count(len(template.stages), 'Stufe', 'Stufen')}", highlight=False)

@@ -20,6 +20,7 @@ from verbund.dashboard.pages import signed_in
 from verbund.dashboard.web import Forbidden, Hidden, app_of, back, call, check_csrf, form, render
 from verbund.domain.access import UserRole
 from verbund.domain.errors import DomainError, InvalidInput, NotFound
+from verbund.domain.formatting import count
 from verbund.services.access.users import Principal
 from verbund.services.app.bootstrap import App
 from verbund.services.app.versions import stamps
@@ -95,7 +96,7 @@ def accept_suggestions(app: App, slug: str, data: dict[str, str], who: Principal
             accepted += 1
     if not accepted:
         raise InvalidInput("Keine Vorschläge mit Verbund (Schulen ohne Koordinaten? verbund import coordinates)")
-    return f"{accepted} Vorschläge übernommen"
+    return count(accepted, "Vorschlag", "Vorschläge") + " übernommen"
 
 
 def _school_key(app: App, source_id: str, region: str) -> str:

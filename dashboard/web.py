@@ -43,7 +43,7 @@ templates.env.globals.update(MESSAGE_KINDS=MESSAGE_KIND_LABELS, STATUS_LABELS=ST
                              DECISION_STATUS=DECISION_STATUS_LABELS, audit_sentence=audit_sentence)
 templates.env.filters["role_label"] = lambda role, template: load_template(template).role_label(role)
 templates.env.filters.update(when=formatting.local_time, day=formatting.local_date, percent=formatting.percent,
-                             decimal=formatting.decimal)
+                             decimal=formatting.decimal, count=formatting.count)  # n|count("Mitglied", "Mitglieder")
 
 
 templates.env.filters["stage_title"] = stage_title

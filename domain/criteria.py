@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from verbund.domain.business_days import BusinessCalendar, local_date
+from verbund.domain.formatting import count
 from verbund.domain.models import KIND_LABELS
 
 if TYPE_CHECKING:  # the template model imports this registry to validate checks; no cycle at run time
@@ -196,7 +197,7 @@ def schools_covered(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
         )
     if coverage.multiply_assigned:
         unmet.append(
-            f"{len(coverage.multiply_assigned)} Schulen mehreren Verbünden zugeordnet "
+            f"{count(len(coverage.multiply_assigned), 'Schule', 'Schulen')} mehreren Verbünden zugeordnet "
             f"({_names(coverage.multiply_assigned)})"
         )
     return unmet
@@ -237,12 +238,13 @@ def analysis_complete(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     if not lacking:
         return []
     unmet = [
-        f"Analyse unvollständig für {len(lacking)} von {len(members)} Mitgliedern "
+        f"Analyse unvollständig für {len(lacking)} von {count(len(members), 'Mitglied', 'Mitgliedern')} "
         f"({_names(lacking)}): je Kategorie ein Eintrag oder „keine Angaben“ mit Begründung"
     ]
     unreachable = [m.name for m in members if not m.reachable and m.name in lacking]
     if unreachable:
-        unmet.append(f"{len(unreachable)} dieser Mitglieder erreicht keine Nachricht (keine aktive "
+        reaches = "erreicht" if len(unreachable) == 1 else "erreichen"
+        unmet.append(f"{len(unreachable)} dieser Mitglieder {reaches} keine Nachricht (keine aktive "
                      f"Ansprechperson mit E-Mail-Adresse oder Kanal): {_names(unreachable)}")
     return unmet
 
@@ -304,7 +306,7 @@ def consultation_invited_ahead(facts: NetworkFacts, params: dict[str, Any]) -> l
         local_date(consultation.invitations_sent_at), local_date(consultation.starts_at)
     )
     if ahead < needed:
-        return [f"Einladungen nur {ahead} statt {needed} Werktage vor der Beratung versandt"]
+        return [f"Einladungen nur {ahead} statt {count(needed, 'Werktag', 'Werktage')} vor der Beratung versandt"]
     return []
 
 
@@ -378,7 +380,8 @@ def roles_filled(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     unmet = []
     minimum = int(params.get("minimum", 1))
     if len(holders) < minimum:
-        unmet.append(f"Rolle {params.get('title', role)}: {len(holders)} statt mindestens {minimum} Mitglieder")
+        needed = count(minimum, "Mitglied", "Mitglieder")
+        unmet.append(f"Rolle {params.get('title', role)}: {len(holders)} statt mindestens {needed}")
     present = {r.kind for r in holders}
     missing = [k for k in params.get("kinds", []) if k not in present]
     if missing:

@@ -14,6 +14,7 @@ from prefect.artifacts import acreate_progress_artifact, acreate_table_artifact,
 from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
+from verbund.domain.formatting import count
 from verbund.flows.runtime import get_app
 from verbund.flows.stage import run_stage
 from verbund.services.directory.setup import region_networks
@@ -77,5 +78,7 @@ async def region_buildout(
     await acreate_table_artifact(rows, key=f"region-status-{region}", description=f"Stand je Verbund in {region}")
     failed = [row["Verbund"] for row in rows if row["Lauf"] != "ok"]
     if failed:
-        return Failed(message=f"{region}: {len(failed)} von {len(rows)} Verbünden fehlgeschlagen: {', '.join(failed)}")
-    return Completed(name="RegionReconciled", message=f"{region}: {len(rows)} Verbünde abgeglichen", data=rows)
+        of = count(len(rows), "Verbund", "Verbünden")
+        return Failed(message=f"{region}: {len(failed)} von {of} fehlgeschlagen: {', '.join(failed)}")
+    done = count(len(rows), "Verbund", "Verbünde")
+    return Completed(name="RegionReconciled", message=f"{region}: {done} abgeglichen", data=rows)

@@ -44,6 +44,11 @@ def genitive(name: str) -> str:
     return f"des Verbunds „{name}“"
 
 
+def counted(n: int, one: str, many: str) -> str:
+    """``n`` with the noun in singular only for one: "1 Versuch", "0 Versuchen", "2 Versuchen"."""
+    return f"{n} {one if n == 1 else many}"
+
+
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     env = Environment(  # noqa: S701 - plain-text messages, not HTML
@@ -56,6 +61,7 @@ def _environment() -> Environment:
     env.filters["datum"] = german_date
     env.filters["zeit"] = german_time
     env.filters["des"] = genitive
+    env.filters["anzahl"] = counted  # {{ attempts | anzahl("Versuch", "Versuchen") }}
     return env
 
 
@@ -72,8 +78,9 @@ def digest(parts: list[tuple[str, str]], contact_name: str, day: str) -> tuple[s
     """One message from several items of the same day (subject, body)."""
     if len(parts) == 1:
         return parts[0]
-    subject = f"{len(parts)} Mitteilungen Ihres Kooperationsverbunds vom {german_date(day)}"
+    items = counted(len(parts), "Mitteilung", "Mitteilungen")
+    subject = f"{items} Ihres Kooperationsverbunds vom {german_date(day)}"
     sections = [f"{index}. {part_subject}\n\n{body}" for index, (part_subject, body) in enumerate(parts, 1)]
     rule = "\n" + "-" * 60 + "\n\n"
-    intro = f"Guten Tag {contact_name},\n\nheute haben wir {len(parts)} Mitteilungen für Sie zusammengefasst.\n\n"
+    intro = f"Guten Tag {contact_name},\n\nheute haben wir {items} für Sie zusammengefasst.\n\n"
     return subject, intro + rule.join(sections)

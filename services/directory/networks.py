@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session, col, func, or_, select
 
 from verbund.domain.errors import InvalidInput
-from verbund.domain.formatting import local_date
+from verbund.domain.formatting import count, local_date
 from verbund.domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
 from verbund.domain.slugs import is_slug
 from verbund.domain.stages import AuditEvent
@@ -92,7 +92,8 @@ def close_network(app: App, slug: str, *, reason: str, by: str, at: dt.datetime 
             raise InvalidInput(f"Verbund '{slug}' ist seit {local_date(network.closed_at)} geschlossen")
         schools = _assigned_schools(session, network, at)
         if schools:
-            raise InvalidInput(f"Verbund '{slug}': noch {len(schools)} Schulen zugeordnet, erst umordnen "
+            assigned = count(len(schools), "Schule", "Schulen")
+            raise InvalidInput(f"Verbund '{slug}': noch {assigned} zugeordnet, erst umordnen "
                                f"(verbund school move SCHULE VERBUND --reason …), z. B. {', '.join(schools[:3])}")
         ended = 0
         for membership in session.exec(select(Membership).where(Membership.network_id == network.id,

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from verbund.domain.business_days import BusinessCalendar
 from verbund.domain.errors import InvalidInput
+from verbund.domain.formatting import count
 from verbund.domain.formatting import local_date as german_date
 from verbund.domain.models import Network
 from verbund.domain.work import (
@@ -140,7 +141,7 @@ def approve_protocol(app: App, network_slug: str, *, by: str, at: dt.datetime | 
             )
         ).all())
         if open_count:
-            raise InvalidInput(f"{open_count} Einsprüche sind noch offen")
+            raise InvalidInput(count(open_count, "Einspruch ist", "Einsprüche sind") + " noch offen")
         found.status, found.approved_at, found.approved_by = ProtocolStatus.approved, at, by
         found.content_hash = content_hash(found.body)
         work.session.add(found)
@@ -182,6 +183,6 @@ def record_recommendations(
                 existing.add(title)
                 added += 1
         if added:
-            work.audit(network, by, STAGE, "recommendation", "recorded", f"{added} Empfehlungen")
+            work.audit(network, by, STAGE, "recommendation", "recorded", count(added, "Empfehlung", "Empfehlungen"))
         work.touch(network, STAGE)
     return added

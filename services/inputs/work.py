@@ -14,6 +14,7 @@ from enum import StrEnum
 from sqlmodel import Session, select
 
 from verbund.domain.errors import InvalidInput
+from verbund.domain.formatting import count
 from verbund.domain.models import Network
 from verbund.domain.stages import AuditEvent
 from verbund.domain.work import (
@@ -102,7 +103,7 @@ def record_analysis(
             session.add(found)
             changed += 1
         if changed:
-            work.audit(network, by, "analysis", "analysis_entry", "recorded", f"{changed} Einträge")
+            work.audit(network, by, "analysis", "analysis_entry", "recorded", count(changed, "Eintrag", "Einträge"))
         work.touch(network, "analysis")
     return changed
 
@@ -133,7 +134,7 @@ def record_potentials(
             session.add(found)
             changed += 1
         if changed:
-            work.audit(network, by, "potentials", "potential", "recorded", f"{changed} Potenziale")
+            work.audit(network, by, "potentials", "potential", "recorded", count(changed, "Potenzial", "Potenziale"))
         work.touch(network, "potentials")
     return changed
 
@@ -166,7 +167,7 @@ def record_goals(
                 if potentials[title].id not in linked:
                     session.add(GoalPotential(goal_id=found.id, potential_id=potentials[title].id))
             changed += 1
-        work.audit(network, by, "goals", "goal", "recorded", f"{changed} Ziele")
+        work.audit(network, by, "goals", "goal", "recorded", count(changed, "Ziel", "Ziele"))
         work.touch(network, "goals")
     return changed
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
+from verbund.domain.formatting import count
 from verbund.domain.models import Membership, MembershipRole, Network, Organisation, Region
 from verbund.services.app.bootstrap import App
 from verbund.services.app.lookup import region_by_slug
@@ -119,7 +120,8 @@ def render_svg(data: dict[str, Any], title: str) -> str:
     legend.append(f'<g class="legend"><circle cx="{WIDTH + 20}" cy="{y}" r="6" fill="white" stroke="black"/>'
                   f'<text x="{WIDTH + 20}" y="{y + 3.5}" font-size="9" text-anchor="middle">?</text>'
                   f'<text x="{WIDTH + 34}" y="{y + 4}" font-size="12">{UNASSIGNED} ({data["unassigned"]})</text></g>')
-    desc = (f"{len(data['schools'])} öffentliche Schulen mit Koordinaten, {data['unassigned']} davon nicht "
+    drawn = count(len(data["schools"]), "öffentliche Schule", "öffentliche Schulen")
+    desc = (f"{drawn} mit Koordinaten, {data['unassigned']} davon nicht "
             f"zugeordnet, {data['without_coordinates']} ohne Koordinaten (nicht eingezeichnet). Jeder Verbund hat "
             "eine eigene Form und Nummer; die Tabelle darunter enthält dieselben Schulen.")
     return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="map-title map-desc" '

@@ -85,7 +85,7 @@ def test_a_process_owner_and_a_coordinator_build_out_in_the_dashboard(
     assert "kv-auental-mitte angelegt" in _submit(po, create, "Verbund anlegen")
     assert po.locator("tr[data-network='kv-auental-mitte']").count() == 1
     accept = po.locator("form[action$='vorschlaege-uebernehmen']")
-    assert "1 Vorschläge übernommen" in _submit(po, accept, "Vorschläge übernehmen")
+    assert "1 Vorschlag übernommen" in _submit(po, accept, "Vorschläge übernehmen")
     assert find_schools(app, school)[0]["network"] is not None
     po.locator("summary", has_text="Schule umordnen").click()
     move = po.locator("#schule-umordnen")

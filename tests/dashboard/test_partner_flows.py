@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -122,6 +123,20 @@ def test_a_consultation_rsvp_is_recorded_with_who_represents_the_organisation(wo
     assert (rsvps[2].reason or "").endswith(": Zusage")  # they come themselves: named by the reference only
     assert (rsvps[0].actor, rsvps[0].actor_ref) == ("", f"contact:{partner.contact().id}")  # by reference
     assert _triggered(world)[-2:] == [(partner.network, "consultation")] * 2
+
+
+def test_the_analysis_notice_counts_the_saved_answers_in_singular_only_for_one(world: World, client: Any) -> None:
+    partner = Partner(world, client, "analysis")
+    open_stage(world.app, partner.network, "analysis", world.app.now())
+
+    def notice(**answers: str) -> str:
+        return unquote_plus(_notice(partner.post(was="analyse", **answers)))
+
+    assert "Vielen Dank! 1 Angabe gespeichert." in notice(**{"text-conditions": "Barrierefreies Gebäude"})
+    assert "Vielen Dank! 2 Angaben gespeichert." in notice(**{"text-actors": "Schulsozialarbeit",
+                                                              "text-responsibilities": "Schulleitung"})
+    unchanged = notice(**{"text-actors": "Schulsozialarbeit"})  # the same answer again changes nothing
+    assert "Vielen Dank! 0 Angaben gespeichert." in unchanged
 
 
 def test_the_rsvp_page_says_when_in_german_local_time_and_where_the_consultation_is(

@@ -79,7 +79,7 @@ def test_a_process_owner_creates_a_network_accepts_suggestions_and_moves_a_schoo
         follow_redirects=False)
     assert "meldung=" in made.headers["location"], made.headers["location"]
     page = client.get(f"/region/{REGION}").text
-    assert 'data-network="kv-auental-mitte"' in page and "Alle 1 Vorschläge übernehmen" in page
+    assert 'data-network="kv-auental-mitte"' in page and "Alle Vorschläge übernehmen (1 Schule)" in page
     from verbund.services.importers.assignment import suggestions
 
     suggested = next(s["network"] for s in suggestions(app, REGION)["suggestions"] if s["network"])
