@@ -1,20 +1,27 @@
-"""Dashboard under load: 400 networks, 40,000 organisations, 20 clients with 1 s think time.
+"""Dashboard under load: 400 networks, 40,000 organisations, ``--clients N`` clients (default 20) with
+1 s think time, on SQLite or on PostgreSQL (``VERBUND_DATABASE_URL=postgresql+psycopg://…``: the
+benchmark creates a database of its own on that server and drops it afterwards).
 
-Builds a synthetic nationwide database (SQLite file in a temporary folder) with bulk inserts: 20
-regions in three Länder, 400 networks of 100 member organisations each (70 % public schools), one
-contact per organisation with three messages each (120,000 outbox items). Serves it exactly as
-production does: ``verbund serve --port P`` in its own process (same uvicorn settings, same
-composition root, embedded mode), on a free loopback port. 20 concurrent clients (each logged in as
-a Land process owner or the ministry; the logins happen before the measured window) request region
-and Land overview pages (at most 100 networks a page) and network pages (100 members each), with
-1 s think time, for ``DURATION`` seconds; each client starts at a random offset within the first
-think time, as people do not click in step; every page's content is checked. Baseline in the same
-run: ``/healthz`` under the same load. Last line: ``p50_ms p95_ms requests ...`` plus p95 per page
-kind, the server's CPU time per page (with its ``/healthz``) and the machine's load.
+Builds a synthetic nationwide database with bulk inserts: 20 regions in three Länder, 400 networks
+of 100 member organisations each (70 % public schools), one contact per organisation with three
+messages each (120,000 outbox items). Serves it exactly as production does: ``verbund serve --port P
+[--workers N]`` in its own process, on a free loopback port. The clients (each logged in as a Land
+process owner or the ministry; the logins happen before the measured window) request region and Land
+overview pages (at most 100 networks a page) and network pages (100 members each), with 1 s think
+time, for ``--duration`` seconds; each client starts at a random offset within the first think time,
+as people do not click in step; every page's content is checked. Clients send no conditional
+requests (no ``If-None-Match``), so 304s do not flatter the figures.
+
+Two phases on the same database, each with a fresh server: first with the page cache off
+(``VERBUND_DASHBOARD_CACHE=0``: the in-run baseline), then with it on. Baselines in the same run:
+``/healthz`` under the same load and the pages with the cache off. The last line gives p50/p95 per
+page kind for both phases, the server's CPU time per page (server process and its workers) and the
+machine's load average before and after.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import random
@@ -104,14 +111,17 @@ def login(client: httpx.Client, email: str) -> None:
     client.post("/login", data={"csrf": nonce, "email": email, "password": PASSWORD})
 
 
-def serve(url: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
+def serve(url: str, port: int, folder: Path, *, cache: bool, workers: int | None) -> subprocess.Popen[bytes]:
     """``verbund serve`` on ``port`` in its own process (as in production), once ``/healthz`` answers."""
-    env = {**os.environ, "VERBUND_DATABASE_URL": url}
-    log = (folder / "serve.log").open("wb")
+    env = {**os.environ, "VERBUND_DATABASE_URL": url, "VERBUND_DASHBOARD_CACHE": "1" if cache else "0"}
+    env.pop("PREFECT_API_URL", None)
+    log = (folder / "serve.log").open("ab")
     command = [sys.executable, "-c", "from verbund.cli.main import app; app(prog_name='verbund')", "serve",
-               "--host", "127.0.0.1", "--port", str(port)]
+               "--host", "127.0.0.1", "--port", str(port), "--no-sweep"]
+    if workers:
+        command += ["--workers", str(workers)]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"verbund serve endete mit {server.returncode}: {(folder / 'serve.log').read_text()}")
@@ -123,6 +133,15 @@ def serve(url: str, port: int, folder: Path) -> subprocess.Popen[bytes]:
         time.sleep(0.1)
     server.kill()
     raise SystemExit("verbund serve antwortet nicht auf /healthz")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(60)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def check_page(kind: str, path: str, html: str) -> None:
@@ -145,85 +164,167 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def main() -> None:
-    folder = Path(tempfile.mkdtemp(prefix="verbund-bench-"))
-    url = f"sqlite:///{folder / 'bench.db'}"
-    started = time.perf_counter()
-    regions, networks = build(url)
-    print(f"Datenbank aufgebaut: {len(networks)} Verbünde, {ORGANISATIONS} Organisationen, "
-          f"{ORGANISATIONS * len(MESSAGES)} Nachrichten "
-          f"({time.perf_counter() - started:.1f} s)", flush=True)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = serve(url, port, folder)
-    base = f"http://127.0.0.1:{port}"
+def serving_processes(pid: int) -> list[int]:
+    """The server and its uvicorn workers (not the local Prefect server it owns)."""
+    found = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if parent == pid and b"spawn_main" in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def pct(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def measure(base: str, server: subprocess.Popen[bytes], regions: list[str], networks: list[str], clients: int,
+            duration: float) -> dict[str, float]:
+    """One load phase: the clients' latencies per page kind, ``/healthz`` and the server's CPU per page."""
     pages: list[float] = []
     by_kind: dict[str, list[float]] = {"region": [], "land": [], "network": []}
     health: list[float] = []
     lock = threading.Lock()
     stop_at: list[float] = []  # set once, when the last client has signed in
     cpu_at_start: list[float] = []
+    processes = serving_processes(server.pid)
 
     def start_window() -> None:
-        cpu_at_start.append(cpu_seconds(server.pid))
-        stop_at.append(time.monotonic() + DURATION)
+        cpu_at_start.append(sum(cpu_seconds(p) for p in processes))
+        stop_at.append(time.monotonic() + duration)
 
-    ready = threading.Barrier(CLIENTS, action=start_window)
+    ready = threading.Barrier(clients, action=start_window)
     sn_regions = [r for r in regions if r.startswith("sn-")]
+    sn_networks = [n for n in networks if n.startswith("kv-sn-")]
+    failures: list[BaseException] = []
 
     def client_loop(number: int) -> None:
         rnd = random.Random(number)
         email = "land@bench.example" if number % 2 else "ministerium@bench.example"
-        with httpx.Client(base_url=base, timeout=30) as client:
-            login(client, email)
-            ready.wait()
-            time.sleep(rnd.random() * THINK)
-            while time.monotonic() < stop_at[0]:
-                choice = rnd.random()
-                if choice < 0.3:
-                    kind, path = "region", f"/uebersicht?region={rnd.choice(sn_regions)}"
-                elif choice < 0.5:
-                    kind, path = "land", f"/uebersicht?land=SN&seite={rnd.randint(1, 2)}"
-                else:
-                    kind, path = "network", f"/verbund/{rnd.choice([n for n in networks if n.startswith('kv-sn-')])}"
-                t0 = time.perf_counter()
-                response = client.get(path)
-                elapsed = (time.perf_counter() - t0) * 1000
-                assert response.status_code == 200, (path, response.status_code)
-                check_page(kind, path, response.text)
-                t1 = time.perf_counter()
-                client.get("/healthz")
-                with lock:
-                    pages.append(elapsed)
-                    by_kind[kind].append(elapsed)
-                    health.append((time.perf_counter() - t1) * 1000)
-                time.sleep(THINK)
-
-    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(CLIENTS)]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        server_cpu = cpu_seconds(server.pid) - cpu_at_start[0]
-    finally:
-        server.terminate()
         try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+            # idle connections are dropped before uvicorn's keep-alive timeout (5 s) closes them under us
+            with httpx.Client(base_url=base, timeout=120, limits=httpx.Limits(keepalive_expiry=2)) as client:
+                login(client, email)
+                ready.wait()
+                time.sleep(rnd.random() * THINK)
+                while time.monotonic() < stop_at[0]:
+                    choice = rnd.random()
+                    if choice < 0.3:
+                        kind, path = "region", f"/uebersicht?region={rnd.choice(sn_regions)}"
+                    elif choice < 0.5:
+                        kind, path = "land", f"/uebersicht?land=SN&seite={rnd.randint(1, 2)}"
+                    else:
+                        kind, path = "network", f"/verbund/{rnd.choice(sn_networks)}"
+                    t0 = time.perf_counter()
+                    response = client.get(path)  # never conditional: no If-None-Match
+                    elapsed = (time.perf_counter() - t0) * 1000
+                    assert response.status_code == 200, (path, response.status_code)
+                    check_page(kind, path, response.text)
+                    t1 = time.perf_counter()
+                    client.get("/healthz")
+                    with lock:
+                        pages.append(elapsed)
+                        by_kind[kind].append(elapsed)
+                        health.append((time.perf_counter() - t1) * 1000)
+                    time.sleep(THINK)
+        except BaseException as error:  # reported after the phase
+            failures.append(error)
+            ready.abort()
+
+    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise SystemExit(f"Lastphase abgebrochen: {failures[0]!r}")
+    server_cpu = sum(cpu_seconds(p) for p in processes) - cpu_at_start[0]
+    figures = {"p50_ms": statistics.median(pages), "p95_ms": pct(pages, 95), "requests": float(len(pages)),
+               "healthz_p95_ms": pct(health, 95), "server_cpu_ms_per_page": 1000 * server_cpu / len(pages)}
+    for kind, values in by_kind.items():
+        if values:
+            figures[f"{kind}_p50_ms"] = statistics.median(values)
+            figures[f"{kind}_p95_ms"] = pct(values, 95)
+    return figures
+
+
+def database(folder: Path) -> tuple[str, str | None]:
+    """The benchmark's database URL, and the PostgreSQL database it created (dropped at the end)."""
+    configured = os.environ.get("VERBUND_DATABASE_URL", "")
+    if not configured.startswith("postgresql"):
+        return f"sqlite:///{folder / 'bench.db'}", None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"verbund_bench_{uuid.uuid4().hex[:8]}"
+    server = create_engine(configured, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    return make_url(configured).set(database=name).render_as_string(hide_password=False), name
+
+
+def drop(configured: str, name: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    server = create_engine(configured, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Dashboard unter Last (Issue 20)")
+    parser.add_argument("--clients", type=int, default=CLIENTS, help="gleichzeitige Nutzer (20, 100)")
+    parser.add_argument("--duration", type=float, default=DURATION, help="Messfenster je Phase in Sekunden")
+    parser.add_argument("--workers", type=int, default=None, help="verbund serve --workers (Vorgabe: dessen eigene)")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="verbund-bench-"))
+    url, created = database(folder)
+    load_before = os.getloadavg()[0]
+    try:
+        started = time.perf_counter()
+        regions, networks = build(url)
+        print(f"Datenbank aufgebaut ({make_kind(url)}): {len(networks)} Verbünde, {ORGANISATIONS} Organisationen, "
+              f"{ORGANISATIONS * len(MESSAGES)} Nachrichten ({time.perf_counter() - started:.1f} s)", flush=True)
+        results: dict[str, dict[str, float]] = {}
+        for phase, cache in (("nocache", False), ("cache", True)):
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            server = serve(url, port, folder, cache=cache, workers=args.workers)
+            try:
+                results[phase] = measure(f"http://127.0.0.1:{port}", server, regions, networks, args.clients,
+                                         args.duration)
+            finally:
+                stop(server)
+            print(f"Phase {phase}: " + " ".join(f"{k}={v:.1f}" for k, v in results[phase].items()), flush=True)
+    finally:
+        if created:
+            drop(os.environ["VERBUND_DATABASE_URL"], created)
         shutil.rmtree(folder, ignore_errors=True)
+    on, off = results["cache"], results["nocache"]
+    kinds = ("region", "land", "network")
+    print(f"database={make_kind(url)} clients={args.clients} workers={args.workers or 'default'} "
+          f"networks={NETWORKS} organisations={ORGANISATIONS} "
+          f"p50_ms={on['p50_ms']:.1f} p95_ms={on['p95_ms']:.1f} requests={on['requests']:.0f} "
+          + " ".join(f"p50_{k}_ms={on[f'{k}_p50_ms']:.1f} p95_{k}_ms={on[f'{k}_p95_ms']:.1f}" for k in kinds)
+          + f" server_cpu_ms_per_page={on['server_cpu_ms_per_page']:.1f} "
+          f"baseline_healthz_p95_ms={on['healthz_p95_ms']:.1f} "
+          f"baseline_nocache_p50_ms={off['p50_ms']:.1f} baseline_nocache_p95_ms={off['p95_ms']:.1f} "
+          + " ".join(f"baseline_nocache_p95_{k}_ms={off[f'{k}_p95_ms']:.1f}" for k in kinds)
+          + f" baseline_nocache_server_cpu_ms_per_page={off['server_cpu_ms_per_page']:.1f} "
+          f"baseline_nocache_requests={off['requests']:.0f} "
+          f"baseline_nocache_healthz_p95_ms={off['healthz_p95_ms']:.1f} "
+          f"cpus={os.cpu_count()} load_1m_before={load_before:.1f} load_1m={os.getloadavg()[0]:.1f}")
 
-    def pct(values: list[float], q: int) -> float:
-        return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
-    print(f"p50_ms={statistics.median(pages):.1f} p95_ms={pct(pages, 95):.1f} requests={len(pages)} "
-          f"baseline_healthz_p50_ms={statistics.median(health):.1f} baseline_healthz_p95_ms={pct(health, 95):.1f} "
-          f"networks={NETWORKS} organisations={ORGANISATIONS} clients={CLIENTS} "
-          f"server_cpu_ms_per_page={1000 * server_cpu / len(pages):.1f} cpus={os.cpu_count()} "
-          f"load_1m={os.getloadavg()[0]:.1f} " + " ".join(f"p95_{kind}_ms={pct(values, 95):.1f}"
-                                                        for kind, values in by_kind.items() if values))
+def make_kind(url: str) -> str:
+    return "postgresql" if url.startswith("postgresql") else "sqlite"
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from markupsafe import escape
 
 from verbund.services.access.users import Principal
 
-ENTRIES = 256  # rendered pages kept per process (a Land page is ~100 kB: ~25 MB at most)
+ENTRIES = 1024  # rendered pages kept per process (network pages ~50 kB, a Land page ~100 kB: < 100 MB)
 _CSRF = "csrf" + secrets.token_hex(16)  # placeholders, unguessable, replaced before a page leaves
 _NAME = "name" + secrets.token_hex(16)
 _PERSONAL = ("meldung", "fehler")  # a notice after an action: rendered for this one request

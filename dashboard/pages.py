@@ -142,10 +142,10 @@ async def refresh_when_stale(request: Request, tasks: BackgroundTasks) -> None:
 async def overview_page(request: Request, tasks: BackgroundTasks) -> Response:
     who = await signed_in(request)
     query = _query(request)
-    await refresh_when_stale(request, tasks)
     app = app_of(request)
 
-    async def build(reader: Principal) -> Response:
+    async def build(reader: Principal) -> Response:  # only when the data versions or the day changed
+        await refresh_when_stale(request, tasks)
         data = await call(overview, app, reader, query)
         return render(request, "overview.html", user=reader, data=data, query=query, sorts=SORTS,
                       states=STATE_FILTERS, risks=RISK_LABELS)
@@ -157,10 +157,10 @@ async def overview_page(request: Request, tasks: BackgroundTasks) -> Response:
 @router.get("/verbund/{slug}", response_class=HTMLResponse, include_in_schema=False)
 async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Response:
     who, scope = await readable_network(request, slug)
-    await refresh_when_stale(request, tasks)
     app = app_of(request)
 
-    async def build(reader: Principal) -> Response:
+    async def build(reader: Principal) -> Response:  # only when the data versions or the day changed
+        await refresh_when_stale(request, tasks)
         message_query, notes = parse_message_query(dict(request.query_params))
         data = await call(network_page, app, slug, prefect_ui(), message_query)
         outlook = await call(network_forecast, app, slug)
