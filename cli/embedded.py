@@ -145,6 +145,19 @@ def start_failure_line() -> str:
             f"Abhilfe: erneut versuchen, {START_TIMEOUT_ENV} erhöhen (z. B. 600) oder 'verbund serve' laufen lassen.")
 
 
+def _refuse_undecodable_arguments() -> None:
+    """An argument with bytes that are not UTF-8 (a terminal in Latin-1) reaches Python as lone
+    surrogates, which no database can store: one German line naming the argument, exit 1 (issue 15)."""
+    import os
+
+    for position, argument in enumerate(sys.argv[1:], start=1):
+        if any("\ud800" <= char <= "\udfff" for char in argument):
+            shown = os.fsencode(argument).decode("utf-8", "backslashreplace")
+            sys.stderr.write(f"Fehler: Argument {position} ('{shown}') enthält Bytes, die kein gültiges UTF-8 sind; "
+                             "bitte als UTF-8 eingeben (z. B. LANG=de_DE.UTF-8).\n")
+            sys.exit(1)
+
+
 class VerbundTyper(typer.Typer):
     """The ``verbund`` app: a Prefect server that does not start ends the command with one German line."""
 
@@ -154,6 +167,7 @@ class VerbundTyper(typer.Typer):
         # collection at exit, which took a third of a short command's wall time (issue 14; the
         # dashboard does the same after its start-up). Only the console entry point comes here.
         gc.freeze()
+        _refuse_undecodable_arguments()
         try:
             return super().__call__(*args, **kwargs)
         except SettingError as error:
