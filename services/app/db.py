@@ -57,6 +57,19 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def serialize(session: Any, name: str) -> None:
+    """Let one transaction at a time past this point for ``name`` (until it ends), on every backend.
+
+    SQLite: a write transaction holds the database's write lock from its start, so nothing to do.
+    PostgreSQL: a transaction-level advisory lock keyed by ``name`` (read-then-write steps over many
+    rows, such as planning and claiming the outbox, where row locks cannot cover rows a concurrent
+    transaction is about to insert). Released at commit or rollback; a killed process's lock goes
+    with its connection."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection().exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(name)s))",
+                                             {"name": f"verbund:{name}"})
+
+
 _WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER"})
 
 

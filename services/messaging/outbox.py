@@ -54,8 +54,9 @@ from verbund.notifications import (
     render,
 )
 from verbund.services.app.bootstrap import App
+from verbund.services.app.db import serialize
 from verbund.services.app.versions import bump, bump_on, bump_raw, regions_of
-from verbund.services.messaging.reminders import FAILURE_PREFIX, PlanReport, plan
+from verbund.services.messaging.reminders import FAILURE_PREFIX, OUTBOX_LOCK, PlanReport, plan
 
 TABLE: Table = OutboxItem.metadata.tables["outboxitem"]
 KIND_LABELS = {
@@ -120,6 +121,7 @@ def claim(app: App, now: dt.datetime, lease_seconds: float) -> list[_Delivery]:
     open_networks = {network_id for network_id, calendar in calendars.items() if in_send_window(now, calendar)}
     with app.uow(write=True) as uow:
         session = uow.session
+        serialize(session, OUTBOX_LOCK)  # concurrent sweeps (PostgreSQL): one claims, the next sees its claims
         lost = wall - dt.timedelta(seconds=lease_seconds)
         table = TABLE
         contact = Contact.metadata.tables["contact"]

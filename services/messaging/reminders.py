@@ -45,6 +45,7 @@ from verbund.domain.process import StageTemplate, load_template
 from verbund.domain.stages import StageRun, StageState
 from verbund.domain.work import Consultation, ConsultationStatus, Protocol, ProtocolStatus
 from verbund.services.app.bootstrap import App
+from verbund.services.app.db import serialize
 from verbund.services.app.ferien import Calendars
 from verbund.services.app.versions import bump
 from verbund.services.inputs.links import message_link, signing_key
@@ -52,6 +53,7 @@ from verbund.services.inputs.links import message_link, signing_key
 NO_CHANNEL = "keine Kanäle hinterlegt"
 STALE = "nicht mehr aktuell"
 OUTBOX: Table = OutboxItem.metadata.tables["outboxitem"]
+OUTBOX_LOCK = "outbox"  # planning and claiming: one sweep at a time (services.app.db.serialize)
 FAILURE_PREFIX = "failed:"  # subjects of escalations after a failed delivery (planned when sending)
 
 
@@ -353,6 +355,7 @@ def plan(app: App, now: dt.datetime, *, network: str | None = None, dry_run: boo
     """Plan the sweep at ``now`` and store it (``dry_run``: decide and count, store nothing)."""
     signer = None if dry_run else _message_links(app)
     with _without_cycle_collection(), app.uow(write=True) as uow:
+        serialize(uow.session, OUTBOX_LOCK)  # concurrent sweeps: the second plans after the first's commit
         ferien = Calendars(uow.session)
         planned = collect(uow.session, now, app.notification_settings.public_url, network, ferien)
         ids = None if network is None else list({nid for nid, _item in planned})
