@@ -33,7 +33,7 @@ def stage_chart(figures: Figures) -> Chart:
     per = "Region"
     if len(areas) > MAX_BARS:
         areas, per = list(figures.lands), "Land"
-    labels = [area.key for area in areas]
+    labels = [area.name for area in areas]  # names, not slugs or Land codes (issue 17)
     height = max(2.4, 0.32 * len(areas) + 1.6)
     fig = Figure(figsize=(9, height))
     ax = fig.subplots()

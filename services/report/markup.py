@@ -27,8 +27,10 @@ def text(cell: Cell) -> str:
 
 
 def _scope(report: Report) -> str:
-    region = report.figures.region
-    return f"Region {region}" if region else "alle Regionen"
+    figures = report.figures
+    if not figures.region:
+        return "alle Regionen"
+    return f"Region {figures.regions[0].name}" if figures.regions else f"Region {figures.region}"
 
 
 def subtitle(report: Report) -> str:

@@ -73,11 +73,12 @@ def report_tables(report: Report) -> list[Table]:
         _named(_without(_activity_table("regionen-abdeckung", "Regionen: Abdeckung und Aktivität",
                                         list(figures.regions)), saxon_only), "Regionen – Abdeckung"),
     ]
+    region_names = {area.key: area.name for area in figures.regions}  # the report speaks in names, not slugs
     for index, template in enumerate(templates, start=1):
         rows = [row for row in figures.networks if row.template == template]
         key = "verbuende" if len(templates) == 1 else f"verbuende-{index}"
         name = template_name(template)
-        tables.append(_named(_network_table(key, f"Verbünde ({name}): Stufen und Termine", rows),
+        tables.append(_named(_network_table(key, f"Verbünde ({name}): Stufen und Termine", rows, region_names),
                              "Verbünde" if len(templates) == 1 else f"Verbünde {index} – {name}"))
     tables.append(_named(_completions_table(figures), "Abschlüsse je Monat"))
     tables.extend(forecast_tables(report.forecast))  # issue 19: "Prognose zum <Zieldatum>"
@@ -151,7 +152,7 @@ def _without(table: Table, headers: set[str]) -> Table:
                  tuple(tuple(row[i] for i in keep) for row in table.rows), table.name)
 
 
-def _network_table(key: str, title: str, rows: list[NetworkRow]) -> Table:
+def _network_table(key: str, title: str, rows: list[NetworkRow], region_names: dict[str, str]) -> Table:
     stages = rows[0].stages if rows else ()
     headers: list[str] = ["Verbund", "Kennung", "Region", "Stand", "öffentliche Schulen"]
     for cell in stages:
@@ -159,7 +160,8 @@ def _network_table(key: str, title: str, rows: list[NetworkRow]) -> Table:
     labels = {cell.stage: cell.title for row in rows for cell in row.stages}
     body = []
     for row in rows:
-        values: list[Cell] = [row.name, row.slug, row.region, _reached_label(row, labels), row.member_schools]
+        values: list[Cell] = [row.name, row.slug, region_names.get(row.region, row.region), _reached_label(row, labels),
+                              row.member_schools]
         for cell in row.stages:
             state = STATE_LABELS.get(cell.state, cell.state)
             if cell.overdue:
