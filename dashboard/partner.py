@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from verbund.dashboard.web import BadForm, app_of, back, call, check_csrf, form, partner_csrf, render
-from verbund.domain.errors import DomainError
+from verbund.domain.errors import AlreadyRecorded, DomainError
 from verbund.domain.formatting import count
 from verbund.domain.work import AREA_LABELS, CATEGORY_LABELS
 from verbund.services.inputs import partners
@@ -60,6 +60,8 @@ async def partner_submit(request: Request, network: str, stage: str) -> Response
         notice = await call(_dispatch, app, scope, data)
     except partners.NotAPartner as error:
         return _refusal(request, error, token, 403)
+    except AlreadyRecorded as taken:  # a replay or a concurrent twin: the normal answer, nothing lost
+        return back(here, notice=str(taken))
     except DomainError as error:
         return back(here, error=str(error))
     return back(here, notice=notice)
@@ -73,7 +75,10 @@ def _dispatch(app: object, scope: LinkScope, data: dict[str, str]) -> str:
     if what == "analyse":
         answers = {c: (data.get(f"text-{c}", ""), data.get(f"none-{c}") == "1", data.get(f"reason-{c}", ""))
                    for c in CATEGORY_LABELS}
-        return f"Vielen Dank! {count(partners.submit_analysis(app, scope, answers), 'Angabe', 'Angaben')} gespeichert."
+        changed = partners.submit_analysis(app, scope, answers)
+        if not changed:  # the same answers again (a replay, or the twin of a double submission)
+            return "Diese Angaben sind bereits erfasst; es wurde nichts doppelt gespeichert."
+        return f"Vielen Dank! {count(changed, 'Angabe', 'Angaben')} gespeichert."
     if what == "potenzial":
         partners.submit_potential(app, scope, data.get("area", ""), data.get("title", ""), data.get("description", ""))
         return "Vielen Dank! Das Potenzial ist gespeichert."

@@ -29,6 +29,7 @@ from verbund.domain.process import load_template
 from verbund.domain.stages import STATE_LABELS
 from verbund.services.access.users import Principal, session_principal
 from verbund.services.app.bootstrap import App
+from verbund.services.app.usecase import once_more_on_conflict
 from verbund.services.inputs.links import signing_key
 
 SESSION_COOKIE = "verbund_session"
@@ -75,8 +76,9 @@ def app_of(request: Request) -> App:
 
 
 async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run blocking service code (database, triggered flows) off the event loop."""
-    return await run_in_threadpool(fn, *args, **kwargs)
+    """Run blocking service code (database, triggered flows) off the event loop; a use case that lost
+    a race with its identical twin on a unique constraint runs once more (``once_more_on_conflict``)."""
+    return await run_in_threadpool(once_more_on_conflict, fn, *args, **kwargs)
 
 
 async def form(request: Request) -> dict[str, str]:

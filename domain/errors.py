@@ -6,7 +6,8 @@ Hierarchy::
     ├── IllegalTransition      a stage cannot move from one state to another
     ├── NotFound               a region, network, stage or organisation does not exist
     ├── InvalidInput           a value given to a use case is malformed or inconsistent
-    │   └── FieldError         … in one named field (forms and file rows report the field)
+    │   ├── FieldError         … in one named field (forms and file rows report the field)
+    │   └── AlreadyRecorded    the same submission was taken already (a replay or a concurrent twin)
     ├── TemplateError          a process template (TOML) is malformed
     └── NotAllowed             the acting person's role or scope does not allow the action
 
@@ -74,3 +75,13 @@ class FieldError(InvalidInput):
 
 class NotAllowed(DomainError):
     """The acting person may not do this (role or scope); dashboards answer 403."""
+
+
+class AlreadyRecorded(InvalidInput):
+    """The same submission was taken already (a replayed form, or its twin sent at the same moment):
+    nothing new is stored; doors show the message as a notice, not as an error."""
+
+    MESSAGE = "Diese Eingabe ist bereits erfasst; es wurde nichts doppelt gespeichert."
+
+    def __init__(self, message: str = MESSAGE) -> None:
+        super().__init__(message)

@@ -178,6 +178,21 @@ class ProtocolObjection(SQLModel, table=True):
     resolution: str | None = None
 
 
+class SubmissionReceipt(SQLModel, table=True):
+    """A submission already taken, by its content (dedup in the database, so it holds across several
+    dashboard workers): the same content through the same door again, even at the same moment in
+    another process, stores nothing new (``key`` is unique; the loser is told "bereits erfasst")."""
+
+    key: str = Field(primary_key=True)  # sha256 of the kind and the content (no text in clear)
+    kind: str
+    recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+def submission_key(kind: str, *parts: object) -> str:
+    """The receipt key of a submission: its kind and content, hashed."""
+    return hashlib.sha256("\x1f".join([kind, *map(str, parts)]).encode("utf-8")).hexdigest()
+
+
 class RecommendationStatus(StrEnum):
     open = "open"
     in_progress = "in_progress"

@@ -16,16 +16,21 @@ stay until a reconcile of that stage has seen them, and the reconcile sweep
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from verbund.domain.errors import AlreadyRecorded
 from verbund.domain.models import Network
 from verbund.domain.stages import AuditEvent, PendingTrigger
+from verbund.domain.work import SubmissionReceipt, submission_key
 from verbund.services.app.bootstrap import App
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -58,6 +63,14 @@ class Change:
             entity=entity, action=action, reason=reason, detail=detail or {},
         ))
 
+    def receipt(self, kind: str, *content: object) -> None:
+        """Take this submission once (content dedup in the database): the same ``kind`` and content
+        committed already, or being committed by a concurrent twin, raises ``IntegrityError`` here (on
+        PostgreSQL after the twin's commit), which ``once_more_on_conflict`` turns into a re-run."""
+        self.session.add(SubmissionReceipt(key=submission_key(kind, *content), kind=kind,
+                                           recorded_at=self.app.wall_time()))
+        self.session.flush()
+
     def discard(self) -> None:
         """Roll back instead of committing (dry runs): nothing is stored, nothing triggered."""
         self.keep = False
@@ -89,3 +102,19 @@ def record_triggers(session: Session, touched: Iterable[tuple[str, str]], at: dt
     for slug, stage in pairs:
         if slug in ids:
             session.add(PendingTrigger(network_id=ids[slug], stage=stage, at=at, recorded_at=recorded))
+
+
+def once_more_on_conflict(use_case: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a use case; if its commit lost a race on a unique constraint (two identical submissions
+    at the same moment, from two dashboard workers), run it once more: it then sees the winner's
+    committed rows and answers as for a replay (an upsert updates, a dedup says "bereits erfasst").
+    Losing twice is answered with ``AlreadyRecorded``, never with the database's error. Safe because
+    a use case that raised stored nothing and triggered nothing (``change`` rolls back)."""
+    try:
+        return use_case(*args, **kwargs)
+    except IntegrityError:
+        pass
+    try:
+        return use_case(*args, **kwargs)
+    except IntegrityError as error:
+        raise AlreadyRecorded() from error

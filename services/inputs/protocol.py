@@ -99,6 +99,7 @@ def object_to_protocol(
                 ProtocolObjection.protocol_id == found.id, ProtocolObjection.organisation_id == org.id,
                 ProtocolObjection.text == text)).first() is not None:
             return False  # bereits erfasst
+        work.receipt("objection", found.id, org.id, text)  # a concurrent twin: IntegrityError, re-run, False
         work.session.add(ProtocolObjection(protocol_id=found.id, organisation_id=org.id, text=text, raised_at=at))
         work.audit(network, by or org.name, STAGE, "protocol", "objection", text)
         work.touch(network, STAGE)
