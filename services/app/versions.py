@@ -62,6 +62,13 @@ def bump(session: Session, *, networks: Iterable[uuid.UUID | None] = (),
     _note(changed, networks, regions, organisations)
 
 
+def bump_all(session: Session) -> None:
+    """Raise every network's and region's version (rare, sweeping changes such as an erasure's text scrub)."""
+    connection = session.connection()
+    bump(session, networks=connection.execute(select(col(Network.id))).scalars(),
+         regions=connection.execute(select(col(Region.id))).scalars())
+
+
 def bump_on(connection: Connection, *, networks: Iterable[uuid.UUID | None] = (),
             regions: Iterable[uuid.UUID | None] = ()) -> None:
     """Raise the versions of ``networks`` (and their regions) and ``regions`` in ``connection``'s transaction."""

@@ -29,6 +29,7 @@ from verbund.domain.models import Contact
 from verbund.domain.outbox import OutboxItem, OutboxStatus
 from verbund.services.app.bootstrap import App
 from verbund.services.app.usecase import change
+from verbund.services.app.versions import bump_all
 from verbund.services.privacy.mail_copies import erase_files, mailbox_root, scrub
 from verbund.services.privacy.person import (
     ERASED,
@@ -88,6 +89,8 @@ def _replace(session: Session, places: list[Occurrence], person: Person, skip: s
             continue
         session.connection().execute(update(table).where(*where).values(**{place.column: _scrub_json(value, person)}))
         done += 1
+    if done:  # texts of any network may have named the person: no page may show them from a cache (issue 20)
+        bump_all(session)
     return done
 
 
