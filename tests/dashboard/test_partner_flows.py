@@ -136,7 +136,7 @@ def test_the_analysis_notice_counts_the_saved_answers_in_singular_only_for_one(w
     assert "Vielen Dank! 2 Angaben gespeichert." in notice(**{"text-actors": "Schulsozialarbeit",
                                                               "text-responsibilities": "Schulleitung"})
     unchanged = notice(**{"text-actors": "Schulsozialarbeit"})  # the same answer again changes nothing
-    assert "Vielen Dank! 0 Angaben gespeichert." in unchanged
+    assert "Diese Angaben sind bereits erfasst; es wurde nichts doppelt gespeichert." in unchanged
 
 
 def test_the_rsvp_page_says_when_in_german_local_time_and_where_the_consultation_is(
