@@ -12,7 +12,6 @@ Afterwards the database is vacuumed, so no freed page keeps the old values (``co
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -170,13 +169,12 @@ USER_TABLES = ("dashboarduser", "usersession", "invitation", "auditevent")
 def compact(app: App, touched: Iterable[str] = ()) -> bool:
     """Let no erased value linger in freed space: SQLite rewrites the file (VACUUM) and empties the WAL;
     PostgreSQL rewrites the ``touched`` tables and their indexes (``VACUUM FULL``, outside a
-    transaction). A plain VACUUM is not enough: it removes the dead row versions but leaves their
+    transaction, again while another transaction still sees old row versions; then the statistics:
+    ``pg_vacuum``). A plain VACUUM is not enough: it removes the dead row versions but leaves their
     bytes in the page's free space when no live row is moved over them (measured: the erased name
     was still in the ``contact`` table's file). ``VACUUM FULL`` locks each table while it is
-    rewritten (rare: erasures and purges). The tables are analysed again and ``pg_statistic`` is
-    rewritten too, since the planner's statistics keep sampled column values (names, addresses).
-    False when another process holds the database (the next erasure or purge compacts it) or
-    nothing was named."""
+    rewritten (rare: erasures and purges). False when another process holds the database (the next
+    erasure or purge compacts it) or nothing was named."""
     if app.engine.dialect.name == "postgresql":
         return _vacuum_postgresql(app, sorted(set(touched)))
     if app.engine.dialect.name != "sqlite":
@@ -195,19 +193,8 @@ def compact(app: App, touched: Iterable[str] = ()) -> bool:
 
 
 def _vacuum_postgresql(app: App, touched: list[str]) -> bool:
+    from verbund.services.privacy.pg_vacuum import vacuum_full
+
     known = {t.name for t in tables()}
     names = [t for t in touched if t in known]  # names from our own metadata only, never from input
-    if not names:
-        return False
-    try:
-        with app.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            for table in names:
-                connection.exec_driver_sql(f'VACUUM (FULL, ANALYZE) "{table}"')
-    except Exception:  # e.g. a long transaction elsewhere, or no right to vacuum: reported, not fatal
-        return False
-    # the planner's samples of the old values (ANALYZE above replaced them): their dead rows too;
-    # only the database's owner (or a superuser) may, and the tables are clean either way
-    with contextlib.suppress(Exception), app.engine.connect().execution_options(
-            isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("VACUUM (FULL) pg_catalog.pg_statistic")
-    return True
+    return bool(names) and vacuum_full(app.engine, names)

@@ -118,3 +118,34 @@ def test_compact_removes_what_a_plain_vacuum_leaves_in_a_pages_free_space(pg_dat
         assert _found(app, [target]) == set()
     finally:
         app.engine.dispose()
+
+
+def test_while_an_old_snapshot_sees_the_erased_row_compact_waits_and_says_so(
+    pg_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction of the same database that began before the erasure may still see the old row
+    version, so VACUUM FULL must keep it: ``compact`` rewrites again until it is gone, and reports
+    ``False`` when that does not happen within VERBUND_VACUUM_WAIT; once the snapshot ends, it cleans."""
+    from verbund.services.privacy import forget
+    from verbund.services.privacy.forget import compact
+
+    monkeypatch.setenv("VERBUND_VACUUM_WAIT", "2")
+    app = bootstrap(Settings(database_url=pg_database_url), clock=ManualClock(START), trigger=RecordingTrigger())
+    try:
+        build_sample_region(app, at=START)
+        add_user(app, email=PO, role="process_owner", password="ein-langes-passwort-42", region="sn-muldenland")
+        contact_id, name, email = _contact(app)
+        reader = app.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+        reader.begin()
+        assert reader.execute(text("SELECT count(*) FROM region")).scalar_one() > 0  # the snapshot is taken
+        try:
+            result = forget(app, contact=contact_id, reason="Antrag", by=PO)
+            assert not result.vacuumed
+            assert _found(app, [name, email]) == {name, email}  # still visible to the reader: kept
+        finally:
+            reader.rollback()
+            reader.close()
+        assert compact(app, ["contact", "contactevent", "channeloptout", "outboxitem", "auditevent"])
+        assert _found(app, [name, email]) == set()
+    finally:
+        app.engine.dispose()
