@@ -243,8 +243,9 @@ def analysis_complete(facts: NetworkFacts, params: dict[str, Any]) -> list[str]:
     ]
     unreachable = [m.name for m in members if not m.reachable and m.name in lacking]
     if unreachable:
-        reaches = "erreicht" if len(unreachable) == 1 else "erreichen"
-        unmet.append(f"{len(unreachable)} dieser Mitglieder {reaches} keine Nachricht (keine aktive "
+        # "no message reaches them": the members are the object, so the verb stays singular
+        which = "eines" if len(unreachable) == 1 else str(len(unreachable))
+        unmet.append(f"Keine Nachricht erreicht {which} dieser Mitglieder (keine aktive "
                      f"Ansprechperson mit E-Mail-Adresse oder Kanal): {_names(unreachable)}")
     return unmet
 

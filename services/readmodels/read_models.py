@@ -239,7 +239,7 @@ class Status(_Model):
 
 class OutboxMessage(_Model):
     key: str
-    delivery: str
+    delivery: str | None = Field(description="null: not yet planned into a delivery (e.g. an announcement)")
     contact: str
     network: str
     stage: str | None

@@ -187,7 +187,7 @@ def test_a_school_in_two_networks_by_plain_membership_is_counted_and_blocks_the_
 
     assert region_row(app, "sn-zwickau")["assigned_twice"] == 1
     unmet = show_stage(app, "kv-vogtland", "analysis")["unmet"]
-    assert any("1 Schulen mehreren Verbünden zugeordnet" in u for u in unmet)
+    assert any("1 Schule mehreren Verbünden zugeordnet" in u for u in unmet)
 
 
 def test_the_analysis_exit_criterion_follows_the_imported_coverage(app: App, clock: ManualClock,
