@@ -99,12 +99,8 @@ class TagTree(StructureTreeBuilder):
     @contextmanager
     def group(self, struct_type: str, **kwargs: Any) -> Iterator[TagElem]:
         """A container element (``/Table``, ``/TR``, ``/TOC`` …); what is tagged inside becomes its kid."""
-        element = self._element(struct_type, self._page(), **kwargs)
-        self._open.append(element)
-        try:
+        with self.within(self._element(struct_type, self._page(), **kwargs)) as element:
             yield element
-        finally:
-            self._open.pop()
 
     @contextmanager
     def within(self, element: TagElem) -> Iterator[TagElem]:
