@@ -38,6 +38,8 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
+    elif parsed.get_backend_name() == "postgresql":
+        event.listen(engine, "connect", _postgresql_settings)
     event.listen(engine, "before_cursor_execute", refuse_writes)
     return engine
 
@@ -94,6 +96,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _postgresql_settings(dbapi_connection: Any, _record: Any) -> None:
+    """No JIT compilation: the planner compiles a query whose estimated cost passes ``jit_above_cost``
+    (the overview's coverage count, a correlated count per school) to machine code first, which
+    took ≈ 10 ms of a 30 ms query; the application's queries are short and run once (issue 20).
+    Committed, so a later rollback does not undo it."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET jit = off")
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -10,6 +10,7 @@ reason that is required here.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
@@ -18,7 +19,7 @@ from verbund.domain.errors import InvalidInput
 from verbund.domain.formatting import count, local_date
 from verbund.domain.models import Membership, MembershipRole, Network, Organisation, OrganisationKind, Region
 from verbund.domain.slugs import is_slug
-from verbund.domain.stages import AuditEvent
+from verbund.domain.stages import DONE_STATES, AuditEvent, StageRun
 from verbund.services.access.actor_refs import named
 from verbund.services.app.bootstrap import App
 from verbund.services.app.lookup import current_stage, network_by_slug, region_by_slug, region_of
@@ -125,27 +126,48 @@ def list_networks(app: App, region: str | None = None) -> list[dict[str, Any]]:
         if region:
             query = query.where(Region.slug == region_by_slug(session, region).slug)
         pairs = session.exec(query.order_by(col(Region.slug), col(Network.slug))).all()
-        counts = _counts(session, at)
-        return [_summary(session, network, home, counts) for network, home in pairs]
+        ids = [network.id for network, _home in pairs]
+        counts = _counts(session, at, ids if region else None)  # a region's page counts its own networks
+        stages = _current_stages(session, ids)
+        return [_summary(session, network, home, counts, stages) for network, home in pairs]
 
 
-def _counts(session: Session, at: dt.datetime) -> dict[tuple[Any, bool], int]:
-    """Open memberships per (network, is a school)."""
+def _counts(session: Session, at: dt.datetime, networks: list[uuid.UUID] | None = None
+            ) -> dict[tuple[Any, bool], int]:
+    """Open memberships per (network, is a school), of ``networks`` if given."""
     is_school = col(Organisation.kind).in_(SCHOOL_KINDS)
-    rows = session.exec(select(Membership.network_id, is_school, func.count())
-                        .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
-                        .where(active_membership(at)).group_by(col(Membership.network_id), is_school)).all()
-    return {(network_id, bool(school)): count for network_id, school, count in rows}
+    query = (select(Membership.network_id, is_school, func.count())
+             .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
+             .where(active_membership(at)).group_by(col(Membership.network_id), is_school))
+    if networks is not None:
+        query = query.where(col(Membership.network_id).in_(networks))
+    return {(network_id, bool(school)): count for network_id, school, count in session.exec(query).all()}
 
 
-def _summary(session: Session, network: Network, region: Region, counts: dict[tuple[Any, bool], int]
-             ) -> dict[str, Any]:
+def _current_stages(session: Session, networks: list[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+    """``lookup.current_stage`` of many networks in one query: the first run (by position, cycle)
+    neither completed nor waived."""
+    found: dict[uuid.UUID, str | None] = dict.fromkeys(networks)
+    done: set[uuid.UUID] = set()
+    for start in range(0, len(networks), 500):
+        for network_id, stage, state in session.exec(
+                select(StageRun.network_id, StageRun.stage, StageRun.state)
+                .where(col(StageRun.network_id).in_(networks[start:start + 500]))
+                .order_by(col(StageRun.network_id), col(StageRun.position), col(StageRun.cycle))):
+            if network_id not in done and state not in DONE_STATES:
+                found[network_id] = stage
+                done.add(network_id)
+    return found
+
+
+def _summary(session: Session, network: Network, region: Region, counts: dict[tuple[Any, bool], int],
+             stages: dict[uuid.UUID, str | None] | None = None) -> dict[str, Any]:
     return {"slug": network.slug, "name": network.name, "region": region.slug, "template": network.template,
             "created_at": network.created_at.isoformat(),
             "closed_at": network.closed_at.isoformat() if network.closed_at else None,
             "closed_reason": network.closed_reason,
             "schools": counts.get((network.id, True), 0), "partners": counts.get((network.id, False), 0),
-            "current_stage": current_stage(session, network)}
+            "current_stage": stages[network.id] if stages is not None else current_stage(session, network)}
 
 
 def network_details(app: App, slug: str) -> dict[str, Any]:
@@ -154,7 +176,7 @@ def network_details(app: App, slug: str) -> dict[str, Any]:
     with app.uow(read_only=True) as uow:
         session = uow.session
         network = network_by_slug(session, slug)
-        summary = _summary(session, network, region_of(session, network), _counts(session, at))
+        summary = _summary(session, network, region_of(session, network), _counts(session, at, [network.id]))
         schools = session.exec(
             select(Organisation, Membership).join(Membership, col(Membership.organisation_id) == col(Organisation.id))
             .where(Membership.network_id == network.id, active_membership(at),

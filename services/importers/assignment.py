@@ -9,6 +9,7 @@ have no network yet, so manual overrides (and earlier assignments) survive re-im
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,12 +161,16 @@ def suggestions(app: App, region: str | None = None, at: dt.datetime | None = No
     """For each unassigned school in scope: the network of the same region whose nearest member school
     is closest (km); schools or networks without coordinates get no suggestion, with the reason."""
     at = at or app.now()
-    with app.uow() as uow:
+    with app.uow(read_only=True) as uow:
         session = uow.session
         region_id = region_by_slug(session, region).id if region else None
-        counts = assignment_counts(session, at)
-        points = _member_points(session, at)
-        networks = session.exec(select(Network).where(col(Network.closed_at).is_(None))).all()
+        counts = assignment_counts(session, at, region_id)  # of the region's schools, the only ones looked up
+        query = select(Network.id, Network.slug, Network.region_id).where(col(Network.closed_at).is_(None))
+        if region_id is not None:
+            query = query.where(Network.region_id == region_id)
+        networks: list[Any] = list(session.exec(query).all())  # rows: id, slug, region_id
+        # a school is suggested a network of its own region: with a region, only those networks' points
+        points = _member_points(session, at, region_id)
         out = []
         for school in schools_in_scope(session, at, region_id):
             if counts.get(school[0], 0):
@@ -175,15 +180,20 @@ def suggestions(app: App, region: str | None = None, at: dt.datetime | None = No
 
 
 Points = dict[uuid.UUID, list[tuple[float, float]]]
+_KM_PER_DEGREE_AT_LEAST = 2 * math.pi * 6371.0088 / 360 * (1 - 1e-9)  # a degree of latitude on ``distance_km``'s sphere
 
 
-def _suggest(school: Any, networks: list[Network], points: Points) -> dict[str, Any]:
+def _suggest(school: Any, networks: list[Any], points: Points) -> dict[str, Any]:
     entry: dict[str, Any] = {"source_id": school[3], "name": school[2], "network": None, "distance_km": None}
     if school[4] is None or school[5] is None:
         return {**entry, "reason": "Schule ohne Koordinaten"}
     best: tuple[float, str] | None = None
     for network in networks:
         for lat, lon in points.get(network.id, []):
+            # the great-circle distance is at least the latitudes' difference (a margin for rounding):
+            # a point that far away cannot be nearer, so the haversine is skipped (issue 20)
+            if best is not None and abs(lat - school[4]) * _KM_PER_DEGREE_AT_LEAST > best[0] + 1e-6:
+                continue
             distance = distance_km(school[4], school[5], lat, lon)
             if best is None or distance < best[0]:
                 best = (distance, network.slug)
@@ -192,13 +202,17 @@ def _suggest(school: Any, networks: list[Network], points: Points) -> dict[str, 
     return {**entry, "network": best[1], "distance_km": round(best[0], 2), "reason": "nächste Mitgliedsschule"}
 
 
-def _member_points(session: Session, at: dt.datetime) -> dict[uuid.UUID, list[tuple[float, float]]]:
-    rows = session.exec(
-        select(Membership.network_id, Organisation.latitude, Organisation.longitude)
-        .join(Organisation, col(Membership.organisation_id) == col(Organisation.id))
-        .where(active_membership(at), col(Organisation.latitude).is_not(None),
-               col(Organisation.kind).in_([OrganisationKind.public_school, OrganisationKind.private_school]))
-    ).all()
+def _member_points(session: Session, at: dt.datetime, region_id: uuid.UUID | None = None
+                   ) -> dict[uuid.UUID, list[tuple[float, float]]]:
+    """Coordinates of the member schools per network (of the region's networks, if given: from the
+    network to its members, not through every school of the country)."""
+    query = (select(Membership.network_id, Organisation.latitude, Organisation.longitude)
+             .join(Organisation, col(Membership.organisation_id) == col(Organisation.id))
+             .where(active_membership(at), col(Organisation.latitude).is_not(None),
+                    col(Organisation.kind).in_([OrganisationKind.public_school, OrganisationKind.private_school])))
+    if region_id is not None:
+        query = query.join(Network, col(Network.id) == col(Membership.network_id)).where(Network.region_id == region_id)
+    rows = session.exec(query).all()
     points: dict[uuid.UUID, list[tuple[float, float]]] = {}
     for network_id, lat, lon in rows:
         if lat is not None and lon is not None:

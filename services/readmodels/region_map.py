@@ -11,6 +11,7 @@ import math
 from html import escape
 from typing import Any
 
+from sqlalchemy import String, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
@@ -30,19 +31,24 @@ def region_points(app: App, region: str | None = None, at: dt.datetime | None = 
     """``{"schools": [{school, name, community, region, network, network_name, latitude, longitude}],
     "without_coordinates": N, "networks": [{slug, name, shape, colour, number, schools}]}``."""
     at = at or app.now()
+    school = type_coerce(col(Organisation.id), String)  # a key as stored: no UUID parsed per school
     with app.uow(read_only=True) as uow:
         session = uow.session
-        query = (sa_select(col(Organisation.id), col(Organisation.source), col(Organisation.source_id),
+        query = (sa_select(school, col(Organisation.source), col(Organisation.source_id),
                            col(Organisation.name), col(Organisation.community), col(Region.slug),
                            col(Organisation.latitude), col(Organisation.longitude))
                  .join(Region, col(Region.id) == col(Organisation.region_id)).where(school_in_scope(at)))
+        placed_query = (sa_select(type_coerce(col(Membership.organisation_id), String), col(Network.slug),
+                                  col(Network.name))
+                        .join(Network, col(Network.id) == col(Membership.network_id))
+                        .where(active_membership(at), col(Membership.role) == MembershipRole.member))
         if region:
-            query = query.where(col(Region.id) == region_by_slug(session, region).id)
+            region_id = region_by_slug(session, region).id
+            query = query.where(col(Region.id) == region_id)
+            placed_query = placed_query.join(Organisation, col(Organisation.id) == col(Membership.organisation_id)) \
+                .where(col(Organisation.region_id) == region_id)  # the region's schools' memberships only
         rows = session.execute(query.order_by(col(Organisation.name))).all()
-        placed = {oid: (slug, name) for oid, slug, name in session.execute(
-            sa_select(col(Membership.organisation_id), col(Network.slug), col(Network.name))
-            .join(Network, col(Network.id) == col(Membership.network_id))
-            .where(active_membership(at), col(Membership.role) == MembershipRole.member)).all()}
+        placed = {oid: (slug, name) for oid, slug, name in session.execute(placed_query).all()}
     schools, missing = [], 0
     for oid, source, source_id, name, community, region_slug, lat, lon in rows:
         if lat is None or lon is None:
@@ -87,9 +93,10 @@ def _projection(schools: list[dict[str, Any]]) -> Any:
     span_x = max((max(lons) - min(lons)) * scale_x, 1e-6)
     span_y = max(max(lats) - min(lats), 1e-6)
     factor = min((WIDTH - 2 * MARGIN) / span_x, (HEIGHT - 2 * MARGIN) / span_y)
+    west, south = min(lons), min(lats)  # once, not per school (issue 20)
 
     def project(lat: float, lon: float) -> tuple[float, float]:
-        return MARGIN + (lon - min(lons)) * scale_x * factor, HEIGHT - MARGIN - (lat - min(lats)) * factor
+        return MARGIN + (lon - west) * scale_x * factor, HEIGHT - MARGIN - (lat - south) * factor
 
     return project
 
