@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from verbund.domain.columns import JSONList, UTCDateTime, new_id
@@ -136,8 +136,19 @@ class NotImportedSchool(SQLModel, table=True):
     recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+# the partial index's condition as each database's SQL for ``active IS true AND email is non-empty``
+REACHABLE_SQLITE = "active IS 1 AND email IS NOT NULL AND email <> ''"
+REACHABLE_POSTGRESQL = "active IS TRUE AND email IS NOT NULL AND email <> ''"
+
+
 class Contact(SQLModel, table=True):
     """An Ansprechperson of an organisation; channels are apprise URLs."""
+
+    # "has this organisation an active contact with an e-mail address?" from a small index: the members
+    # no message reaches (``services.messaging.reach``; on PostgreSQL one probe per member instead of
+    # hashing every contact, issue 20)
+    __table_args__ = (Index("ix_contact_reachable", "organisation_id",
+                            sqlite_where=text(REACHABLE_SQLITE), postgresql_where=text(REACHABLE_POSTGRESQL)),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     organisation_id: uuid.UUID = Field(foreign_key="organisation.id", index=True)
