@@ -3,8 +3,9 @@
 benchmark creates a database of its own on that server and drops it afterwards).
 
 Builds a synthetic nationwide database with bulk inserts: 20 regions in three Länder, 400 networks
-of 100 member organisations each (70 % public schools), one contact per organisation with three
-messages each (120,000 outbox items). Serves it exactly as production does: ``verbund serve --port P
+of 100 member organisations each (70 % public schools) and 20 public schools per region in no network,
+all with coordinates (the region page's map and suggestions), one contact per member organisation
+with three messages each (120,000 outbox items). Serves it exactly as production does: ``verbund serve --port P
 [--workers N]`` in its own process, on a free loopback port. The clients (each logged in as a Land
 process owner or the ministry; the logins happen before the measured window) request region and Land
 overview pages (at most 100 networks a page) and network pages (100 members each), with 1 s think
@@ -53,6 +54,7 @@ STAGES = ["analysis", "potentials", "goals", "consultation", "protocol"]
 PASSWORD = "benchmark-passwort-12345"
 # every member organisation has one contact, who has had these messages (kind, status)
 MESSAGES = [("stage_opened", "sent"), ("reminder", "sent"), ("overdue", "failed")]
+UNASSIGNED = 20  # public schools per region in no network (with coordinates, as every organisation)
 
 
 def build(url: str) -> tuple[list[str], list[str]]:
@@ -66,7 +68,19 @@ def build(url: str) -> tuple[list[str], list[str]]:
                             "name": f"Region {land} {index}", "state": land, "parent": None})
     per_region = NETWORKS // len(regions)
     per_network = ORGANISATIONS // NETWORKS
-    for region in regions:
+    places = random.Random(13)  # coordinates apart from ``rnd``, which draws the stages
+    for number, region in enumerate(regions):
+        centre = (50.0 + number % 5 * 0.5, 7.0 + number // 5 * 1.5)  # a region about 40 km across
+
+        def coordinates(centre: tuple[float, float] = centre) -> dict[str, float]:
+            return {"latitude": centre[0] + places.uniform(-0.2, 0.2),
+                    "longitude": centre[1] + places.uniform(-0.3, 0.3)}
+
+        for u in range(UNASSIGNED):  # schools in no network yet: the region page suggests one
+            orgs.append({"id": uuid.uuid4(), "source": "bench", "source_id": f"{region['slug']}-frei-{u}",
+                         "name": f"Schule ohne Verbund {region['slug']} {u}", "kind": "public_school",
+                         "region_id": region["id"], "school_types": [], "special_needs": [], "in_scope": True,
+                         **coordinates()})
         for n in range(per_region):
             nid = uuid.uuid4()
             slug = f"kv-{region['slug']}-{n:02d}"
@@ -83,7 +97,7 @@ def build(url: str) -> tuple[list[str], list[str]]:
                 kind = "public_school" if o < per_network * 0.7 else "youth_welfare"
                 orgs.append({"id": oid, "source": "bench", "source_id": f"{slug}-{o}", "name": f"Schule {slug} {o}",
                              "kind": kind, "region_id": region["id"], "school_types": [], "special_needs": [],
-                             "in_scope": True})
+                             "in_scope": True, **coordinates()})
                 members.append({"id": uuid.uuid4(), "network_id": nid, "organisation_id": oid, "role": "member",
                                  "valid_from": now, "exclusive": False})
                 cid = uuid.uuid4()

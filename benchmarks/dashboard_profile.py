@@ -8,7 +8,9 @@ each request's time into:
 - template: Jinja2 rendering (``TemplateResponse``);
 - Python: the rest (routing, session check, SQLAlchemy's statements and row conversion, the read
   models, the cache when enabled).
-Times are wall times of one request at a time in this process; ``cpu`` is the process's CPU time.
+Times are wall times of one request at a time in this process; ``cpu`` is the process's CPU time;
+on PostgreSQL ``db_cpu`` is the CPU time of the server's backends of the database (a local server:
+read from ``/proc``), which the process's CPU time does not include.
 Last line: ``key=value`` per page kind (medians over ``--rounds`` requests after a warm-up).
 """
 
@@ -114,6 +116,34 @@ def instrument() -> None:
     dashboard_web.templates.TemplateResponse = timed  # type: ignore[method-assign]
 
 
+def database_cpu(url: str) -> Callable[[], float]:
+    """Seconds of CPU the PostgreSQL backends of ``url``'s database have used so far (0 on SQLite).
+
+    Sums ``/proc/<pid>/stat`` over the backends ``pg_stat_activity`` lists for the database, except the
+    one asking; a backend that ended between two readings is missed (the pool keeps its connections)."""
+    if not url.startswith("postgresql"):
+        return lambda: 0.0
+    from sqlalchemy import create_engine, text
+
+    monitor = create_engine(url).connect()
+    monitor.execution_options(isolation_level="AUTOCOMMIT")
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def used() -> float:
+        pids = monitor.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                    "AND pid <> pg_backend_pid()")).scalars().all()
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
+
+    return used
+
+
 def login(client: TestClient, email: str) -> None:
     page = client.get("/login")
     nonce = page.text.split('name="csrf" value="')[1].split('"')[0]
@@ -140,6 +170,7 @@ def main() -> None:
         network = uow.session.exec(select(Network.slug).where(Network.slug.startswith("kv-sn-"))  # type: ignore[attr-defined]
                                    .order_by(Network.slug)).first()
     timer = TIMER
+    db_used = database_cpu(url)
     gc.collect()  # as ``verbund serve`` does after start-up
     gc.freeze()
     pages = {
@@ -153,27 +184,32 @@ def main() -> None:
         with TestClient(create_app(app)) as client:
             login(client, email)
             for kind, path in pages.items():
-                totals, queries, templates, cpus = [], [], [], []
+                totals, queries, templates, cpus, db_cpus = [], [], [], [], []
                 for round_ in range(args.rounds + 2):
                     timer.query = timer.template = 0.0
+                    d0 = db_used()
                     c0, t0 = time.process_time(), time.perf_counter()
                     response = client.get(path)
                     total, cpu = time.perf_counter() - t0, time.process_time() - c0
+                    db_cpu = db_used() - d0
                     assert response.status_code == 200, (path, response.status_code)
                     if round_ >= 2:  # warm-up: template compilation, first reads
                         totals.append(total)
                         queries.append(timer.query)
                         templates.append(timer.template)
                         cpus.append(cpu)
+                        db_cpus.append(db_cpu)
                 total_ms = 1000 * statistics.median(totals)
                 query_ms = 1000 * statistics.median(queries)
                 template_ms = 1000 * statistics.median(templates)
                 python_ms = total_ms - query_ms - template_ms
                 results.append(f"{role}_{kind}_total_ms={total_ms:.1f} {role}_{kind}_query_ms={query_ms:.1f} "
                                f"{role}_{kind}_python_ms={python_ms:.1f} {role}_{kind}_template_ms={template_ms:.1f} "
-                               f"{role}_{kind}_cpu_ms={1000 * statistics.median(cpus):.1f}")
+                               f"{role}_{kind}_cpu_ms={1000 * statistics.median(cpus):.1f} "
+                               f"{role}_{kind}_db_cpu_ms={1000 * statistics.mean(db_cpus):.1f}")
                 print(f"{role:8} {kind:16} gesamt {total_ms:6.1f} ms · Abfragen {query_ms:6.1f} · Python "
-                      f"{python_ms:6.1f} · Vorlage {template_ms:6.1f} · CPU {1000 * statistics.median(cpus):6.1f}",
+                      f"{python_ms:6.1f} · Vorlage {template_ms:6.1f} · CPU {1000 * statistics.median(cpus):6.1f} · "
+                      f"DB-CPU {1000 * statistics.mean(db_cpus):6.1f}",
                       flush=True)
     print(f"networks={NETWORKS} cache={os.environ.get('VERBUND_DASHBOARD_CACHE', '1')} "
           f"load_1m={os.getloadavg()[0]:.1f} " + " ".join(results))
