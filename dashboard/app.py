@@ -6,6 +6,8 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from verbund.dashboard import accessibility, api, directory, pages, partner, privacy, regions, reports
 from verbund.dashboard.limits import BodyLimit
@@ -21,6 +23,34 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; "
                                "frame-ancestors 'none'",
 }
+PRIVATE = ("/eingabe", "/verbund", "/uebersicht", "/api", "/konto", "/berichte", "/verzeichnis", "/einladung")
+
+
+class SecurityHeaders:
+    """Adds ``SECURITY_HEADERS`` and the ``Cache-Control`` of private pages to every response, as a
+    plain ASGI middleware (Starlette's ``BaseHTTPMiddleware`` cost each request ~0.3 ms of task groups
+    and memory streams)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        private = scope["path"].startswith(PRIVATE)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in SECURITY_HEADERS.items():
+                    headers.setdefault(key, value)
+                if private:
+                    # a page with an ETag (issue 20) may be kept by the browser, but only after asking again
+                    headers["Cache-Control"] = "private, no-cache" if "etag" in headers else "no-store"
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def create_app(app: App) -> FastAPI:
@@ -40,21 +70,12 @@ def create_app(app: App) -> FastAPI:
     web.include_router(privacy.router)
 
     web.add_middleware(BodyLimit, limit=MAX_BODY)  # refused while streaming, never read whole (issue 15)
+    web.add_middleware(SecurityHeaders)  # outermost: the 413 of BodyLimit gets them too
 
     @web.get("/healthz", tags=["betrieb"], summary="Lebenszeichen")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @web.middleware("http")
-    async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response: Response = await call_next(request)
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-        if request.url.path.startswith(("/eingabe", "/verbund", "/uebersicht", "/api", "/konto", "/berichte",
-                                         "/verzeichnis", "/einladung")):
-            # a page with an ETag (issue 20) may be kept by the browser, but only after asking again
-            response.headers["Cache-Control"] = "private, no-cache" if "etag" in response.headers else "no-store"
-        return response
 
     @web.exception_handler(pages._LoginRequired)
     async def login_required(request: Request, _error: Exception) -> Response:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -30,17 +31,32 @@ _NAME = "name" + secrets.token_hex(16)
 _PERSONAL = ("meldung", "fehler")  # a notice after an action: rendered for this one request
 
 
+Page = tuple[bytes | int, ...]  # the page's bytes, split where the reader's token (0) and name (1) go
+_SPLIT = re.compile(f"({_CSRF}|{_NAME})")
+
+
+def split(body: str) -> Page:
+    """``body`` as encoded pieces and the places of the placeholders, so a hit only joins bytes."""
+    return tuple(0 if piece == _CSRF else 1 if piece == _NAME else piece.encode()
+                 for piece in _SPLIT.split(body) if piece)
+
+
+def fill(page: Page, csrf: str, name: str) -> bytes:
+    own = (csrf.encode(), str(escape(name)).encode())
+    return b"".join(own[piece] if isinstance(piece, int) else piece for piece in page)
+
+
 class PageCache:
-    """A thread-safe LRU of rendered page bodies."""
+    """A thread-safe LRU of rendered pages."""
 
     def __init__(self, size: int = ENTRIES) -> None:
         self._size = size
-        self._pages: OrderedDict[str, str] = OrderedDict()
+        self._pages: OrderedDict[str, Page] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str) -> Page | None:
         with self._lock:
             body = self._pages.get(key)
             if body is None:
@@ -50,7 +66,7 @@ class PageCache:
             self.hits += 1
             return body
 
-    def put(self, key: str, body: str) -> None:
+    def put(self, key: str, body: Page) -> None:
         with self._lock:
             self._pages[key] = body
             self._pages.move_to_end(key)
@@ -85,9 +101,9 @@ async def cached_page(request: Request, who: Principal, stamp: str, enabled: boo
             request.state.principal = who
         if rendered.status_code != 200 or not isinstance(rendered, HTMLResponse):
             return rendered
-        body = bytes(rendered.body).decode()
+        body = split(bytes(rendered.body).decode())
         if enabled:
             cache.put(key, body)
-    page = HTMLResponse(body.replace(_CSRF, who.csrf).replace(_NAME, str(escape(who.name))))
+    page = HTMLResponse(fill(body, who.csrf, who.name))
     page.headers["ETag"] = etag
     return page

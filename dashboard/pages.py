@@ -30,12 +30,12 @@ from verbund.domain.forecast import RISK_KEYS
 from verbund.domain.labels import MESSAGE_KIND_LABELS, MESSAGE_STATUS_LABELS
 from verbund.domain.models import KIND_LABELS
 from verbund.services.access import users
+from verbund.services.access.page_view import PageView, page_view
 from verbund.services.access.throttle import LoginThrottled
 from verbund.services.access.users import Principal
-from verbund.services.app.versions import stamps
 from verbund.services.forecast.cache import is_current, network_forecast, refresh_forecasts
 from verbund.services.readmodels.network_glance import parse_message_query
-from verbund.services.readmodels.network_page import find_organisations, network_page, network_scope
+from verbund.services.readmodels.network_page import find_organisations, network_page
 from verbund.services.readmodels.overview import RISK_FILTERS, SORTS, STATE_FILTERS, OverviewQuery, overview
 from verbund.services.stages.lifecycle import show_stage
 
@@ -61,15 +61,22 @@ class _LoginRequired(Exception):
     pass
 
 
+async def viewed(request: Request, **page: str | bool) -> tuple[Principal, PageView]:
+    """The signed-in reader and the page's scope and data versions, in one read (``page_view``); a
+    cached page needs nothing else when it is a hit."""
+    view = await call(page_view, app_of(request), request.cookies.get(SESSION_COOKIE), **page)
+    request.state.principal = view.reader
+    if view.reader is None:
+        raise _LoginRequired()
+    return view.reader, view
+
+
 async def readable_network(request: Request, slug: str) -> tuple[Principal, tuple[str, str, str]]:
-    who = await signed_in(request)
-    try:
-        scope = await call(network_scope, app_of(request), slug)
-    except NotFound as error:
-        raise Hidden() from error
-    if not who.may_read(*scope):
+    """The signed-in reader and the network's (slug, region, Land); 404 when unknown or not theirs."""
+    who, view = await viewed(request, network=slug)
+    if view.scope is None or not who.may_read(*view.scope):
         raise Hidden()
-    return who, scope
+    return who, view.scope
 
 
 @router.get("/", include_in_schema=False)
@@ -140,7 +147,7 @@ async def refresh_when_stale(request: Request, tasks: BackgroundTasks) -> None:
 
 @router.get("/uebersicht", response_class=HTMLResponse, include_in_schema=False)
 async def overview_page(request: Request, tasks: BackgroundTasks) -> Response:
-    who = await signed_in(request)
+    who, view = await viewed(request, overview=True)
     query = _query(request)
     app = app_of(request)
 
@@ -150,13 +157,15 @@ async def overview_page(request: Request, tasks: BackgroundTasks) -> Response:
         return render(request, "overview.html", user=reader, data=data, query=query, sorts=SORTS,
                       states=STATE_FILTERS, risks=RISK_LABELS)
 
-    stamp = await call(stamps, app, principal=who)
-    return await cached_page(request, who, stamp, app.settings.dashboard_cache, build)
+    return await cached_page(request, who, view.stamp, app.settings.dashboard_cache, build)
 
 
 @router.get("/verbund/{slug}", response_class=HTMLResponse, include_in_schema=False)
 async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Response:
-    who, scope = await readable_network(request, slug)
+    who, view = await viewed(request, network=slug)
+    if view.scope is None or not who.may_read(*view.scope):
+        raise Hidden()
+    scope = view.scope
     app = app_of(request)
 
     async def build(reader: Principal) -> Response:  # only when the data versions or the day changed
@@ -174,8 +183,7 @@ async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Respon
                       messages_open=any(k in request.query_params for k in ("art", "status", "seite", "alle")),
                       message_kinds=MESSAGE_KIND_LABELS, message_statuses=MESSAGE_STATUS_LABELS)
 
-    stamp = await call(stamps, app, network=slug)
-    return await cached_page(request, who, stamp, app.settings.dashboard_cache, build)
+    return await cached_page(request, who, view.stamp, app.settings.dashboard_cache, build)
 
 
 @router.get("/verbund/{slug}/stufe/{stage}", response_class=HTMLResponse, include_in_schema=False)

@@ -16,14 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from verbund.dashboard.page_cache import cached_page
-from verbund.dashboard.pages import signed_in
+from verbund.dashboard.pages import signed_in, viewed
 from verbund.dashboard.web import Forbidden, Hidden, app_of, back, call, check_csrf, form, render
 from verbund.domain.access import UserRole
 from verbund.domain.errors import DomainError, InvalidInput, NotFound
 from verbund.domain.formatting import count
 from verbund.services.access.users import Principal
 from verbund.services.app.bootstrap import App
-from verbund.services.app.versions import stamps
 
 router = APIRouter()
 
@@ -60,7 +59,10 @@ def _page(app: App, slug: str) -> dict[str, object]:
 
 @router.get("/region/{slug}", response_class=HTMLResponse, include_in_schema=False)
 async def region_page(request: Request, slug: str) -> Response:
-    who, (region, name, land) = await _readable_region(request, slug)
+    who, view = await viewed(request, region=slug)
+    if view.scope is None or not who.may_read_region(view.scope[0], view.scope[2]):
+        raise Hidden()
+    region, name, land = view.scope
     from verbund.services.importers.assignment import DEFAULT_TEMPLATES
 
     app = app_of(request)
@@ -71,8 +73,7 @@ async def region_page(request: Request, slug: str) -> Response:
                       may_decide=reader.role == UserRole.process_owner,
                       default_template=DEFAULT_TEMPLATES.get(land, ""))
 
-    stamp = await call(stamps, app, region=slug)
-    return await cached_page(request, who, stamp, app.settings.dashboard_cache, build)
+    return await cached_page(request, who, view.stamp, app.settings.dashboard_cache, build)
 
 
 def create_network(app: App, slug: str, data: dict[str, str], who: Principal) -> str:

@@ -216,17 +216,11 @@ def login(app: App, email: str, password: str, client: str = "") -> str | None:
 
 
 def session_principal(app: App, token: str | None) -> Principal | None:
-    if not token or len(token) > 200:
-        return None
-    now = app.wall_time()
-    with app.uow(read_only=True) as uow:
-        found = uow.session.get(UserSession, _token_id(token))
-        if found is None or found.expires_at <= now:
-            return None
-        user = uow.session.get(DashboardUser, found.user_id)
-        if user is None or not user.active:
-            return None
-        return principal_of(uow.session, user, app.now(), found.csrf)
+    """The signed-in person of session ``token`` (None: no such session, expired, or the user disabled);
+    read afresh each time (``services.access.page_view``), so a logout or a disabled user counts at once."""
+    from verbund.services.access.page_view import page_view
+
+    return page_view(app, token).reader
 
 
 def logout(app: App, token: str | None) -> None:

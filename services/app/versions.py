@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, event, select
+from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -182,38 +182,3 @@ def bump_raw(dbapi_connection: Any, dialect: Dialect, networks: Iterable[uuid.UU
 event.listen(Session, "after_flush", _after_flush)
 event.listen(Session, "before_commit", _before_commit)
 
-
-def stamps(app: Any, *, network: str | None = None, region: str | None = None,
-           principal: Any = None) -> str:
-    """What a page's content depends on, as one string: the data version of ``network`` (by slug), of
-    ``region`` (by slug) or of every region the overview of ``principal`` covers, plus the stored
-    forecasts' time and the local day (overdue marks). Read in one read-only unit of work."""
-    from sqlalchemy import func, or_
-
-    from verbund.domain.forecast_cache import ForecastEntry
-    from verbund.services.app.clock import local_date
-
-    version = TABLE.c.version
-    with app.uow(read_only=True) as uow:
-        connection = uow.session.connection()
-        query: Select[Any]
-        if network is not None:
-            query = (select(func.coalesce(func.sum(version), 0)).select_from(TABLE)
-                     .join(Network.__table__, col(Network.id) == TABLE.c.id)  # type: ignore[attr-defined]
-                     .where(TABLE.c.kind == "network", col(Network.slug) == network))
-        else:
-            query = (select(func.coalesce(func.sum(version), 0), func.count()).select_from(TABLE)
-                     .join(Region.__table__, col(Region.id) == TABLE.c.id)  # type: ignore[attr-defined]
-                     .where(TABLE.c.kind == "region"))
-            if region is not None:
-                query = query.where(col(Region.slug) == region)
-            elif principal is not None and not principal.reads_all:
-                if principal.role == "process_owner":
-                    query = query.where(or_(col(Region.state).in_(sorted(principal.lands)),
-                                            col(Region.slug).in_(sorted(principal.regions))))
-                else:  # coordinators: the regions of their networks
-                    query = query.where(col(Region.id).in_(
-                        select(col(Network.region_id)).where(col(Network.slug).in_(sorted(principal.networks)))))
-        counted = connection.execute(query).one()
-        forecast = connection.execute(select(func.max(col(ForecastEntry.computed_at)))).scalar()
-    return f"{'-'.join(str(value) for value in counted)}|{forecast}|{local_date(app.now())}"

@@ -19,9 +19,10 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from verbund.dashboard import create_app
+from verbund.services.access.page_view import stamps
+from verbund.services.access.users import logout
 from verbund.services.app.bootstrap import bootstrap
 from verbund.services.app.settings import Settings
-from verbund.services.app.versions import stamps
 from verbund.services.directory.networks import rename_network
 from verbund.services.forecast.cache import refresh_forecasts
 from verbund.services.messaging.outbox import send_due
@@ -66,6 +67,33 @@ def test_a_rename_through_the_cli_in_another_process_shows_on_the_next_request_o
         assert fresh.status_code == 200, (kind, fresh.status_code)
         assert "Umbenannter Verbund" in fresh.text, kind
         assert fresh.headers["etag"] != etags[kind]
+
+
+@pytest.mark.slow
+def test_a_deactivation_in_another_process_or_a_logout_ends_the_cached_pages_at_once(
+    world: World, client: TestClient, tmp_path: Path
+) -> None:
+    """The session is checked on every request, a cache hit included: no page comes from the cache
+    for a session that was ended or a user who was deactivated since the last request."""
+    pages = _pages(world)
+    login(client, world.users["po_land"])
+    other = TestClient(create_app(world.app))
+    login(other, world.users["po_region"])
+    token = other.cookies["verbund_session"]
+    cache = client.app.state.page_cache  # type: ignore[attr-defined]
+    for reader in (client, other, client, other):
+        for path in pages.values():
+            assert reader.get(path, follow_redirects=False).status_code == 200
+    assert cache.hits > 0, "the pages are cached"
+
+    _verbund(world, tmp_path, "user", "deactivate", "--email", world.users["po_land"])
+    logout(world.app, token)
+
+    for reader in (client, other):
+        for kind, path in pages.items():
+            refused = reader.get(path, follow_redirects=False)
+            assert refused.status_code == 303 and refused.headers["location"] == "/login", kind
+    other.close()
 
 
 def test_conditional_requests_get_304_until_the_data_changes(world: World, client: TestClient) -> None:
