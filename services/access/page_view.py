@@ -6,7 +6,8 @@ statements built once at import (SQLAlchemy memoises their cache keys, so execut
 statement building or compiling) and plain rows instead of ORM objects:
 1. the session, its user and the user's scopes (one joined statement);
 2. the networks the user stands in for (only when the user has stand-in rows: a second statement);
-3. the page's stamp: for a network page the network's region and Land and its counter, for a region
+3. the page's stamp: for a network page the network's region and Land and the counters of the network
+   and its region (its first screen reads region-wide facts: the coverage exit check), for a region
    page the region's name and Land and its counter, for an overview the sum and count of the
    counters of the regions the reader sees — each with the time of the stored forecasts.
 
@@ -50,11 +51,14 @@ _STOOD_FOR = (
     .join(StandIn, col(StandIn.coordinator_id) == col(UserScope.user_id))
     .where(col(StandIn.stand_in_id) == bindparam("user"), col(UserScope.kind) == ScopeKind.network)
 )
-_NETWORK = (
-    select(col(Network.slug), col(Region.slug), col(Region.state), _VERSION.c.version, _FORECAST)
+_REGION_VERSION = _VERSION.alias("region_version")
+_NETWORK = (  # the region's counter too: the page shows region-wide facts (coverage, the region's name)
+    select(col(Network.slug), col(Region.slug), col(Region.state), _VERSION.c.version, _REGION_VERSION.c.version,
+           _FORECAST)
     .select_from(Network)
     .join(Region, col(Region.id) == col(Network.region_id))
     .outerjoin(_VERSION, and_(_VERSION.c.kind == "network", _VERSION.c.id == col(Network.id)))
+    .outerjoin(_REGION_VERSION, and_(_REGION_VERSION.c.kind == "region", _REGION_VERSION.c.id == col(Region.id)))
     .where(col(Network.slug) == bindparam("slug"))
 )
 _REGION = (
@@ -116,7 +120,7 @@ def _page_stamp(connection: Connection, app: App, *, network: str | None, region
         row = connection.execute(_NETWORK if network is not None else _REGION, {"slug": network or region}).first()
         if row is None:
             return None, ""
-        return (row[0], row[1], row[2]), _stamp(app, row[3], row[4])
+        return (row[0], row[1], row[2]), _stamp(app, *row[3:])
     if principal is None or principal.reads_all:
         row = connection.execute(_OVERVIEW["all"]).one()
     elif principal.role == UserRole.process_owner:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from dashboard_world import World, login
+from sqlmodel import select
 from support_cli import clean_env
 
 with warnings.catch_warnings():
@@ -19,6 +20,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from verbund.dashboard import create_app
+from verbund.domain.models import Membership, Network, Organisation
 from verbund.services.access.page_view import stamps
 from verbund.services.access.users import logout
 from verbund.services.app.bootstrap import bootstrap
@@ -27,6 +29,7 @@ from verbund.services.directory.networks import rename_network
 from verbund.services.forecast.cache import refresh_forecasts
 from verbund.services.messaging.outbox import send_due
 from verbund.services.messaging.reminders import plan
+from verbund.services.readmodels.network_page import end_membership
 
 VERBUND = str(Path(sys.executable).with_name("verbund"))
 
@@ -94,6 +97,29 @@ def test_a_deactivation_in_another_process_or_a_logout_ends_the_cached_pages_at_
             refused = reader.get(path, follow_redirects=False)
             assert refused.status_code == 303 and refused.headers["location"] == "/login", kind
     other.close()
+
+
+def test_a_network_page_shows_a_change_of_its_regions_coverage_made_in_another_network(
+    world: World, client: TestClient
+) -> None:
+    """The first screen of a network page reads region-wide facts (the exit check "every public school
+    of the region in exactly one network"): a school leaving another network of the region is then
+    unassigned, and the next request of this network's page says so."""
+    refresh_forecasts(world.app)  # else the first view stores them in the background: a change
+    login(client, world.users["po_land"])
+    path = f"/verbund/{world.own[0]}"
+    cache = client.app.state.page_cache  # type: ignore[attr-defined]
+    assert "keinem Verbund zugeordnet" not in client.get(path).text
+    hits = cache.hits
+    assert "keinem Verbund zugeordnet" not in client.get(path).text and cache.hits == hits + 1
+    with world.app.uow() as uow:
+        school = uow.session.exec(select(Organisation.id).join(Membership).join(Network).where(
+            Network.slug == world.own[1], Organisation.kind == "public_school")).first()
+    assert school is not None
+
+    end_membership(world.app, world.own[1], str(school), by="test")
+
+    assert "1 von" in client.get(path).text.split("keinem Verbund zugeordnet")[0][-300:]
 
 
 def test_conditional_requests_get_304_until_the_data_changes(world: World, client: TestClient) -> None:
