@@ -95,6 +95,32 @@ def test_a_process_owner_creates_a_network_accepts_suggestions_and_moves_a_schoo
     assert school in [s["school"] for s in network_details(app, "kv-auental-mitte")["assigned_schools"]]
 
 
+def test_the_region_data_is_computed_once_per_data_version_for_every_reader(world: World, client: Any,
+                                                                           monkeypatch: Any) -> None:
+    """The ministry's and the process owners' pages are cached apart; the map, table and suggestions
+    beneath them are computed once per data version of the region, and again after a change."""
+    from verbund.dashboard import regions
+    from verbund.services.directory.networks import rename_network
+
+    computed: list[str] = []
+    original = regions._page
+
+    def counted(app: Any, slug: str) -> dict[str, object]:
+        computed.append(slug)
+        return original(app, slug)
+
+    monkeypatch.setattr(regions, "_page", counted)
+    for role in ("ministry", "po_region", "po_land"):
+        login(client, world.users[role])
+        assert 'id="kartentabelle"' in client.get(f"/region/{REGION}").text
+    assert computed == [REGION]
+    rename_network(world.app, world.own[0], name="KV Neuer Name", by="test")
+    for role in ("ministry", "po_region"):
+        login(client, world.users[role])
+        assert "KV Neuer Name" in client.get(f"/region/{REGION}").text
+    assert computed == [REGION, REGION]
+
+
 def _members(app: Any, network: str) -> list[dict[str, str]]:
     from verbund.services.readmodels.network_page import network_page
 
