@@ -115,7 +115,7 @@ async def region_page(request: Request, slug: str) -> Response:
 
     async def build(reader: Principal) -> Response:
         if app.settings.dashboard_cache:  # the same data versions as the page's: never older than them
-            data = await call(_region_data(request).get, app, slug, stamp)
+            data = await call(_region_data(request).get, app, slug, view.stamp)
         else:
             data = await call(_page, app, slug)
         return render(request, "region.html", user=reader, region=region, region_name=name, land=land, r=data,
