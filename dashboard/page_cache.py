@@ -17,7 +17,8 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -25,9 +26,11 @@ from markupsafe import escape
 
 from verbund.services.access.users import Principal
 
+NETWORK_DATA = 256  # network pages' read models kept per process (~150 kB each)
 ENTRIES = 1024  # rendered pages kept per process (network pages ~50 kB, a Land page ~100 kB: < 100 MB)
 _CSRF = "csrf" + secrets.token_hex(16)  # placeholders, unguessable, replaced before a page leaves
 _NAME = "name" + secrets.token_hex(16)
+T = TypeVar("T")
 _PERSONAL = ("meldung", "fehler")  # a notice after an action: rendered for this one request
 
 
@@ -46,32 +49,39 @@ def fill(page: Page, csrf: str, name: str) -> bytes:
     return b"".join(own[piece] if isinstance(piece, int) else piece for piece in page)
 
 
-class PageCache:
-    """A thread-safe LRU of rendered pages."""
+class LRU(Generic[T]):
+    """A thread-safe least-recently-used map with hit and miss counts."""
 
-    def __init__(self, size: int = ENTRIES) -> None:
+    def __init__(self, size: int) -> None:
         self._size = size
-        self._pages: OrderedDict[str, Page] = OrderedDict()
+        self._entries: OrderedDict[Hashable, T] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: str) -> Page | None:
+    def get(self, key: Hashable) -> T | None:
         with self._lock:
-            body = self._pages.get(key)
-            if body is None:
+            found = self._entries.get(key)
+            if found is None:
                 self.misses += 1
                 return None
-            self._pages.move_to_end(key)
+            self._entries.move_to_end(key)
             self.hits += 1
-            return body
+            return found
 
-    def put(self, key: str, body: Page) -> None:
+    def put(self, key: Hashable, value: T) -> None:
         with self._lock:
-            self._pages[key] = body
-            self._pages.move_to_end(key)
-            while len(self._pages) > self._size:
-                self._pages.popitem(last=False)
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+class PageCache(LRU[Page]):
+    """The rendered pages (``ENTRIES`` of them)."""
+
+    def __init__(self, size: int = ENTRIES) -> None:
+        super().__init__(size)
 
 
 def _key(request: Request, who: Principal, stamp: str) -> str:

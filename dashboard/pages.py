@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from verbund.dashboard.actions import ACTIONS, ShownOnce
-from verbund.dashboard.page_cache import cached_page
+from verbund.dashboard.page_cache import LRU, cached_page
 from verbund.dashboard.web import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -33,8 +34,9 @@ from verbund.services.access import users
 from verbund.services.access.page_view import PageView, page_view
 from verbund.services.access.throttle import LoginThrottled
 from verbund.services.access.users import Principal
+from verbund.services.app.bootstrap import App
 from verbund.services.forecast.cache import is_current, network_forecast, refresh_forecasts
-from verbund.services.readmodels.network_glance import parse_message_query
+from verbund.services.readmodels.network_glance import MessageQuery, parse_message_query
 from verbund.services.readmodels.network_page import find_organisations, network_page
 from verbund.services.readmodels.overview import RISK_FILTERS, SORTS, STATE_FILTERS, OverviewQuery, overview
 from verbund.services.stages.lifecycle import show_stage
@@ -160,6 +162,28 @@ async def overview_page(request: Request, tasks: BackgroundTasks) -> Response:
     return await cached_page(request, who, view.stamp, app.settings.dashboard_cache, build)
 
 
+async def network_data(request: Request, tasks: BackgroundTasks, slug: str, query: MessageQuery,
+                       stamp: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The network page's read model and forecast: the same for every reader, so kept by (network,
+    message filter, stamp) in ``NETWORK_DATA`` and shared by the roles, which only render differently."""
+    app = app_of(request)
+    shared = app.settings.dashboard_cache
+    memo: LRU[tuple[dict[str, Any], dict[str, Any] | None]] = request.app.state.network_data
+    key = (slug, query, stamp)
+    found = memo.get(key) if shared else None
+    if found is None:
+        await refresh_when_stale(request, tasks)
+        found = await call(_network_data, app, slug, prefect_ui(), query, shared)
+        if shared:
+            memo.put(key, found)
+    return found
+
+
+def _network_data(app: App, slug: str, ui: str | None, query: MessageQuery,
+                  shared: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    return network_page(app, slug, ui, query, shared=shared), network_forecast(app, slug)
+
+
 @router.get("/verbund/{slug}", response_class=HTMLResponse, include_in_schema=False)
 async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Response:
     who, view = await viewed(request, network=slug)
@@ -169,10 +193,8 @@ async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Respon
     app = app_of(request)
 
     async def build(reader: Principal) -> Response:  # only when the data versions or the day changed
-        await refresh_when_stale(request, tasks)
         message_query, notes = parse_message_query(dict(request.query_params))
-        data = await call(network_page, app, slug, prefect_ui(), message_query)
-        outlook = await call(network_forecast, app, slug)
+        data, outlook = await network_data(request, tasks, slug, message_query, view.stamp)
         found = []
         if reader.may_act(*scope) and request.query_params.get("suche"):
             found = await call(find_organisations, app, request.query_params["suche"], network=slug)

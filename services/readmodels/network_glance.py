@@ -4,16 +4,23 @@ messages filtered by kind and status, newest first, one page at a time (issue 20
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from verbund.domain.criteria import CoverageFact, sections_for, unmet_criteria
+from verbund.domain.data_versions import DataVersion
 from verbund.domain.labels import MESSAGE_KIND_LABELS, MESSAGE_STATUS_LABELS
 from verbund.domain.models import Contact, Network
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.process import ProcessTemplate
+from verbund.services.app.clock import local_date
+from verbund.services.stages.facts import load_facts
 
 PAGE_SIZE = 20  # messages per page of the network page
 API_LIMIT = 200  # the JSON API's latest messages (unchanged since issue 5)
@@ -78,17 +85,58 @@ def messages(session: Session, network: Network, query: MessageQuery | None) -> 
             "kind": query.kind if query else None, "status": query.status if query else None}
 
 
+class _Coverages:
+    """The region-wide coverage fact (the exit check "every public school of the region in exactly one
+    network") by (region, the region's data version, local day): one region's 20 network pages share it.
+
+    The region's counter is read in the page's own snapshot and rises with every change of the region's
+    schools and of its networks' memberships (``services.app.versions``), so an entry is never used
+    after such a change; within the day it is as fresh as the cached page showing it, which is keyed
+    by the same counters and the day (``dashboard/page_cache.py``)."""
+
+    SIZE = 64
+
+    def __init__(self) -> None:
+        self._facts: OrderedDict[tuple[uuid.UUID, int, dt.date], CoverageFact] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, network: Network, at: dt.datetime) -> CoverageFact:
+        from verbund.services.importers.coverage import region_coverage
+
+        version = session.exec(select(DataVersion.version).where(
+            DataVersion.kind == "region", DataVersion.id == network.region_id)).first()
+        key = (network.region_id, version or 0, local_date(at))
+        with self._lock:
+            found = self._facts.get(key)
+        if found is None:
+            found = region_coverage(session, network.region_id, at)
+            with self._lock:
+                self._facts[key] = found
+                while len(self._facts) > self.SIZE:
+                    self._facts.popitem(last=False)
+        return found
+
+
+COVERAGES = _Coverages()
+
+
 def glance(session: Session, network: Network, template: ProcessTemplate, state: str, at: dt.datetime,
            stages: list[dict[str, Any]], members: list[dict[str, Any]], analysis: list[dict[str, Any]],
-           decisions: list[dict[str, Any]]) -> dict[str, Any]:
-    """The first screen: the open stages with their unmet criteria, the members without input, the next due date."""
-    from verbund.services.stages.lifecycle import _unmet  # the stage page's own reading of the criteria
-
+           decisions: list[dict[str, Any]], *, shared: bool = False) -> dict[str, Any]:
+    """The first screen: the open stages with their unmet criteria (the stage page's reading of them),
+    the members without input, the next due date. ``shared``: the region-wide coverage fact may come
+    from ``COVERAGES`` (the dashboard with its cache on)."""
     open_stages = []
     for s in stages:
         if s["state"] not in ("open", "ready"):
             continue
-        unmet = _unmet(session, network, state, template.stage(s["name"]), at, s["cycle"])
+        stage = template.stage(s["name"])
+        sections = sections_for(stage)
+        facts = load_facts(session, network, state, at, sections - {"coverage"} if shared else sections,
+                           stage=stage.name, cycle=s["cycle"])
+        if shared and "coverage" in sections:
+            facts.coverage = COVERAGES.get(session, network, at)
+        unmet = unmet_criteria(stage, facts)
         missing: list[str] = []
         if s["name"] == "analysis":
             answered = {e["organisation"] for e in analysis}

@@ -187,10 +187,11 @@ def _governance(session: Session, network: Network, template: ProcessTemplate, a
 
 
 def network_page(app: App, slug: str, prefect_ui: str | None = None,
-                 message_query: MessageQuery | None = None) -> dict[str, Any]:
+                 message_query: MessageQuery | None = None, *, shared: bool = False) -> dict[str, Any]:
     """Everything the network page shows (no credentials: channels are only counted).
 
     ``message_query`` None: the latest 200 messages (the JSON API); else one filtered page of them.
+    ``shared``: region-wide facts may come from the per-region-version memo (``network_glance.COVERAGES``).
     """
     at = app.now()
     today = local_date(at)
@@ -233,7 +234,7 @@ def network_page(app: App, slug: str, prefect_ui: str | None = None,
         page["messages"] = listing.pop("items")
         page["message_list"] = listing
         page["glance"] = glance(session, network, template, region.state, at, stages, members, page["analysis"],
-                                page["governance"]["decisions"])
+                                page["governance"]["decisions"], shared=shared)
     return page
 
 

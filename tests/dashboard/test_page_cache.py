@@ -151,6 +151,22 @@ def test_two_readers_of_one_scope_share_a_page_but_each_gets_their_own_token(wor
         assert web_first.state.page_cache.hits >= 1  # type: ignore[attr-defined]
 
 
+def test_the_roles_share_a_network_pages_read_model_and_render_it_each_their_own_way(world: World) -> None:
+    app = world.app
+    refresh_forecasts(app)
+    with TestClient(create_app(app)) as acting, TestClient(create_app(app)) as reading:
+        reading.app.state.network_data = acting.app.state.network_data  # type: ignore[attr-defined]
+        login(acting, world.users["po_land"])
+        login(reading, world.users["ministry"])
+        memo = acting.app.state.network_data  # type: ignore[attr-defined]
+        path = f"/verbund/{world.own[0]}"
+        po, ministry = acting.get(path).text, reading.get(path).text
+        assert memo.misses == 1 and memo.hits == 1, "the read model is built once for both roles"
+        assert "/aktion/mitglied-entfernen" in po and "/aktion/mitglied-entfernen" not in ministry
+        rename_network(app, world.own[0], name="Geteilt und neu", by="system")
+        assert "Geteilt und neu" in reading.get(path).text and memo.misses == 2
+
+
 def test_marking_messages_sent_raises_the_network_and_region_versions(world: World) -> None:
     app = world.app
     plan(app, app.now())
