@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import String, type_coerce
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -28,7 +30,7 @@ from verbund.services.app.lookup import current_stage, network_by_slug, region_b
 from verbund.services.app.usecase import change
 from verbund.services.directory.setup import create_network, ensure_open
 from verbund.services.importers.base import ImportFileError, load_toml, read_text
-from verbund.services.importers.coverage import active_membership, assignment_counts, schools_in_scope
+from verbund.services.importers.coverage import active_membership, school_in_scope, schools_in_scope
 
 LEVELS = ("schools", "communities", "kreise")  # most specific first
 # The template a rule's new network gets when the rule names none: the Land's own process.
@@ -164,23 +166,33 @@ def suggestions(app: App, region: str | None = None, at: dt.datetime | None = No
     with app.uow(read_only=True) as uow:
         session = uow.session
         region_id = region_by_slug(session, region).id if region else None
-        counts = assignment_counts(session, at, region_id)  # of the region's schools, the only ones looked up
-        query = select(Network.id, Network.slug, Network.region_id).where(col(Network.closed_at).is_(None))
+        query = select(type_coerce(col(Network.id), String), Network.slug, Network.region_id) \
+            .where(col(Network.closed_at).is_(None))
         if region_id is not None:
             query = query.where(Network.region_id == region_id)
-        networks: list[Any] = list(session.exec(query).all())  # rows: id, slug, region_id
+        networks: list[Any] = list(session.exec(query).all())  # rows: id (as stored), slug, region_id
         # a school is suggested a network of its own region: with a region, only those networks' points
         points = _member_points(session, at, region_id)
-        out = []
-        for school in schools_in_scope(session, at, region_id):
-            if counts.get(school[0], 0):
-                continue
-            out.append(_suggest(school, [n for n in networks if n.region_id == school[1]], points))
+        out = [_suggest(school, [n for n in networks if n[2] == school[1]], points)
+               for school in _unassigned_schools(session, at, region_id)]
     return {"suggestions": sorted(out, key=lambda s: (s["distance_km"] is None, s["distance_km"] or 0))}
 
 
-Points = dict[uuid.UUID, list[tuple[float, float]]]
+Points = dict[Any, list[tuple[float, float]]]  # by network id as stored (no UUID parsed per member school)
 _KM_PER_DEGREE_AT_LEAST = 2 * math.pi * 6371.0088 / 360 * (1 - 1e-9)  # a degree of latitude on ``distance_km``'s sphere
+
+
+def _unassigned_schools(session: Session, at: dt.datetime, region_id: uuid.UUID | None) -> list[Any]:
+    """The rows of ``schools_in_scope`` whose ``assignment_counts`` would be 0 (no active non-guest
+    membership), found by the database: the region page needs the few, not every school's count."""
+    member = select(Membership.id).where(col(Membership.organisation_id) == col(Organisation.id),
+                                         active_membership(at)).exists()
+    query = sa_select(col(Organisation.id), col(Organisation.region_id), col(Organisation.name),
+                      col(Organisation.source_id), col(Organisation.latitude), col(Organisation.longitude)) \
+        .where(school_in_scope(at), ~member)
+    if region_id is not None:
+        query = query.where(col(Organisation.region_id) == region_id)
+    return list(session.execute(query).all())
 
 
 def _suggest(school: Any, networks: list[Any], points: Points) -> dict[str, Any]:
@@ -189,31 +201,30 @@ def _suggest(school: Any, networks: list[Any], points: Points) -> dict[str, Any]
         return {**entry, "reason": "Schule ohne Koordinaten"}
     best: tuple[float, str] | None = None
     for network in networks:
-        for lat, lon in points.get(network.id, []):
+        for lat, lon in points.get(network[0], []):
             # the great-circle distance is at least the latitudes' difference (a margin for rounding):
             # a point that far away cannot be nearer, so the haversine is skipped (issue 20)
             if best is not None and abs(lat - school[4]) * _KM_PER_DEGREE_AT_LEAST > best[0] + 1e-6:
                 continue
             distance = distance_km(school[4], school[5], lat, lon)
             if best is None or distance < best[0]:
-                best = (distance, network.slug)
+                best = (distance, network[1])
     if best is None:
         return {**entry, "reason": "kein Verbund der Region mit Koordinaten seiner Schulen"}
     return {**entry, "network": best[1], "distance_km": round(best[0], 2), "reason": "nächste Mitgliedsschule"}
 
 
-def _member_points(session: Session, at: dt.datetime, region_id: uuid.UUID | None = None
-                   ) -> dict[uuid.UUID, list[tuple[float, float]]]:
+def _member_points(session: Session, at: dt.datetime, region_id: uuid.UUID | None = None) -> Points:
     """Coordinates of the member schools per network (of the region's networks, if given: from the
     network to its members, not through every school of the country)."""
-    query = (select(Membership.network_id, Organisation.latitude, Organisation.longitude)
+    query = (select(type_coerce(col(Membership.network_id), String), Organisation.latitude, Organisation.longitude)
              .join(Organisation, col(Membership.organisation_id) == col(Organisation.id))
              .where(active_membership(at), col(Organisation.latitude).is_not(None),
                     col(Organisation.kind).in_([OrganisationKind.public_school, OrganisationKind.private_school])))
     if region_id is not None:
         query = query.join(Network, col(Network.id) == col(Membership.network_id)).where(Network.region_id == region_id)
     rows = session.exec(query).all()
-    points: dict[uuid.UUID, list[tuple[float, float]]] = {}
+    points: Points = {}
     for network_id, lat, lon in rows:
         if lat is not None and lon is not None:
             points.setdefault(network_id, []).append((lat, lon))
