@@ -66,9 +66,10 @@ def messages(session: Session, network: Network, query: MessageQuery | None) -> 
         where.append(OutboxItem.kind == query.kind)
     if query is not None and query.status:
         where.append(OutboxItem.status == query.status)
-    total = session.exec(select(func.count()).select_from(OutboxItem).where(*where)).one()
     by_status = dict(session.exec(select(OutboxItem.status, func.count())
                                   .where(OutboxItem.network_id == network.id).group_by(col(OutboxItem.status))).all())
+    total = sum(by_status.values()) if len(where) == 1 else session.exec(
+        select(func.count()).select_from(OutboxItem).where(*where)).one()  # unfiltered: the counts add up
     size = API_LIMIT if query is None else query.size
     pages = 1 if not size else max(1, -(-total // size))
     page = 1 if query is None else min(query.page, pages)

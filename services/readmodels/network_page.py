@@ -6,6 +6,8 @@ import datetime as dt
 import uuid
 from typing import Any
 
+from sqlalchemy import and_, bindparam, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from verbund.domain.errors import TemplateError
@@ -38,29 +40,38 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+_ACTIVE = and_(col(Membership.valid_from) <= bindparam("at"),  # Membership.active_at, in SQL
+               or_(col(Membership.valid_to).is_(None), col(Membership.valid_to) > bindparam("at")))
+_MEMBERSHIPS = (sa_select(col(Organisation.id), col(Organisation.name), col(Organisation.kind), col(Membership.role),
+                          col(Membership.valid_from), _ACTIVE.label("current"))
+                .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
+                .where(col(Membership.network_id) == bindparam("network")))
+_CONTACTS = (sa_select(col(Contact.organisation_id), col(Contact.id), col(Contact.name), col(Contact.function),
+                       func.json_array_length(col(Contact.channels)))
+             .where(col(Contact.active), col(Contact.organisation_id).in_(
+                 sa_select(col(Membership.organisation_id)).where(col(Membership.network_id) == bindparam("network"),
+                                                                  _ACTIVE))))
+
+
 def _members(session: Session, network: Network, at: dt.datetime) -> tuple[list[dict[str, Any]], dict[uuid.UUID, str]]:
     """The current members with their active contacts, and the names of every organisation that ever was one.
 
-    Plain columns, not ORM objects: a network has about a hundred members, and their organisations'
-    other columns (JSON lists, coordinates) are not shown here.
+    Plain columns from statements built once, not ORM objects: a network has about a hundred members,
+    and their organisations' other columns (JSON lists, coordinates) are not shown here; which
+    memberships are current and how many channels a contact has are answered by the database.
     """
-    rows = session.exec(select(Organisation.id, Organisation.name, Organisation.kind,  # type: ignore[call-overload]
-                               Membership.role, Membership.valid_from, Membership.valid_to)
-                        .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
-                        .where(Membership.network_id == network.id)).all()
+    connection = session.connection()
+    rows = connection.execute(_MEMBERSHIPS, {"network": network.id, "at": at}).all()
     names = {row[0]: row[1] for row in rows}
-    current = [row for row in rows if row[4] <= at and (row[5] is None or at < row[5])]  # Membership.active_at
+    current = [row for row in rows if row[5]]
     contacts: dict[uuid.UUID, list[dict[str, Any]]] = {}
     if current:
-        for org_id, cid, name, function, channels in session.exec(
-                select(Contact.organisation_id, Contact.id, Contact.name, Contact.function,  # type: ignore[call-overload]
-                       Contact.channels)
-                .where(col(Contact.organisation_id).in_({row[0] for row in current}), col(Contact.active))):
+        for org_id, cid, name, function, channels in connection.execute(_CONTACTS, {"network": network.id, "at": at}):
             contacts.setdefault(org_id, []).append({"id": str(cid), "name": name, "function": function,
-                                                    "channels": len(channels)})
+                                                    "channels": channels or 0})
     members = [{"organisation_id": str(org_id), "name": name, "kind": kind, "kind_label": KIND_LABELS.get(kind, kind),
                 "role": role, "since": _iso(since), "contacts": contacts.get(org_id, [])}
-               for org_id, name, kind, role, since, _until in current]
+               for org_id, name, kind, role, since, _current in current]
     return sorted(members, key=lambda m: (m["kind"], m["name"])), names
 
 
