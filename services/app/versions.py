@@ -5,7 +5,8 @@ Write units of work (``app.uow(write=True)``, and so every use case of ``service
 collect what they change on their own: after each flush, every added, changed or deleted row that
 names a network (``network_id``, a ``Network``), a region (``region_id``, a ``Region``) or an
 organisation (``organisation_id``, an ``Organisation``: its region and the networks it belongs to)
-is noted, and right before the commit the counters are raised (``before_commit``). Writes that
+is noted (a row moved from one network, region or organisation to another: the old one too), and
+right before the commit the counters are raised (``before_commit``). Writes that
 bypass the ORM (bulk inserts and updates of importers, the reminder planner, the outbox) call
 ``bump`` with what they changed; the outbox's marks, straight through the driver, call ``bump_raw``.
 
@@ -20,7 +21,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, select
+from sqlalchemy import Connection, Engine, event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -97,11 +98,14 @@ def _after_flush(session: Session, _context: Any) -> None:
             changed.regions.add(row.id)
         elif isinstance(row, Organisation):
             changed.organisations.add(row.id)
+        state = inspect(row)
         for name, into in (("network_id", changed.networks), ("region_id", changed.regions),
                            ("organisation_id", changed.organisations)):
             value = getattr(row, name, None)
             if isinstance(value, uuid.UUID):
                 into.add(value)
+            if name in state.attrs:  # a row moved: the page it left changes too (its old value)
+                into.update(old for old in state.attrs[name].history.deleted if isinstance(old, uuid.UUID))
 
 
 def _before_commit(session: Session) -> None:

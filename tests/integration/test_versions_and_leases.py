@@ -68,3 +68,28 @@ def test_one_slot_goes_to_exactly_one_of_several_takers(world: App) -> None:
     assert not take_slot(world, "reminder-sweep", "2026-11-29T07:00:00Z", "an earlier slot")
     assert take_slot(world, "reminder-sweep", "2026-12-01T07:00:00Z", "next day")
     assert take_slot(world, "reconcile", "2026-11-30T07:00:00Z", "another job")
+
+
+def test_a_school_moved_to_another_region_raises_the_region_it_left_too(world: App) -> None:
+    """The region page lists the schools of its region: the one a school left must not be served
+    from the cache with the school still on it."""
+    from verbund.domain.models import Organisation, Region
+
+    with world.uow(write=True) as uow:
+        old = uow.session.exec(select(Region)).scalars().first()
+        assert old is not None
+        school = Organisation(source="test", source_id="ohne-verbund", name="Schule ohne Verbund",
+                              kind="public_school", region_id=old.id)  # in no network: only its region shows it
+        new = Region(slug="anderswo", name="Anderswo", state=old.state)
+        uow.session.add_all([school, new])
+        uow.commit()
+        old_id, new_id, school_id = old.id, new.id, school.id
+    before = _versions(world)
+    with world.uow(write=True) as uow:
+        row = uow.session.get(Organisation, school_id)
+        assert row is not None
+        row.region_id = new_id
+        uow.commit()
+    after = _versions(world)
+    changed = {key for key in after if after[key] != before.get(key, 0)}
+    assert {("region", old_id), ("region", new_id)} <= changed
