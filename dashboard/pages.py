@@ -23,6 +23,7 @@ from verbund.dashboard.web import (
     form,
     login_nonce,
     principal,
+    read,
     render,
 )
 from verbund.domain.dates import parse_day
@@ -66,7 +67,7 @@ class _LoginRequired(Exception):
 async def viewed(request: Request, **page: str | bool) -> tuple[Principal, PageView]:
     """The signed-in reader and the page's scope and data versions, in one read (``page_view``); a
     cached page needs nothing else when it is a hit."""
-    view = await call(page_view, app_of(request), request.cookies.get(SESSION_COOKIE), **page)
+    view = await read(page_view, app_of(request), request.cookies.get(SESSION_COOKIE), **page)
     request.state.principal = view.reader
     if view.reader is None:
         raise _LoginRequired()
@@ -143,7 +144,7 @@ def _query(request: Request) -> OverviewQuery:
 
 async def refresh_when_stale(request: Request, tasks: BackgroundTasks) -> None:
     """After a change (or on a new day) recompute the forecasts once the response is sent (issue 19)."""
-    if not await call(is_current, app_of(request)):
+    if not await read(is_current, app_of(request)):
         tasks.add_task(refresh_forecasts, app_of(request))
 
 
@@ -155,7 +156,7 @@ async def overview_page(request: Request, tasks: BackgroundTasks) -> Response:
 
     async def build(reader: Principal) -> Response:  # only when the data versions or the day changed
         await refresh_when_stale(request, tasks)
-        data = await call(overview, app, reader, query)
+        data = await read(overview, app, reader, query)
         return render(request, "overview.html", user=reader, data=data, query=query, sorts=SORTS,
                       states=STATE_FILTERS, risks=RISK_LABELS)
 
@@ -173,7 +174,7 @@ async def network_data(request: Request, tasks: BackgroundTasks, slug: str, quer
     found = memo.get(key) if shared else None
     if found is None:
         await refresh_when_stale(request, tasks)
-        found = await call(_network_data, app, slug, prefect_ui(), query, shared)
+        found = await read(_network_data, app, slug, prefect_ui(), query, shared)
         if shared:
             memo.put(key, found)
     return found
@@ -197,7 +198,7 @@ async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Respon
         data, outlook = await network_data(request, tasks, slug, message_query, view.stamp)
         found = []
         if reader.may_act(*scope) and request.query_params.get("suche"):
-            found = await call(find_organisations, app, request.query_params["suche"], network=slug)
+            found = await read(find_organisations, app, request.query_params["suche"], network=slug)
         return render(request, "network.html", user=reader, n=data, may_act=reader.may_act(*scope),
                       may_decide=reader.may_decide(*scope), kind_labels=KIND_LABELS,
                       found=found, search=request.query_params.get("suche", ""), forecast=outlook, risks=RISK_LABELS,
@@ -212,7 +213,7 @@ async def network(request: Request, slug: str, tasks: BackgroundTasks) -> Respon
 async def stage_page(request: Request, slug: str, stage: str) -> Response:
     who, scope = await readable_network(request, slug)
     try:
-        data = await call(show_stage, app_of(request), slug, stage)
+        data = await read(show_stage, app_of(request), slug, stage)
     except (NotFound, TemplateError) as error:  # TemplateError: the template has no such stage
         raise Hidden() from error
     return render(request, "stage.html", s=data, may_decide=who.may_decide(*scope), may_act=who.may_act(*scope))
@@ -254,14 +255,14 @@ async def about(request: Request) -> Response:
         current = version("verbund")
     except PackageNotFoundError:  # pragma: no cover - running from a checkout without install
         current = "unbekannt"
-    ferien = await call(known_ranges, app_of(request))
+    ferien = await read(known_ranges, app_of(request))
     return render(request, "about.html", version=current, attribution=ATTRIBUTION, ferien=ferien)
 
 
 @router.get("/konto", response_class=HTMLResponse, include_in_schema=False)
 async def account(request: Request) -> Response:
     who = await signed_in(request)
-    rows = await call(users.stand_ins, app_of(request), who.email) if who.role == "coordinator" else []
+    rows = await read(users.stand_ins, app_of(request), who.email) if who.role == "coordinator" else []
     return render(request, "account.html", stand_ins=rows)
 
 

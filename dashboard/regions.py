@@ -20,7 +20,7 @@ from markupsafe import escape
 
 from verbund.dashboard.page_cache import cached_page
 from verbund.dashboard.pages import signed_in, viewed
-from verbund.dashboard.web import Forbidden, Hidden, app_of, back, call, check_csrf, form, render
+from verbund.dashboard.web import Forbidden, Hidden, app_of, back, call, check_csrf, form, read, render
 from verbund.domain.access import UserRole
 from verbund.domain.errors import DomainError, InvalidInput, NotFound
 from verbund.domain.formatting import count
@@ -41,7 +41,7 @@ def _region_scope(app: App, slug: str) -> tuple[str, str, str]:
 async def _readable_region(request: Request, slug: str) -> tuple[Principal, tuple[str, str, str]]:
     who = await signed_in(request)
     try:
-        scope = await call(_region_scope, app_of(request), slug)
+        scope = await read(_region_scope, app_of(request), slug)
     except NotFound as error:
         raise Hidden() from error
     if not who.may_read_region(scope[0], scope[2]):
@@ -115,9 +115,9 @@ async def region_page(request: Request, slug: str) -> Response:
 
     async def build(reader: Principal) -> Response:
         if app.settings.dashboard_cache:  # the same data versions as the page's: never older than them
-            data = await call(_region_data(request).get, app, slug, view.stamp)
+            data = await read(_region_data(request).get, app, slug, view.stamp)
         else:
-            data = await call(_page, app, slug)
+            data = await read(_page, app, slug)
         return render(request, "region.html", user=reader, region=region, region_name=name, land=land, r=data,
                       may_decide=reader.role == UserRole.process_owner,
                       default_template=DEFAULT_TEMPLATES.get(land, ""))
@@ -206,10 +206,10 @@ async def school_search(request: Request) -> Response:
         from verbund.services.directory.networks import find_schools
 
         try:
-            found = await call(find_schools, app_of(request), text)
+            found = await read(find_schools, app_of(request), text)
         except DomainError as refused:
             error = str(refused)
-    scopes = await call(_network_scopes, app_of(request))
+    scopes = await read(_network_scopes, app_of(request))
     for row in found:
         scope = scopes.get(str(row["network"] or ""))
         row["readable"] = scope is not None and who.may_read(*scope)
