@@ -22,11 +22,15 @@ demo: install ## the demo and the status only; exits
 	$(BIN)/verbund demo
 	$(BIN)/verbund status
 
+# pytest-xdist: one worker per core (TEST_WORKERS=0: one process); the demo's tests share one worker
+TEST_WORKERS ?= auto
+XDIST = -n $(TEST_WORKERS) --dist loadgroup
+
 test: install ## the whole test suite (what CI runs)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
 
 test-fast: install ## everything but the long tests (marker slow)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(XDIST) -m "not slow"
 
 lint: install ## ruff, mypy strict, import contracts
 	$(BIN)/ruff check .

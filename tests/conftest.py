@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,10 @@ from verbund.services.app.bootstrap import App, bootstrap
 from verbund.services.app.clock import BERLIN, ManualClock
 from verbund.services.app.ports import RecordingTrigger
 from verbund.services.app.settings import Settings
+
+import tests_support_snapshots  # isort: skip
+
+tests_support_snapshots.install()  # before any test module imports build_sample_region
 
 PREFECT_START_TIMEOUT = 600
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
@@ -142,6 +147,39 @@ def demo_database(demo_folder: Path, tmp_path: Path) -> str:
     target = tmp_path / "demo"
     shutil.copytree(demo_folder, target)
     return f"sqlite:///{target / 'verbund.db'}"
+
+
+DEMO_GROUP = "demo"
+
+
+def _demo_modules(root: Path) -> frozenset[str]:
+    """The test modules that use the session's demo (they name ``demo_folder`` or ``demo_database``)."""
+    return frozenset(
+        path.relative_to(root).as_posix() for path in Path(__file__).parent.rglob("test_*.py")
+        if "vendor" not in path.parts and ("demo_folder" in (text := path.read_text(encoding="utf-8"))
+                                           or "demo_database" in text)
+    )
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``make test`` runs on pytest-xdist workers (``-n``, ``--dist loadgroup``), each with its own
+    session fixtures. Every test of a module that uses the demo runs on one worker, so the demo (the
+    costliest session fixture) is built once per run, not once per worker; every other test is a work
+    unit of its own. (xdist's own loadgroup marks its groups by rewriting node ids, which pytest 9.2
+    no longer honours: pytest-xdist issue #1386.)"""
+    if config.getoption("dist", None) != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    demo_modules = _demo_modules(config.rootpath)
+
+    class DemoGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.rfind("@") > nodeid.rfind("]"):  # an xdist_group mark, where xdist can still set it
+                return nodeid.split("@")[-1]
+            return DEMO_GROUP if nodeid.split("::", 1)[0] in demo_modules else nodeid
+
+    return DemoGroupScheduling(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:

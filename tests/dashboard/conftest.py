@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from browser_support import launch
 from dashboard_world import World, build_world
+from tests_support_snapshots import built_once
 
 with warnings.catch_warnings():  # starlette 1.x asks for httpx2 at import; the client works with httpx
     warnings.simplefilter("ignore")
@@ -20,7 +21,8 @@ from verbund.services.app.bootstrap import App
 
 @pytest.fixture
 def world(app: App) -> World:
-    return build_world(app)
+    """``build_world`` on the test's fresh database (built once per session, then copied)."""
+    return built_once(app, "dashboard", build_world)
 
 
 @pytest.fixture
