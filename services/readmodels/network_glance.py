@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from verbund.domain.criteria import CoverageFact, sections_for, unmet_criteria
@@ -118,25 +119,36 @@ class _Coverages:
         return found
 
 
-COVERAGES = _Coverages()
+_COVERAGES: weakref.WeakKeyDictionary[Engine, _Coverages] = weakref.WeakKeyDictionary()
+_COVERAGES_LOCK = threading.Lock()
+
+
+def coverages(engine: Engine) -> _Coverages:
+    """The coverage memo of ``engine``'s database (one per database: ids and counters of two databases,
+    one copied from the other, may be equal while their data is not)."""
+    with _COVERAGES_LOCK:
+        found = _COVERAGES.get(engine)
+        if found is None:
+            found = _COVERAGES[engine] = _Coverages()
+        return found
 
 
 def glance(session: Session, network: Network, template: ProcessTemplate, state: str, at: dt.datetime,
            stages: list[dict[str, Any]], members: list[dict[str, Any]], analysis: list[dict[str, Any]],
-           decisions: list[dict[str, Any]], *, shared: bool = False) -> dict[str, Any]:
+           decisions: list[dict[str, Any]], *, shared: _Coverages | None = None) -> dict[str, Any]:
     """The first screen: the open stages with their unmet criteria (the stage page's reading of them),
-    the members without input, the next due date. ``shared``: the region-wide coverage fact may come
-    from ``COVERAGES`` (the dashboard with its cache on)."""
+    the members without input, the next due date. ``shared``: the memo the region-wide coverage fact
+    may come from (``coverages(engine)``: the dashboard with its cache on)."""
     open_stages = []
     for s in stages:
         if s["state"] not in ("open", "ready"):
             continue
         stage = template.stage(s["name"])
         sections = sections_for(stage)
-        facts = load_facts(session, network, state, at, sections - {"coverage"} if shared else sections,
+        facts = load_facts(session, network, state, at, sections if shared is None else sections - {"coverage"},
                            stage=stage.name, cycle=s["cycle"])
-        if shared and "coverage" in sections:
-            facts.coverage = COVERAGES.get(session, network, at)
+        if shared is not None and "coverage" in sections:
+            facts.coverage = shared.get(session, network, at)
         unmet = unmet_criteria(stage, facts)
         missing: list[str] = []
         if s["name"] == "analysis":

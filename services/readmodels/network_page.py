@@ -33,7 +33,7 @@ from verbund.services.app.bootstrap import App
 from verbund.services.app.clock import local_date
 from verbund.services.app.lookup import network_by_slug, region_of, stage_runs, template_of
 from verbund.services.governance.records import declared_steps, voters
-from verbund.services.readmodels.network_glance import MessageQuery, glance, messages
+from verbund.services.readmodels.network_glance import MessageQuery, coverages, glance, messages
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -202,7 +202,7 @@ def network_page(app: App, slug: str, prefect_ui: str | None = None,
     """Everything the network page shows (no credentials: channels are only counted).
 
     ``message_query`` None: the latest 200 messages (the JSON API); else one filtered page of them.
-    ``shared``: region-wide facts may come from the per-region-version memo (``network_glance.COVERAGES``).
+    ``shared``: region-wide facts may come from the per-region-version memo (``network_glance.coverages``).
     """
     at = app.now()
     today = local_date(at)
@@ -245,7 +245,7 @@ def network_page(app: App, slug: str, prefect_ui: str | None = None,
         page["messages"] = listing.pop("items")
         page["message_list"] = listing
         page["glance"] = glance(session, network, template, region.state, at, stages, members, page["analysis"],
-                                page["governance"]["decisions"], shared=shared)
+                                page["governance"]["decisions"], shared=coverages(app.engine) if shared else None)
     return page
 
 
