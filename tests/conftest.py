@@ -161,6 +161,7 @@ def _demo_modules(root: Path) -> frozenset[str]:
     )
 
 
+@pytest.hookimpl(optionalhook=True)  # also without xdist (-p no:xdist)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``make test`` runs on pytest-xdist workers (``-n``, ``--dist loadgroup``), each with its own
     session fixtures. Every test of a module that uses the demo runs on one worker, so the demo (the
