@@ -16,8 +16,9 @@ requests (no ``If-None-Match``), so 304s do not flatter the figures.
 Two phases on the same database, each with a fresh server: first with the page cache off
 (``VERBUND_DASHBOARD_CACHE=0``: the in-run baseline), then with it on. Baselines in the same run:
 ``/healthz`` under the same load and the pages with the cache off. The last line gives p50/p95 per
-page kind for both phases, the server's CPU time per page (server process and its workers) and the
-machine's load average before and after.
+page kind for both phases, the server's CPU time per page (server process and its workers), on
+PostgreSQL the database backends' CPU time per page (``db_cpu``, read from ``/proc`` of the local
+server), and the machine's load average before and after.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -184,6 +186,34 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu(url: str) -> Callable[[], float]:
+    """Seconds of CPU the PostgreSQL backends of ``url``'s database have used so far (0 on SQLite).
+
+    Sums ``/proc/<pid>/stat`` over the backends ``pg_stat_activity`` lists for the database, except the
+    one asking; a backend that ended between two readings is missed (the pool keeps its connections)."""
+    if not url.startswith("postgresql"):
+        return lambda: 0.0
+    from sqlalchemy import create_engine, text
+
+    monitor = create_engine(url).connect()
+    monitor.execution_options(isolation_level="AUTOCOMMIT")
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def used() -> float:
+        pids = monitor.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                    "AND pid <> pg_backend_pid()")).scalars().all()
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        return total
+
+    return used
+
+
 def serving_processes(pid: int) -> list[int]:
     """The server and its uvicorn workers (not the local Prefect server it owns)."""
     found = [pid]
@@ -203,7 +233,7 @@ def pct(values: list[float], q: int) -> float:
 
 
 def measure(base: str, server: subprocess.Popen[bytes], regions: list[str], networks: list[str], clients: int,
-            duration: float) -> dict[str, float]:
+            duration: float, db_cpu: Callable[[], float]) -> dict[str, float]:
     """One load phase: the clients' latencies per page kind, ``/healthz`` and the server's CPU per page."""
     pages: list[float] = []
     by_kind: dict[str, list[float]] = {"region": [], "land": [], "network": []}
@@ -215,6 +245,7 @@ def measure(base: str, server: subprocess.Popen[bytes], regions: list[str], netw
 
     def start_window() -> None:
         cpu_at_start.append(sum(cpu_seconds(p) for p in processes))
+        cpu_at_start.append(db_cpu())
         stop_at.append(time.monotonic() + duration)
 
     ready = threading.Barrier(clients, action=start_window)
@@ -263,8 +294,10 @@ def measure(base: str, server: subprocess.Popen[bytes], regions: list[str], netw
     if failures:
         raise SystemExit(f"Lastphase abgebrochen: {failures[0]!r}")
     server_cpu = sum(cpu_seconds(p) for p in processes) - cpu_at_start[0]
+    database = db_cpu() - cpu_at_start[1]
     figures = {"p50_ms": statistics.median(pages), "p95_ms": pct(pages, 95), "requests": float(len(pages)),
-               "healthz_p95_ms": pct(health, 95), "server_cpu_ms_per_page": 1000 * server_cpu / len(pages)}
+               "healthz_p95_ms": pct(health, 95), "server_cpu_ms_per_page": 1000 * server_cpu / len(pages),
+               "db_cpu_ms_per_page": 1000 * database / len(pages)}
     for kind, values in by_kind.items():
         if values:
             figures[f"{kind}_p50_ms"] = statistics.median(values)
@@ -319,7 +352,7 @@ def main() -> None:
             server = serve(url, port, folder, cache=cache, workers=args.workers)
             try:
                 results[phase] = measure(f"http://127.0.0.1:{port}", server, regions, networks, args.clients,
-                                         args.duration)
+                                         args.duration, database_cpu(url))
             finally:
                 stop(server)
             print(f"Phase {phase}: " + " ".join(f"{k}={v:.1f}" for k, v in results[phase].items()), flush=True)
@@ -334,10 +367,12 @@ def main() -> None:
           f"p50_ms={on['p50_ms']:.1f} p95_ms={on['p95_ms']:.1f} requests={on['requests']:.0f} "
           + " ".join(f"p50_{k}_ms={on[f'{k}_p50_ms']:.1f} p95_{k}_ms={on[f'{k}_p95_ms']:.1f}" for k in kinds)
           + f" server_cpu_ms_per_page={on['server_cpu_ms_per_page']:.1f} "
+          f"db_cpu_ms_per_page={on['db_cpu_ms_per_page']:.1f} "
           f"baseline_healthz_p95_ms={on['healthz_p95_ms']:.1f} "
           f"baseline_nocache_p50_ms={off['p50_ms']:.1f} baseline_nocache_p95_ms={off['p95_ms']:.1f} "
           + " ".join(f"baseline_nocache_p95_{k}_ms={off[f'{k}_p95_ms']:.1f}" for k in kinds)
           + f" baseline_nocache_server_cpu_ms_per_page={off['server_cpu_ms_per_page']:.1f} "
+          f"baseline_nocache_db_cpu_ms_per_page={off['db_cpu_ms_per_page']:.1f} "
           f"baseline_nocache_requests={off['requests']:.0f} "
           f"baseline_nocache_healthz_p95_ms={off['healthz_p95_ms']:.1f} "
           f"cpus={os.cpu_count()} load_1m_before={load_before:.1f} load_1m={os.getloadavg()[0]:.1f}")

@@ -42,7 +42,7 @@ _spec = importlib.util.spec_from_file_location("dashboard_bench", Path(__file__)
 assert _spec is not None and _spec.loader is not None
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
-NETWORKS, PASSWORD, build = bench.NETWORKS, bench.PASSWORD, bench.build
+NETWORKS, PASSWORD, build, database_cpu = bench.NETWORKS, bench.PASSWORD, bench.build, bench.database_cpu
 
 
 class Timer:
@@ -114,34 +114,6 @@ def instrument() -> None:
             TIMER.template += time.perf_counter() - t0
 
     dashboard_web.templates.TemplateResponse = timed  # type: ignore[method-assign]
-
-
-def database_cpu(url: str) -> Callable[[], float]:
-    """Seconds of CPU the PostgreSQL backends of ``url``'s database have used so far (0 on SQLite).
-
-    Sums ``/proc/<pid>/stat`` over the backends ``pg_stat_activity`` lists for the database, except the
-    one asking; a backend that ended between two readings is missed (the pool keeps its connections)."""
-    if not url.startswith("postgresql"):
-        return lambda: 0.0
-    from sqlalchemy import create_engine, text
-
-    monitor = create_engine(url).connect()
-    monitor.execution_options(isolation_level="AUTOCOMMIT")
-    ticks = os.sysconf("SC_CLK_TCK")
-
-    def used() -> float:
-        pids = monitor.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                    "AND pid <> pg_backend_pid()")).scalars().all()
-        total = 0.0
-        for pid in pids:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / ticks
-        return total
-
-    return used
 
 
 def login(client: TestClient, email: str) -> None:

@@ -211,8 +211,9 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Vorher die Demo gegen den lokalen Prefect-Server ausführen.")]
     = False,
     workers: Annotated[int | None, typer.Option(
-        "--workers", min=1, max=64, help="Anzahl der Prozesse (uvicorn-Worker); Vorgabe: 1 mit SQLite, die Zahl der "
-        "Kerne mit PostgreSQL. Die eingebetteten Zeitpläne laufen je Zeitfenster einmal.")] = None,
+        "--workers", min=1, max=64, help="Anzahl der Prozesse (uvicorn-Worker); Vorgabe: 1 mit SQLite, "
+        "mit PostgreSQL die Hälfte der Kerne (mindestens 1). Die eingebetteten Zeitpläne laufen je "
+        "Zeitfenster einmal.")] = None,
 ) -> None:
     """Das Dashboard bereitstellen (http://HOST:PORT) mit einem lokalen Prefect-Server samt Oberfläche, bis es
     unterbrochen wird. Andere verbund-Befehle auf derselben Datenbank nutzen diesen Server; ein zweites
