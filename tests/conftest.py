@@ -8,6 +8,7 @@ import datetime as dt
 import inspect
 import io
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,37 +151,48 @@ def demo_database(demo_folder: Path, tmp_path: Path) -> str:
 
 
 DEMO_GROUP = "demo"
+SHARED_FIXTURE = re.compile(r"scope=[\"'](module|class|package)[\"']")
 
 
-def _demo_modules(root: Path) -> frozenset[str]:
-    """The test modules that use the session's demo (they name ``demo_folder`` or ``demo_database``)."""
-    return frozenset(
-        path.relative_to(root).as_posix() for path in Path(__file__).parent.rglob("test_*.py")
-        if "vendor" not in path.parts and ("demo_folder" in (text := path.read_text(encoding="utf-8"))
-                                           or "demo_database" in text)
-    )
+def _modules_naming(root: Path) -> tuple[frozenset[str], frozenset[str]]:
+    """The test modules that use the session's demo (they name ``demo_folder`` or ``demo_database``),
+    and those with a fixture of module, class or package scope."""
+    demo, shared = set(), set()
+    for path in Path(__file__).parent.rglob("test_*.py"):
+        if "vendor" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "demo_folder" in text or "demo_database" in text:
+            demo.add(path.relative_to(root).as_posix())
+        elif SHARED_FIXTURE.search(text):
+            shared.add(path.relative_to(root).as_posix())
+    return frozenset(demo), frozenset(shared)
 
 
 @pytest.hookimpl(optionalhook=True)  # also without xdist (-p no:xdist)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``make test`` runs on pytest-xdist workers (``-n``, ``--dist loadgroup``), each with its own
     session fixtures. Every test of a module that uses the demo runs on one worker, so the demo (the
-    costliest session fixture) is built once per run, not once per worker; every other test is a work
-    unit of its own. (xdist's own loadgroup marks its groups by rewriting node ids, which pytest 9.2
-    no longer honours: pytest-xdist issue #1386.)"""
+    costliest session fixture) is built once per run, not once per worker; the tests of a module with
+    a module- or class-scoped fixture stay together too (else each worker would build it); every other
+    test is a work unit of its own. (xdist's own loadgroup marks its groups by rewriting node ids,
+    which pytest 9.2 no longer honours: pytest-xdist issue #1386.)"""
     if config.getoption("dist", None) != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    demo_modules = _demo_modules(config.rootpath)
+    demo_modules, shared_modules = _modules_naming(config.rootpath)
 
-    class DemoGroupScheduling(LoadScopeScheduling):
+    class GroupScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             if nodeid.rfind("@") > nodeid.rfind("]"):  # an xdist_group mark, where xdist can still set it
                 return nodeid.split("@")[-1]
-            return DEMO_GROUP if nodeid.split("::", 1)[0] in demo_modules else nodeid
+            module = nodeid.split("::", 1)[0]
+            if module in demo_modules:
+                return DEMO_GROUP
+            return module if module in shared_modules else nodeid
 
-    return DemoGroupScheduling(config, log)
+    return GroupScheduling(config, log)
 
 
 def pytest_configure(config: pytest.Config) -> None:
