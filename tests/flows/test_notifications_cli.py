@@ -1,7 +1,8 @@
 """``verbund remind`` and ``verbund outbox`` through the CLI: the JSON shapes of CONTRACTS.md, no secrets.
 
-The commands run in subprocesses; the reminder sweep flow reports to the session's Prefect harness
-(``PREFECT_API_URL``). The domain database is prepared through the service layer (the sample
+``remind`` runs in a subprocess (its sweep flow reports to the session's Prefect harness through
+``PREFECT_API_URL``, and everything the process prints is checked for the webhook's secret); the
+read-only ``outbox`` runs in this process. The domain database is prepared through the service layer (the sample
 region with one network's analysis stage open).
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 from sqlmodel import select
-from support_cli import clean_env
+from support_cli import clean_env, invoke
 
 from verbund.domain.models import Contact, Organisation
 from verbund.services.app.bootstrap import bootstrap
@@ -56,7 +57,13 @@ def cli_env(prefect_api: str, tmp_path: Path) -> dict[str, str]:
     return env
 
 
+IN_PROCESS = ("VERBUND_DATABASE_URL", "VERBUND_NOW", "VERBUND_MAILBOX_DIR", "COLUMNS")
+
+
 def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    if args[0] == "outbox":
+        result = invoke(*args, **{key: env[key] for key in IN_PROCESS})
+        return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)
     return subprocess.run([VERBUND, *args], env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
