@@ -22,7 +22,9 @@ triggers it recorded and a copy of its result with ``app`` set to the test's own
 The copies go through SQLite's backup API into a connection of the test's own engine, so the
 engine and its pooled connections stay valid. Each process (each xdist worker) keeps its own files
 in a temporary folder that is removed at exit. Subprocesses (``verbund`` started by a test) are not
-affected: they migrate and build for real.
+affected: they migrate and build for real. Copies share row ids between the tests of a process, so
+a process-wide cache keyed by ids must be kept per database (as the network pages' coverage memo
+is, one per engine), or a test reads another test's entries.
 """
 
 from __future__ import annotations
