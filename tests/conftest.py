@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -31,6 +32,12 @@ from verbund.services.app.settings import Settings
 import tests_support_snapshots  # isort: skip
 
 tests_support_snapshots.install()  # before any test module imports build_sample_region
+
+# Property tests never depend on the machine's speed: no per-example deadline (Hypothesis's default of
+# 200 ms per example can pass on a quiet machine and fail beside CPU hogs) and no "too slow" health
+# check; a test's own settings override single fields of this profile.
+settings.register_profile("verbund", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("verbund")
 
 PREFECT_START_TIMEOUT = 600
 START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
