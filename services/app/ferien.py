@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import icalendar
 from sqlmodel import Session, select
 
 from verbund.domain.business_days import LAENDER
@@ -58,6 +57,8 @@ def parse_ics(path: Path, notes: list[str] | None = None) -> list[Period]:
     all-day events, RFC 5545). A file that is not iCalendar, or an event without usable dates (outside
     the years 1900–2199, a duration over a year), is refused naming the file and the event. A name
     holding a NUL byte or a lone surrogate is dropped (the event is "Ferien N") with a note."""
+    import icalendar  # only to read a file (~25 ms at import): not for every command that counts days
+
     try:
         calendar = icalendar.Calendar.from_ical(path.read_bytes())
     except OSError as error:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from typing import TYPE_CHECKING
 
-from pyproj import Transformer
+if TYPE_CHECKING:  # pyproj loads PROJ (~25 ms): only when a file with coordinates is read
+    from pyproj import Transformer
 
 UTM32 = "EPSG:25832"
 # Plausible UTM 32N values for Germany (and a margin): outside these a value is a typo, not a school.
@@ -18,6 +20,8 @@ NORTHING_RANGE = (5_200_000.0, 6_200_000.0)
 
 @cache
 def _utm32_to_wgs84() -> Transformer:
+    from pyproj import Transformer
+
     return Transformer.from_crs(UTM32, "EPSG:4326", always_xy=True)
 
 
