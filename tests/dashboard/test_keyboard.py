@@ -35,8 +35,15 @@ def tab_to(page: Any, selector: str, limit: int = 200) -> None:
 
 
 def focused_message(page: Any) -> str:
+    """The message the page reports after a submit, once the focus is on it.
+
+    The focus comes from ``autofocus``, which Chromium applies at the next rendering update, and
+    on a busy machine that can come after the ``load`` event: wait for the focus itself (a
+    condition, bounded by Playwright's timeout), not for the load state."""
     page.wait_for_load_state()
-    assert page.evaluate("() => document.activeElement.getAttribute('role')") == "status"
+    page.wait_for_function(
+        "() => document.activeElement && document.activeElement.getAttribute('role') === 'status'"
+    )
     text: str = page.evaluate("() => document.activeElement.textContent")
     return text
 
