@@ -36,9 +36,10 @@ from verbund.services.access.page_view import PageView, page_view
 from verbund.services.access.throttle import LoginThrottled
 from verbund.services.access.users import Principal
 from verbund.services.app.bootstrap import App
-from verbund.services.forecast.cache import is_current, network_forecast, refresh_forecasts
+from verbund.services.app.clock import local_date
+from verbund.services.forecast.cache import is_current, is_current_in, network_forecast_in, refresh_forecasts
 from verbund.services.readmodels.network_glance import MessageQuery, parse_message_query
-from verbund.services.readmodels.network_page import find_organisations, network_page
+from verbund.services.readmodels.network_page import find_organisations, network_page_in
 from verbund.services.readmodels.overview import RISK_FILTERS, SORTS, STATE_FILTERS, OverviewQuery, overview
 from verbund.services.stages.lifecycle import show_stage
 
@@ -173,16 +174,22 @@ async def network_data(request: Request, tasks: BackgroundTasks, slug: str, quer
     key = (slug, query, stamp)
     found = memo.get(key) if shared else None
     if found is None:
-        await refresh_when_stale(request, tasks)
-        found = await read(_network_data, app, slug, prefect_ui(), query, shared)
+        page, outlook, current = await read(_network_data, app, slug, prefect_ui(), query, shared)
+        if not current:  # after a change (or on a new day): recompute once the response is sent
+            tasks.add_task(refresh_forecasts, app)
+        found = page, outlook
         if shared:
             memo.put(key, found)
     return found
 
 
 def _network_data(app: App, slug: str, ui: str | None, query: MessageQuery,
-                  shared: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    return network_page(app, slug, ui, query, shared=shared), network_forecast(app, slug)
+                  shared: bool) -> tuple[dict[str, Any], dict[str, Any] | None, bool]:
+    """The page's read model, the stored forecast and whether the forecasts are current, in one snapshot."""
+    with app.uow(read_only=True) as uow:
+        session = uow.session
+        return (network_page_in(session, app, slug, ui, query, shared=shared), network_forecast_in(session, slug),
+                is_current_in(session, local_date(app.now())))
 
 
 @router.get("/verbund/{slug}", response_class=HTMLResponse, include_in_schema=False)

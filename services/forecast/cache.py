@@ -39,12 +39,16 @@ def data_version(session: Session) -> str:
 
 def is_current(app: App) -> bool:
     """Whether today's forecasts for the current data are stored."""
-    today = local_date(app.now())
     with app.uow(read_only=True) as uow:
-        version = data_version(uow.session)
-        found = uow.session.connection().execute(
-            sa_select(func.count()).select_from(ForecastEntry).where(
-                col(ForecastEntry.as_of) == today, col(ForecastEntry.version) == version)).scalar_one()
+        return is_current_in(uow.session, local_date(app.now()))
+
+
+def is_current_in(session: Session, today: dt.date) -> bool:
+    """``is_current`` in the caller's read transaction."""
+    version = data_version(session)
+    found = session.connection().execute(
+        sa_select(func.count()).select_from(ForecastEntry).where(
+            col(ForecastEntry.as_of) == today, col(ForecastEntry.version) == version)).scalar_one()
     return bool(found)
 
 
@@ -98,7 +102,12 @@ def cached_forecasts(session: Session, slugs: list[str], *, with_payload: bool =
 def network_forecast(app: App, slug: str) -> dict[str, Any] | None:
     """The stored forecast of one network with its basis, or None when none is computed yet."""
     with app.uow(read_only=True) as uow:
-        entry = cached_forecasts(uow.session, [slug], with_payload=True).get(slug)
+        return network_forecast_in(uow.session, slug)
+
+
+def network_forecast_in(session: Session, slug: str) -> dict[str, Any] | None:
+    """``network_forecast`` in the caller's read transaction."""
+    entry = cached_forecasts(session, [slug], with_payload=True).get(slug)
     if entry is None:
         return None
     return {"as_of": entry["as_of"], **entry["payload"]}

@@ -11,7 +11,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, bindparam, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from verbund.domain.criteria import CoverageFact, sections_for, unmet_criteria
@@ -57,36 +58,61 @@ def parse_message_query(params: dict[str, str]) -> tuple[MessageQuery, list[str]
     return MessageQuery(kind, status, page, size), notes
 
 
+_OUTBOX = OutboxItem.__table__.c  # type: ignore[attr-defined]
+_BY_STATUS = (sa_select(_OUTBOX.status, func.count()).where(_OUTBOX.network_id == bindparam("network"))
+              .group_by(_OUTBOX.status))
+# the contact's name per listed message (``contact_id`` is a non-null foreign key, so this equals
+# the inner join): PostgreSQL joined by hashing all 40,000 contacts of the country before the
+# sort and limit; a correlated lookup is evaluated after the limit, 20 primary-key probes
+_CONTACT_NAME = sa_select(col(Contact.name)).where(col(Contact.id) == _OUTBOX.contact_id).scalar_subquery()
+
+
+def _filtered(statement: Any, kind: bool, status: bool) -> Any:
+    statement = statement.where(_OUTBOX.network_id == bindparam("network"))
+    if kind:
+        statement = statement.where(_OUTBOX.kind == bindparam("kind"))
+    if status:
+        statement = statement.where(_OUTBOX.status == bindparam("status"))
+    return statement
+
+
+def _listing(kind: bool, status: bool, paged: bool) -> Any:
+    listing = _filtered(sa_select(_OUTBOX.kind, _OUTBOX.stage, _CONTACT_NAME, _OUTBOX.status, _OUTBOX.attempts,
+                                  _OUTBOX.due, _OUTBOX.sent_at), kind, status
+                        ).order_by(_OUTBOX.created_at.desc(), _OUTBOX.id)
+    return listing.limit(bindparam("limit")).offset(bindparam("offset")) if paged else listing
+
+
+# built once per filter combination (kind given, status given, paged): SQLAlchemy memoises their
+# cache keys, so a request executes them without building or compiling a statement
+_SHAPES = [(kind, status) for kind in (False, True) for status in (False, True)]
+_COUNTS = {shape: _filtered(sa_select(func.count()).select_from(OutboxItem.__table__), *shape)  # type: ignore[attr-defined]
+           for shape in _SHAPES}
+_LISTS = {(*shape, paged): _listing(*shape, paged) for shape in _SHAPES for paged in (False, True)}
+
+
 def messages(session: Session, network: Network, query: MessageQuery | None) -> dict[str, Any]:
     """A page of the network's messages (newest first) with the filtered total and the counts by status.
 
     ``query`` None: the latest ``API_LIMIT`` messages, as the JSON API always returned them.
     """
-    where = [OutboxItem.network_id == network.id]
-    if query is not None and query.kind:
-        where.append(OutboxItem.kind == query.kind)
-    if query is not None and query.status:
-        where.append(OutboxItem.status == query.status)
-    by_status = dict(session.exec(select(OutboxItem.status, func.count())
-                                  .where(OutboxItem.network_id == network.id).group_by(col(OutboxItem.status))).all())
-    total = sum(by_status.values()) if len(where) == 1 else session.exec(
-        select(func.count()).select_from(OutboxItem).where(*where)).one()  # unfiltered: the counts add up
+    connection = session.connection()
+    kind = query.kind if query is not None else None
+    status = query.status if query is not None else None
+    values: dict[str, Any] = {"network": network.id, "kind": kind, "status": status}
+    shape = (kind is not None, status is not None)
+    by_status = {row[0]: row[1] for row in connection.execute(_BY_STATUS, values)}
+    unfiltered = shape == (False, False)  # then the counts by status add up to the total
+    total = sum(by_status.values()) if unfiltered else connection.execute(_COUNTS[shape], values).scalar_one()
     size = API_LIMIT if query is None else query.size
     pages = 1 if not size else max(1, -(-total // size))
     page = 1 if query is None else min(query.page, pages)
-    # the contact's name per listed message (``contact_id`` is a non-null foreign key, so this equals
-    # the inner join): PostgreSQL joined by hashing all 40,000 contacts of the country before the
-    # sort and limit; a correlated lookup is evaluated after the limit, 20 primary-key probes
-    contact = select(Contact.name).where(col(Contact.id) == col(OutboxItem.contact_id)).scalar_subquery()
-    statement = (select(OutboxItem.kind, OutboxItem.stage, contact,  # type: ignore[call-overload]
-                        OutboxItem.status, OutboxItem.attempts, OutboxItem.due, OutboxItem.sent_at)
-                 .where(*where)
-                 .order_by(col(OutboxItem.created_at).desc(), col(OutboxItem.id)))
     if size:
-        statement = statement.offset((page - 1) * size).limit(size)
+        values.update(limit=size, offset=(page - 1) * size)
     items = [{"kind": kind, "stage": stage, "contact": name, "status": status, "attempts": attempts,
               "due": due.isoformat() if due else None, "sent_at": sent_at.isoformat() if sent_at else None}
-             for kind, stage, name, status, attempts, due, sent_at in session.exec(statement).all()]
+             for kind, stage, name, status, attempts, due, sent_at in connection.execute(_LISTS[(*shape, bool(size))],
+                                                                                         values)]
     return {"items": items, "total": total, "by_status": by_status, "page": page, "pages": pages,
             "kind": query.kind if query else None, "status": query.status if query else None}
 

@@ -10,11 +10,11 @@ from sqlalchemy import and_, bindparam, func, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from verbund.domain.errors import TemplateError
+from verbund.domain.errors import NotFound, TemplateError
 from verbund.domain.governance import VOTE_LABELS, Agreement, Decision, DecisionStatus, DecisionVote, StageEvidence
-from verbund.domain.models import KIND_LABELS, Contact, Membership, Network, Organisation
+from verbund.domain.models import KIND_LABELS, Contact, Membership, Network, Organisation, Region
 from verbund.domain.process import ProcessTemplate
-from verbund.domain.stages import AuditEvent
+from verbund.domain.stages import AuditEvent, StageRun
 from verbund.domain.work import (
     AREA_LABELS,
     CATEGORY_LABELS,
@@ -31,7 +31,7 @@ from verbund.domain.work import (
 from verbund.services.access.actor_refs import named
 from verbund.services.app.bootstrap import App
 from verbund.services.app.clock import local_date
-from verbund.services.app.lookup import network_by_slug, region_of, stage_runs, template_of
+from verbund.services.app.lookup import network_by_slug, region_of, template_of
 from verbund.services.governance.records import declared_steps, voters
 from verbund.services.readmodels.network_glance import MessageQuery, coverages, glance, messages
 
@@ -75,20 +75,77 @@ def _members(session: Session, network: Network, at: dt.datetime) -> tuple[list[
     return sorted(members, key=lambda m: (m["kind"], m["name"])), names
 
 
+def _columns(model: Any, *names: str) -> list[Any]:
+    table = model.__table__
+    return [table.c[name] for name in names]
+
+
+def _of_network(model: Any, *names: str, order: tuple[str, ...] = ()) -> Any:
+    """A statement built once: ``names`` of ``model``'s rows of the network ``:network``, in ``order``."""
+    table = model.__table__
+    return (sa_select(*_columns(model, *names)).where(table.c.network_id == bindparam("network"))
+            .order_by(*(table.c[name] for name in order)))
+
+
+# The page's statements, built once (SQLAlchemy memoises their cache keys and compiled forms), with
+# only the columns the page shows, read as plain rows: an ORM statement built per request cost about
+# three times as much per execution (building, cache key, identity map) on ~20 statements a page.
+_NETWORK = (sa_select(*Network.__table__.c, col(Region.slug).label("region_slug"),  # type: ignore[attr-defined]
+                      col(Region.name).label("region_name"), col(Region.state).label("region_state"))
+            .join(Region, col(Region.id) == col(Network.region_id)).where(col(Network.slug) == bindparam("slug")))
+_EVENTS = _of_network(AuditEvent, "at", "actor", "actor_ref", "stage", "entity", "action", "from_state", "to_state",
+                      "reason", order=("at", "recorded_at"))
+_RUNS = _of_network(StageRun, "stage", "cycle", "state", "due", "opened_at", "completed_at", "waiver_reason",
+                    order=("position", "cycle"))  # as services.app.lookup.stage_runs
+_ANALYSIS = _of_network(AnalysisEntry, "organisation_id", "category", "text", "no_information", "reason",
+                        "recorded_by", "recorded_by_ref", "recorded_at")
+_POTENTIALS = _of_network(Potential, "id", "area", "title", "description", "raised_by", order=("area", "title"))
+_GOALS = _of_network(Goal, "id", "title", "kind", "owner_organisation_id", "indicator", "target_date",
+                     "confirmed_at", order=("title",))
+_GOAL_LINKS = (sa_select(col(GoalPotential.goal_id), col(GoalPotential.potential_id))
+               .join(Goal, col(Goal.id) == col(GoalPotential.goal_id))
+               .where(col(Goal.network_id) == bindparam("network")))
+_CONSULTATION = _of_network(Consultation, "id", "status", "starts_at", "place", "invitations_sent_at", "held_at",
+                            "decisions").limit(1)
+_ATTENDANCE = (sa_select(*_columns(Attendance, "organisation_id", "present", "represented_by", "represented_by_ref"))
+               .where(col(Attendance.consultation_id) == bindparam("meeting")))
+_PROTOCOL = _of_network(Protocol, "id", "status", "body", "objection_deadline", "circulated_at", "approved_at",
+                        "approved_by", "approved_by_ref", "published_at", "content_hash", "drafted_by",
+                        "drafted_by_ref").limit(1)
+_OBJECTIONS = (sa_select(*_columns(ProtocolObjection, "organisation_id", "text", "raised_at", "resolved_at",
+                                   "resolution"))
+               .where(col(ProtocolObjection.protocol_id) == bindparam("protocol"))
+               .order_by(col(ProtocolObjection.raised_at)))
+_RECOMMENDATIONS = _of_network(Recommendation, "title", "status", "due", order=("title",))
+_AGREEMENTS = _of_network(Agreement, "title", "parties", "signed_on", "fields_of_action", "responsibilities",
+                          "recorded_by", "recorded_by_ref", "recorded_at", order=("title",))
+_DECISIONS = _of_network(Decision, "id", "title", "text", "kind", "stage", "cycle", "status", "reason",
+                         "previous_responsibility", "proposed_responsibility", "responsibility", "decided_at",
+                         order=("decided_at", "title"))
+_VOTES = (sa_select(col(DecisionVote.decision_id), col(Organisation.name), col(DecisionVote.vote),
+                    col(DecisionVote.note))
+          .join(Organisation, col(Organisation.id) == col(DecisionVote.organisation_id))
+          .join(Decision, col(Decision.id) == col(DecisionVote.decision_id))
+          .where(col(Decision.network_id) == bindparam("network"))
+          .order_by(col(Organisation.name)))
+_EVIDENCE = _of_network(StageEvidence, "stage", "cycle", "kind", "text", "recorded_by", "recorded_by_ref",
+                        "recorded_at", order=("recorded_at", "stage"))
+
+
 def _work(session: Session, network: Network, names: dict[uuid.UUID, str]) -> dict[str, Any]:
-    rows = session.exec(select(AnalysisEntry).where(AnalysisEntry.network_id == network.id)).all()
+    connection, key = session.connection(), {"network": network.id}
+    rows = connection.execute(_ANALYSIS, key).all()
     entries = [{"organisation": names.get(e.organisation_id, str(e.organisation_id)), "category": e.category,
                 "category_label": CATEGORY_LABELS.get(e.category, e.category), "text": e.text,
                 "no_information": e.no_information, "reason": e.reason, "by": by, "at": _iso(e.recorded_at)}
                for e, by in zip(rows, named(session, rows, "recorded_by"), strict=True)]
-    potentials = list(session.exec(select(Potential).where(Potential.network_id == network.id)
-                                   .order_by(col(Potential.area), col(Potential.title))))
+    potentials = connection.execute(_POTENTIALS, key).all()
     titles = {p.id: p.title for p in potentials}
-    goals = list(session.exec(select(Goal).where(Goal.network_id == network.id).order_by(col(Goal.title))))
+    goals = connection.execute(_GOALS, key).all()
     derived: dict[uuid.UUID, list[str]] = {}
     if goals:
-        for link in session.exec(select(GoalPotential).where(col(GoalPotential.goal_id).in_([g.id for g in goals]))):
-            derived.setdefault(link.goal_id, []).append(titles.get(link.potential_id, "?"))
+        for goal_id, potential_id in connection.execute(_GOAL_LINKS, key):
+            derived.setdefault(goal_id, []).append(titles.get(potential_id, "?"))
     return {
         "analysis": sorted(entries, key=lambda e: (e["organisation"], e["category"])),
         "potentials": [{"area": p.area, "area_label": AREA_LABELS.get(p.area, p.area), "title": p.title,
@@ -102,10 +159,11 @@ def _work(session: Session, network: Network, names: dict[uuid.UUID, str]) -> di
 
 
 def _consultation(session: Session, network: Network, names: dict[uuid.UUID, str]) -> dict[str, Any] | None:
-    meeting = session.exec(select(Consultation).where(Consultation.network_id == network.id)).first()
+    connection = session.connection()
+    meeting = connection.execute(_CONSULTATION, {"network": network.id}).first()
     if meeting is None:
         return None
-    attendance = session.exec(select(Attendance).where(Attendance.consultation_id == meeting.id)).all()
+    attendance = connection.execute(_ATTENDANCE, {"meeting": meeting.id}).all()
     return {"status": meeting.status, "starts_at": _iso(meeting.starts_at), "place": meeting.place,
             "invitations_sent_at": _iso(meeting.invitations_sent_at), "held_at": _iso(meeting.held_at),
             "decisions": list(meeting.decisions),
@@ -115,11 +173,11 @@ def _consultation(session: Session, network: Network, names: dict[uuid.UUID, str
 
 
 def _protocol(session: Session, network: Network, names: dict[uuid.UUID, str]) -> dict[str, Any] | None:
-    minutes = session.exec(select(Protocol).where(Protocol.network_id == network.id)).first()
+    connection = session.connection()
+    minutes = connection.execute(_PROTOCOL, {"network": network.id}).first()
     if minutes is None:
         return None
-    objections = session.exec(select(ProtocolObjection).where(ProtocolObjection.protocol_id == minutes.id)
-                              .order_by(col(ProtocolObjection.raised_at))).all()
+    objections = connection.execute(_OBJECTIONS, {"protocol": minutes.id}).all()
     return {"status": minutes.status, "body": minutes.body, "objection_deadline": _iso(minutes.objection_deadline),
             "circulated_at": _iso(minutes.circulated_at), "approved_at": _iso(minutes.approved_at),
             "approved_by": named(session, [minutes], "approved_by")[0], "published_at": _iso(minutes.published_at),
@@ -144,22 +202,16 @@ def _governance(session: Session, network: Network, template: ProcessTemplate, a
                 latest_cycles: dict[str, int]) -> dict[str, Any]:
     """Agreements, consensus decisions (each voter's vote and reason, the responsibility that applies)
     and documented steps (with the declared steps still missing in each stage's latest occurrence)."""
-    signed = session.exec(select(Agreement).where(Agreement.network_id == network.id)
-                          .order_by(col(Agreement.title))).all()
+    connection, key = session.connection(), {"network": network.id}
+    signed = connection.execute(_AGREEMENTS, key).all()
     agreements = [{"title": a.title, "parties": list(a.parties), "signed_on": _iso(a.signed_on),
                    "fields_of_action": list(a.fields_of_action), "responsibilities": list(a.responsibilities),
                    "recorded_by": by, "recorded_at": _iso(a.recorded_at)}
                   for a, by in zip(signed, named(session, signed, "recorded_by"), strict=True)]
-    rows = session.exec(select(Decision).where(Decision.network_id == network.id)
-                        .order_by(col(Decision.decided_at), col(Decision.title))).all()
+    rows = connection.execute(_DECISIONS, key).all()
     votes: dict[uuid.UUID, list[dict[str, Any]]] = {}
     if rows:
-        for decision_id, name, vote, note in session.exec(
-                select(DecisionVote.decision_id, Organisation.name, DecisionVote.vote,
-                       DecisionVote.note)
-                .join(Organisation, col(Organisation.id) == col(DecisionVote.organisation_id))
-                .where(col(DecisionVote.decision_id).in_([d.id for d in rows]))
-                .order_by(col(Organisation.name))):
+        for decision_id, name, vote, note in connection.execute(_VOTES, key):
             votes.setdefault(decision_id, []).append({"organisation": name, "vote": vote,
                                                       "vote_label": VOTE_LABELS.get(vote, vote), "note": note})
     entitled = sorted(voters(session, network, at).values()) if any(
@@ -178,8 +230,7 @@ def _governance(session: Session, network: Network, template: ProcessTemplate, a
             "decided_at": None if d.status == DecisionStatus.open else _iso(d.decided_at), "votes": cast,
             "outstanding": [name for name in entitled if name not in voted] if d.status == DecisionStatus.open
             else []})
-    evidence = session.exec(select(StageEvidence).where(StageEvidence.network_id == network.id)
-                            .order_by(col(StageEvidence.recorded_at), col(StageEvidence.stage))).all()
+    evidence = connection.execute(_EVIDENCE, key).all()
     steps = [{"stage": e.stage, "stage_title": _stage_title(template, e.stage), "cycle": e.cycle, "kind": e.kind,
               "text": e.text, "by": by, "at": _iso(e.recorded_at)}
              for e, by in zip(evidence, named(session, evidence, "recorded_by"), strict=True)]
@@ -197,6 +248,16 @@ def _governance(session: Session, network: Network, template: ProcessTemplate, a
             "voting_role": template.role_label(template.voters) if template.voters else None}
 
 
+def _network_and_region(session: Session, slug: str) -> tuple[Network, Any]:
+    """The network (a detached ``Network`` for the functions that take one) and its region's slug,
+    name and Land, in one statement; ``NotFound`` when unknown."""
+    row = session.connection().execute(_NETWORK, {"slug": slug}).first()
+    if row is None:
+        raise NotFound("Verbund", slug)
+    fields = row._mapping
+    return Network(**{c.name: fields[c.name] for c in Network.__table__.c}), row  # type: ignore[attr-defined]
+
+
 def network_page(app: App, slug: str, prefect_ui: str | None = None,
                  message_query: MessageQuery | None = None, *, shared: bool = False) -> dict[str, Any]:
     """Everything the network page shows (no credentials: channels are only counted).
@@ -204,48 +265,51 @@ def network_page(app: App, slug: str, prefect_ui: str | None = None,
     ``message_query`` None: the latest 200 messages (the JSON API); else one filtered page of them.
     ``shared``: region-wide facts may come from the per-region-version memo (``network_glance.coverages``).
     """
+    with app.uow(read_only=True) as uow:
+        return network_page_in(uow.session, app, slug, prefect_ui, message_query, shared=shared)
+
+
+def network_page_in(session: Session, app: App, slug: str, prefect_ui: str | None = None,
+                    message_query: MessageQuery | None = None, *, shared: bool = False) -> dict[str, Any]:
+    """``network_page`` in the caller's read transaction (the dashboard reads the forecast in the same one)."""
     at = app.now()
     today = local_date(at)
-    with app.uow(read_only=True) as uow:
-        session = uow.session
-        network = network_by_slug(session, slug)
-        region = region_of(session, network)
-        template = template_of(network)
-        members, names = _members(session, network, at)
-        events = session.exec(select(AuditEvent).where(AuditEvent.network_id == network.id)
-                              .order_by(col(AuditEvent.at), col(AuditEvent.recorded_at))).all()
-        by_stage: dict[str | None, list[dict[str, Any]]] = {}
-        for e, actor in zip(events, named(session, events, "actor"), strict=True):
-            by_stage.setdefault(e.stage, []).append({"at": _iso(e.at), "actor": actor, "entity": e.entity,
-                                                     "action": e.action, "from": e.from_state, "to": e.to_state,
-                                                     "reason": e.reason})
-        stages = []
-        latest_cycles: dict[str, int] = {}
-        for run in stage_runs(session, network.id):
-            latest_cycles[run.stage] = max(run.cycle, latest_cycles.get(run.stage, 0))
-            spec = template.stage(run.stage)
-            overdue = run.state in ("open", "ready") and run.due is not None and run.due < today
-            stages.append({"name": run.stage, "title": spec.title, "cycle": run.cycle, "state": run.state,
-                           "due": _iso(run.due), "overdue": overdue, "opened_at": _iso(run.opened_at),
-                           "completed_at": _iso(run.completed_at), "waiver_reason": run.waiver_reason,
-                           "sign_off": spec.sign_off, "events": by_stage.get(run.stage, []),
-                           "prefect_runs": _prefect_link(prefect_ui, network.slug, run.stage)})
-        rsvps = [e for e in by_stage.get("consultation", []) if e["entity"] == "rsvp"]
-        page = {"slug": network.slug, "name": network.name, "region": region.slug, "region_name": region.name,
-                "land": region.state, "template": network.template, "template_name": template.name,
-                "members": members, "stages": stages,
-                "other_events": by_stage.get(None, []), **_work(session, network, names),
-                "consultation": _consultation(session, network, names), "rsvps": rsvps,
-                "protocol": _protocol(session, network, names),
-                "recommendations": [{"title": r.title, "status": r.status, "due": _iso(r.due)} for r in
-                                    session.exec(select(Recommendation).where(Recommendation.network_id == network.id)
-                                                 .order_by(col(Recommendation.title)))],
-                "governance": _governance(session, network, template, at, latest_cycles)}
-        listing = messages(session, network, message_query)
-        page["messages"] = listing.pop("items")
-        page["message_list"] = listing
-        page["glance"] = glance(session, network, template, region.state, at, stages, members, page["analysis"],
-                                page["governance"]["decisions"], shared=coverages(app.engine) if shared else None)
+    network, region = _network_and_region(session, slug)
+    connection, key = session.connection(), {"network": network.id}
+    template = template_of(network)
+    members, names = _members(session, network, at)
+    events = connection.execute(_EVENTS, key).all()
+    by_stage: dict[str | None, list[dict[str, Any]]] = {}
+    for e, actor in zip(events, named(session, events, "actor"), strict=True):
+        by_stage.setdefault(e.stage, []).append({"at": _iso(e.at), "actor": actor, "entity": e.entity,
+                                                 "action": e.action, "from": e.from_state, "to": e.to_state,
+                                                 "reason": e.reason})
+    stages = []
+    latest_cycles: dict[str, int] = {}
+    for run in connection.execute(_RUNS, key):
+        latest_cycles[run.stage] = max(run.cycle, latest_cycles.get(run.stage, 0))
+        spec = template.stage(run.stage)
+        overdue = run.state in ("open", "ready") and run.due is not None and run.due < today
+        stages.append({"name": run.stage, "title": spec.title, "cycle": run.cycle, "state": run.state,
+                       "due": _iso(run.due), "overdue": overdue, "opened_at": _iso(run.opened_at),
+                       "completed_at": _iso(run.completed_at), "waiver_reason": run.waiver_reason,
+                       "sign_off": spec.sign_off, "events": by_stage.get(run.stage, []),
+                       "prefect_runs": _prefect_link(prefect_ui, network.slug, run.stage)})
+    rsvps = [e for e in by_stage.get("consultation", []) if e["entity"] == "rsvp"]
+    page = {"slug": network.slug, "name": network.name, "region": region.region_slug,
+            "region_name": region.region_name, "land": region.region_state, "template": network.template,
+            "template_name": template.name, "members": members, "stages": stages,
+            "other_events": by_stage.get(None, []), **_work(session, network, names),
+            "consultation": _consultation(session, network, names), "rsvps": rsvps,
+            "protocol": _protocol(session, network, names),
+            "recommendations": [{"title": r.title, "status": r.status, "due": _iso(r.due)}
+                                for r in connection.execute(_RECOMMENDATIONS, key)],
+            "governance": _governance(session, network, template, at, latest_cycles)}
+    listing = messages(session, network, message_query)
+    page["messages"] = listing.pop("items")
+    page["message_list"] = listing
+    page["glance"] = glance(session, network, template, region.region_state, at, stages, members, page["analysis"],
+                            page["governance"]["decisions"], shared=coverages(app.engine) if shared else None)
     return page
 
 
