@@ -15,22 +15,19 @@ import dataclasses
 import hashlib
 import re
 import secrets
-import threading
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import escape
 
 from verbund.services.access.users import Principal
+from verbund.services.app.lru import LRU as LRU  # re-exported: the dashboard imports it from here
 
 NETWORK_DATA = 256  # network pages' read models kept per process (~150 kB each)
 ENTRIES = 1024  # rendered pages kept per process (network pages ~50 kB, a Land page ~100 kB: < 100 MB)
 _CSRF = "csrf" + secrets.token_hex(16)  # placeholders, unguessable, replaced before a page leaves
 _NAME = "name" + secrets.token_hex(16)
-T = TypeVar("T")
 _PERSONAL = ("meldung", "fehler")  # a notice after an action: rendered for this one request
 
 
@@ -47,34 +44,6 @@ def split(body: str) -> Page:
 def fill(page: Page, csrf: str, name: str) -> bytes:
     own = (csrf.encode(), str(escape(name)).encode())
     return b"".join(own[piece] if isinstance(piece, int) else piece for piece in page)
-
-
-class LRU(Generic[T]):
-    """A thread-safe least-recently-used map with hit and miss counts."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[Hashable, T] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> T | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return found
-
-    def put(self, key: Hashable, value: T) -> None:
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
 
 
 class PageCache(LRU[Page]):

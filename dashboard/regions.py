@@ -10,8 +10,6 @@ process owners only (the ministry gets 403).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -26,6 +24,7 @@ from verbund.domain.errors import DomainError, InvalidInput, NotFound
 from verbund.domain.formatting import count
 from verbund.services.access.users import Principal
 from verbund.services.app.bootstrap import App
+from verbund.services.app.lru import LRU
 
 router = APIRouter()
 
@@ -77,23 +76,15 @@ class RegionData:
     data is ≈ 1 MB with its map."""
 
     def __init__(self, size: int = 16) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple[str, str], dict[str, object]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: LRU[dict[str, object]] = LRU(size)  # by (region, data versions)
 
     def get(self, app: App, slug: str, stamp: str) -> dict[str, object]:
         key = (slug, stamp)
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-                return found
-        data = _page(app, slug)  # outside the lock: two first readers may both compute it, never wait
-        with self._lock:
-            self._entries[key] = data
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return data
+        found = self._entries.get(key)
+        if found is None:
+            found = _page(app, slug)  # outside the lock: two first readers may both compute it, never wait
+            self._entries.put(key, found)
+        return found
 
 
 def _region_data(request: Request) -> RegionData:

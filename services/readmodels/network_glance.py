@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import uuid
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +20,7 @@ from verbund.domain.models import Contact, Network
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.process import ProcessTemplate
 from verbund.services.app.clock import local_date
+from verbund.services.app.lru import LRU
 from verbund.services.stages.facts import load_facts
 
 PAGE_SIZE = 20  # messages per page of the network page
@@ -129,8 +128,7 @@ class _Coverages:
     SIZE = 64
 
     def __init__(self) -> None:
-        self._facts: OrderedDict[tuple[uuid.UUID, int, dt.date], CoverageFact] = OrderedDict()
-        self._lock = threading.Lock()
+        self._facts: LRU[CoverageFact] = LRU(self.SIZE)  # by (region, its data version, local day)
 
     def get(self, session: Session, network: Network, at: dt.datetime) -> CoverageFact:
         from verbund.services.importers.coverage import region_coverage
@@ -138,14 +136,10 @@ class _Coverages:
         version = session.exec(select(DataVersion.version).where(
             DataVersion.kind == "region", DataVersion.id == network.region_id)).first()
         key = (network.region_id, version or 0, local_date(at))
-        with self._lock:
-            found = self._facts.get(key)
+        found = self._facts.get(key)
         if found is None:
-            found = region_coverage(session, network.region_id, at)
-            with self._lock:
-                self._facts[key] = found
-                while len(self._facts) > self.SIZE:
-                    self._facts.popitem(last=False)
+            found = region_coverage(session, network.region_id, at)  # outside the lock
+            self._facts.put(key, found)
         return found
 
 
