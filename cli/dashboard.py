@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import gc
 import logging
 import os
@@ -131,12 +130,12 @@ def user_stand_in(
     """Eine Vertretung für die Abwesenheit einer Koordination eintragen."""
     from verbund.cli.main import _app
     from verbund.services.access.users import set_stand_in
-    from verbund.services.app.clock import BERLIN
 
     try:
+        from verbund.domain.access import stand_in_end
         from verbund.domain.dates import parse_day
 
-        end = dt.datetime.combine(parse_day(until, "--until") + dt.timedelta(days=1), dt.time(), tzinfo=BERLIN)
+        end = stand_in_end(parse_day(until, "--until"))
         set_stand_in(_app(), coordinator=email, stand_in=stand_in, until=end, by="cli")
     except (DomainError, ValueError) as error:
         raise fail(error) from error

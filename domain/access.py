@@ -16,6 +16,7 @@ from enum import StrEnum
 from sqlalchemy import Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from verbund.domain.business_days import BERLIN
 from verbund.domain.columns import UTCDateTime, new_id
 
 
@@ -78,7 +79,20 @@ class StandIn(SQLModel, table=True):
     created_by: str
 
     def active_at(self, at: dt.datetime) -> bool:
-        return self.valid_from <= at < self.valid_to
+        return stand_in_active(self.valid_from, self.valid_to, at)
+
+
+def stand_in_active(valid_from: dt.datetime, valid_to: dt.datetime, at: dt.datetime) -> bool:
+    """The one rule of when a stand-in acts (``StandIn.active_at``, and the dashboard's reader on its
+    plain rows, ``services.access.page_view``): from ``valid_from`` on, up to but not including
+    ``valid_to`` (never open-ended: ``valid_to`` is required). Aware instants, compared as such."""
+    return valid_from <= at < valid_to
+
+
+def stand_in_end(last_day: dt.date) -> dt.datetime:
+    """``valid_to`` of a stand-in "until the end of ``last_day``" (``bis einschließlich``, docs/dashboard.md):
+    the midnight in Europe/Berlin that starts the next day."""
+    return dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=BERLIN)
 
 
 class ContactDeputy(SQLModel, table=True):

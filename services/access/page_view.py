@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, literal, or_, select
 from sqlmodel import col
 
-from verbund.domain.access import DashboardUser, ScopeKind, StandIn, UserRole, UserScope, UserSession
+from verbund.domain.access import DashboardUser, ScopeKind, StandIn, UserRole, UserScope, UserSession, stand_in_active
 from verbund.domain.data_versions import DataVersion
 from verbund.domain.forecast_cache import ForecastEntry
 from verbund.domain.models import Network, Region
@@ -103,7 +103,7 @@ def _reader(connection: Connection, token: str | None, now: dt.datetime) -> Prin
             scopes.setdefault(row[7], set()).add(row[8])
     if stands_in:
         scopes[ScopeKind.network].update(value for value, valid_from, valid_to in connection.execute(
-            _STOOD_FOR, {"user": user_id}) if valid_from <= now < valid_to)
+            _STOOD_FOR, {"user": user_id}) if stand_in_active(valid_from, valid_to, now))
     return Principal(user_id, email, name, role, frozenset(scopes[ScopeKind.land]), frozenset(scopes[ScopeKind.region]),
                   frozenset(scopes[ScopeKind.network]), csrf)
 
