@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from typing import Any
 
@@ -26,6 +25,7 @@ from verbund.dashboard.web import (
     read,
     render,
 )
+from verbund.domain.access import stand_in_end
 from verbund.domain.dates import parse_day
 from verbund.domain.errors import DomainError, NotFound, TemplateError
 from verbund.domain.forecast import RISK_KEYS
@@ -281,8 +281,7 @@ async def stand_in(request: Request) -> Response:
     data = await form(request)
     check_csrf(who.csrf, data.get("csrf"))
     try:
-        until = dt.datetime.combine(parse_day(data.get("until", ""), "Vertretung bis"), dt.time(23, 59),
-                                    tzinfo=dt.UTC)
+        until = stand_in_end(parse_day(data.get("until", ""), "Vertretung bis"))  # the CLI's --until too
         await call(users.set_stand_in, app_of(request), coordinator=who.email, stand_in=data.get("email", ""),
                    until=until, by=who.email)
     except (DomainError, ValueError) as error:

@@ -56,3 +56,29 @@ def test_a_stand_in_is_never_open_ended(world: World) -> None:
                                 stand_in_id=ids[world.users["coordinator_other"]], valid_to=None, created_by="test"))
         with pytest.raises(IntegrityError):
             uow.session.flush()
+
+
+def test_the_account_form_s_stand_in_ends_with_the_last_day_in_berlin_like_the_cli_s(world: World,
+                                                                                     client: Any) -> None:
+    """``/konto`` "bis einschließlich DATE": the end of DATE in Europe/Berlin (it stored 23:59 UTC,
+    so the stand-in acted until 00:59 or 01:59 of the next day)."""
+    from dashboard_world import login as form_login
+
+    from verbund.services.access.users import stand_ins
+
+    absent, deputy = world.users["coordinator"], world.users["coordinator_other"]
+    last_day = world.app.now().date() + dt.timedelta(days=3)
+    csrf = form_login(client, absent)
+    response = client.post("/konto/vertretung", data={"csrf": csrf, "email": deputy, "until": last_day.isoformat()},
+                           follow_redirects=False)
+    assert response.status_code == 303 and "meldung=" in response.headers["location"], response.headers
+    [row] = stand_ins(world.app, absent)
+    assert dt.datetime.fromisoformat(row["to"]) == stand_in_end(last_day)
+    clock: Any = world.app.clock
+    for at, active in [(stand_in_end(last_day) - dt.timedelta(minutes=1), True),
+                       (stand_in_end(last_day) + dt.timedelta(minutes=30), False)]:
+        clock.set(at - dt.timedelta(hours=1))
+        token = login(world.app, deputy, PASSWORD)
+        clock.set(at)
+        networks = _both_ways(world, deputy, token)
+        assert networks[0] == networks[1] and (world.own[0] in networks[0]) is active, (at.isoformat(), active)
