@@ -44,8 +44,23 @@ START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``sqlite_and_postgresql`` run once per backend: their ``database_url`` (and so
+    ``app``) is a fresh SQLite file, then a fresh PostgreSQL database (``pg_database_url``: skipped
+    with the reason when none is reachable)."""
+    if metafunc.definition.get_closest_marker("sqlite_and_postgresql") and "database_url" in metafunc.fixturenames:
+        metafunc.parametrize("database_url", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh SQLite file; PostgreSQL for the ``postgresql`` run of a test marked ``sqlite_and_postgresql``."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        url: str = request.getfixturevalue("pg_database_url")
+        return url
     return f"sqlite:///{tmp_path / 'verbund.db'}"
 
 

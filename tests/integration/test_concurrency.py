@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 from sqlmodel import func, select
@@ -18,27 +17,24 @@ from verbund.domain.errors import IllegalTransition
 from verbund.domain.models import Membership, Network
 from verbund.domain.stages import AuditEvent
 from verbund.domain.work import AnalysisEntry
-from verbund.services.app.bootstrap import App, bootstrap
-from verbund.services.app.clock import BERLIN, ManualClock
-from verbund.services.app.ports import RecordingTrigger
-from verbund.services.app.settings import Settings
+from verbund.services.app.bootstrap import App
+from verbund.services.app.clock import BERLIN
 from verbund.services.demo.sample import build_sample_region
 from verbund.services.inputs.work import AnalysisInput, record_analysis
 from verbund.services.stages.lifecycle import advance_stage, reconcile_stage
 
-START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)
+START = dt.datetime(2019, 9, 2, 9, 0, tzinfo=BERLIN)  # the clock of the app fixture
 CATEGORIES = ("conditions", "actors", "responsibilities", "cooperation_structures")
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-def shared_app(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
-    url = request.getfixturevalue("pg_database_url") if request.param == "postgresql" else (
-        f"sqlite:///{tmp_path / 'concurrency.db'}"
-    )
-    app = bootstrap(Settings(database_url=url), clock=ManualClock(START), trigger=RecordingTrigger())
+pytestmark = pytest.mark.sqlite_and_postgresql  # app: on SQLite and on PostgreSQL (tests/conftest.py)
+
+
+@pytest.fixture
+def shared_app(app: App) -> App:
+    assert app.now() == START
     build_sample_region(app, at=START)
-    yield app
-    app.engine.dispose()
+    return app
 
 
 def _members(app: App, network: str) -> list[str]:

@@ -8,7 +8,6 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
@@ -17,11 +16,9 @@ from verbund.domain.models import Contact, Membership, Organisation
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.work import AnalysisEntry
 from verbund.services.access.users import Principal
-from verbund.services.app.bootstrap import App, bootstrap
+from verbund.services.app.bootstrap import App
 from verbund.services.app.clock import ManualClock
 from verbund.services.app.lookup import network_by_slug
-from verbund.services.app.ports import RecordingTrigger
-from verbund.services.app.settings import Settings
 from verbund.services.directory.setup import (
     OrganisationSpec,
     add_member,
@@ -36,13 +33,7 @@ from verbund.services.readmodels.overview import OverviewQuery, overview
 MINISTRY = Principal(uuid.uuid4(), "m@example.org", "Ministerium", "ministry")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app(request: pytest.FixtureRequest, database_url: str, clock: ManualClock) -> Iterator[App]:
-    """The service layer on SQLite and on PostgreSQL (skipped with the reason when none is reachable)."""
-    url = request.getfixturevalue("pg_database_url") if request.param == "postgresql" else database_url
-    built = bootstrap(Settings(database_url=url), clock=clock, trigger=RecordingTrigger())
-    yield built
-    built.engine.dispose()
+pytestmark = pytest.mark.sqlite_and_postgresql  # app: on SQLite and on PostgreSQL (tests/conftest.py)
 
 
 def _school(app: App, region: str, key: str, kind: str = "public_school", **changes: object) -> uuid.UUID:

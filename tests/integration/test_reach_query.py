@@ -10,7 +10,6 @@ import datetime as dt
 import random
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import insert, or_, select
@@ -19,19 +18,10 @@ from sqlmodel import Session
 from verbund.domain.access import ChannelOptOut
 from verbund.domain.models import Contact, Membership, MembershipRole, Network, Organisation, Region
 from verbund.domain.outbox import OutboxItem
-from verbund.services.app.bootstrap import App, bootstrap
-from verbund.services.app.clock import ManualClock
-from verbund.services.app.ports import RecordingTrigger
-from verbund.services.app.settings import Settings
+from verbund.services.app.bootstrap import App
 from verbund.services.messaging.reach import NO_CHANNEL, NO_CONTACT, unreachable_members
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app(request: pytest.FixtureRequest, database_url: str, clock: ManualClock) -> Iterator[App]:
-    url = request.getfixturevalue("pg_database_url") if request.param == "postgresql" else database_url
-    built = bootstrap(Settings(database_url=url), clock=clock, trigger=RecordingTrigger())
-    yield built
-    built.engine.dispose()
+pytestmark = pytest.mark.sqlite_and_postgresql  # app: on SQLite and on PostgreSQL (tests/conftest.py)
 
 
 def defined(session: Session, at: dt.datetime, network_ids: list[uuid.UUID] | None = None

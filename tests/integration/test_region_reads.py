@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,12 +28,7 @@ from verbund.services.readmodels.region_map import region_points
 REGIONS = ("sn-nord", "sn-sued", "he-mitte")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def app(request: pytest.FixtureRequest, database_url: str, clock: ManualClock) -> Iterator[App]:
-    url = request.getfixturevalue("pg_database_url") if request.param == "postgresql" else database_url
-    built = bootstrap(Settings(database_url=url), clock=clock, trigger=RecordingTrigger())
-    yield built
-    built.engine.dispose()
+pytestmark = pytest.mark.sqlite_and_postgresql  # app: on SQLite and on PostgreSQL (tests/conftest.py)
 
 
 def _world(app: App) -> dict[str, list[dict[str, Any]]]:

@@ -18,11 +18,12 @@ from verbund.services.app.settings import Settings
 from verbund.services.demo.sample import build_sample_region
 from verbund.services.directory.networks import rename_network
 
+pytestmark = pytest.mark.sqlite_and_postgresql  # database_url: SQLite, then PostgreSQL (tests/conftest.py)
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def world(request: pytest.FixtureRequest, database_url: str) -> Iterator[App]:
-    url = request.getfixturevalue("pg_database_url") if request.param == "postgresql" else database_url
-    app = bootstrap(Settings(database_url=url))
+
+@pytest.fixture
+def world(database_url: str) -> Iterator[App]:
+    app = bootstrap(Settings(database_url=database_url))
     build_sample_region(app, at=app.now())
     yield app
     app.engine.dispose()
