@@ -10,7 +10,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from verbund.domain.columns import JSONList, UTCDateTime, new_id
@@ -20,7 +20,11 @@ class ForecastEntry(SQLModel, table=True):
     """A network's forecast as of ``as_of`` for the data at ``version`` (``payload``: the JSON of
     ``verbund forecast`` for that network)."""
 
-    __table_args__ = (UniqueConstraint("network", "as_of", "version"),)
+    __table_args__ = (
+        UniqueConstraint("network", "as_of", "version"),
+        # every page's stamp reads max(computed_at) (``services.access.page_view``): one index probe, no scan
+        Index("ix_forecastentry_computed_at", "computed_at"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     network: str = Field(index=True)  # slug
