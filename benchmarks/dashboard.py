@@ -16,9 +16,11 @@ requests (no ``If-None-Match``), so 304s do not flatter the figures.
 Two phases on the same database, each with a fresh server: first with the page cache off
 (``VERBUND_DASHBOARD_CACHE=0``: the in-run baseline), then with it on. Baselines in the same run:
 ``/healthz`` under the same load and the pages with the cache off. The last line gives p50/p95 per
-page kind for both phases, the server's CPU time per page (server process and its workers), on
-PostgreSQL the database backends' CPU time per page (``db_cpu``, read from ``/proc`` of the local
-server), and the machine's load average before and after.
+page kind for both phases, the share of first views (a page a role has not asked for yet in the phase:
+rendered for it, a miss of the page cache) with the p95 of first views and of repeats, the server's
+CPU time per page (server process and its workers), on PostgreSQL the database backends' CPU time per
+page (``db_cpu``, read from ``/proc`` of the local server), and the machine's load average before and
+after.
 """
 
 from __future__ import annotations
@@ -254,6 +256,11 @@ def measure(base: str, server: subprocess.Popen[bytes], regions: list[str], netw
     pages: list[float] = []
     by_kind: dict[str, list[float]] = {"region": [], "land": [], "network": []}
     health: list[float] = []
+    # a page (path) a role has not asked for yet in this phase: a first view, rendered for it (a miss of the
+    # page cache, since the data does not change during the window); the rest are repeats (hits)
+    seen: set[tuple[str, str]] = set()
+    first: list[float] = []
+    repeat: list[float] = []
     lock = threading.Lock()
     stop_at: list[float] = []  # set once, when the last client has signed in
     cpu_at_start: list[float] = []
@@ -294,6 +301,8 @@ def measure(base: str, server: subprocess.Popen[bytes], regions: list[str], netw
                     t1 = time.perf_counter()
                     client.get("/healthz")
                     with lock:
+                        (repeat if (path, email) in seen else first).append(elapsed)
+                        seen.add((path, email))
                         pages.append(elapsed)
                         by_kind[kind].append(elapsed)
                         health.append((time.perf_counter() - t1) * 1000)
@@ -315,6 +324,11 @@ def measure(base: str, server: subprocess.Popen[bytes], regions: list[str], netw
     figures = {"p50_ms": statistics.median(pages), "p95_ms": pct(pages, 95), "requests": float(len(pages)),
                "healthz_p95_ms": pct(health, 95), "server_cpu_ms_per_page": 1000 * server_cpu / len(pages),
                "db_cpu_ms_per_page": 1000 * database / len(pages)}
+    figures["first_view_share"] = len(first) / len(pages)
+    for name, values in (("first_view", first), ("repeat", repeat)):
+        if values:
+            figures[f"{name}_p50_ms"] = statistics.median(values)
+            figures[f"{name}_p95_ms"] = pct(values, 95)
     for kind, values in by_kind.items():
         if values:
             figures[f"{kind}_p50_ms"] = statistics.median(values)
@@ -383,6 +397,8 @@ def main() -> None:
           f"networks={NETWORKS} organisations={ORGANISATIONS} "
           f"p50_ms={on['p50_ms']:.1f} p95_ms={on['p95_ms']:.1f} requests={on['requests']:.0f} "
           + " ".join(f"p50_{k}_ms={on[f'{k}_p50_ms']:.1f} p95_{k}_ms={on[f'{k}_p95_ms']:.1f}" for k in kinds)
+          + f" first_view_share={on['first_view_share']:.3f} p95_first_view_ms={on.get('first_view_p95_ms', 0):.1f} "
+          f"p95_repeat_ms={on.get('repeat_p95_ms', 0):.1f}"
           + f" server_cpu_ms_per_page={on['server_cpu_ms_per_page']:.1f} "
           f"db_cpu_ms_per_page={on['db_cpu_ms_per_page']:.1f} "
           f"baseline_healthz_p95_ms={on['healthz_p95_ms']:.1f} "
