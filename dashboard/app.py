@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from verbund.dashboard import accessibility, api, directory, pages, partner, privacy, regions, reports
 from verbund.dashboard.limits import BodyLimit
-from verbund.dashboard.page_cache import LRU, NETWORK_DATA, PageCache
+from verbund.dashboard.page_cache import LRU, NETWORK_DATA, PageCache, SingleFlight
 from verbund.dashboard.web import MAX_BODY, BadForm, Forbidden, Hidden, render, use_operator_texts
 from verbund.services.app.bootstrap import App
 
@@ -60,6 +60,7 @@ def create_app(app: App) -> FastAPI:
     web.state.verbund = app
     web.state.page_cache = PageCache()
     web.state.network_data = LRU(NETWORK_DATA)  # network pages' read models, shared by the roles
+    web.state.network_building = SingleFlight()  # ... and those being read right now
     use_operator_texts(app.settings.texts_dir)
     web.include_router(pages.router)
     web.include_router(partner.router)

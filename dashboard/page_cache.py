@@ -11,11 +11,14 @@ renders afresh and nothing stale is ever served. ``VERBUND_DASHBOARD_CACHE=0`` t
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -28,6 +31,7 @@ NETWORK_DATA = 256  # network pages' read models kept per process (~150 kB each)
 ENTRIES = 1024  # rendered pages kept per process (network pages ~50 kB, a Land page ~100 kB: < 100 MB)
 _CSRF = "csrf" + secrets.token_hex(16)  # placeholders, unguessable, replaced before a page leaves
 _NAME = "name" + secrets.token_hex(16)
+T = TypeVar("T")
 _PERSONAL = ("meldung", "fehler")  # a notice after an action: rendered for this one request
 
 
@@ -46,11 +50,51 @@ def fill(page: Page, csrf: str, name: str) -> bytes:
     return b"".join(own[piece] if isinstance(piece, int) else piece for piece in page)
 
 
+class SingleFlight(Generic[T]):
+    """Concurrent misses of one key in this process: the first builds, the others wait for its result
+    instead of building the same thing again (issue 20: a Land's people open the same pages at the same
+    moments, the morning after a reminder sweep; ten simultaneous first views of a Land overview were ten
+    builds of ~60 ms). A waiter whose leader produced nothing shareable (an error, another status, a
+    cancelled request) builds for itself. Futures belong to an event loop, so they are kept per loop."""
+
+    def __init__(self) -> None:
+        self._pending: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
+                                                 dict[Hashable, asyncio.Future[T | None]]] = weakref.WeakKeyDictionary()
+        self.shared = 0  # results handed to waiters (tests, figures)
+        self.waiting = 0  # requests waiting for a build right now
+
+    async def run(self, key: Hashable, build: Callable[[], Awaitable[T | None]]) -> T | None:
+        """``build()``'s result, or that of an identical build already in progress (None: not shareable)."""
+        loop = asyncio.get_running_loop()
+        pending = self._pending.setdefault(loop, {})
+        running = pending.get(key)
+        if running is not None:
+            self.waiting += 1
+            try:
+                found = await asyncio.shield(running)
+            finally:
+                self.waiting -= 1
+            if found is not None:
+                self.shared += 1
+                return found
+            return await build()
+        future: asyncio.Future[T | None] = loop.create_future()
+        pending[key] = future
+        result: T | None = None
+        try:
+            result = await build()
+            return result
+        finally:
+            del pending[key]
+            future.set_result(result)
+
+
 class PageCache(LRU[Page]):
-    """The rendered pages (``ENTRIES`` of them)."""
+    """The rendered pages (``ENTRIES`` of them), and the builds in progress."""
 
     def __init__(self, size: int = ENTRIES) -> None:
         super().__init__(size)
+        self.building: SingleFlight[Page] = SingleFlight()
 
 
 def _key(request: Request, who: Principal, stamp: str) -> str:
@@ -72,17 +116,27 @@ async def cached_page(request: Request, who: Principal, stamp: str, enabled: boo
     cache: PageCache = request.app.state.page_cache
     body = cache.get(key) if enabled else None
     if body is None:
-        masked = dataclasses.replace(who, csrf=_CSRF, name=_NAME)
-        request.state.principal = masked
-        try:
-            rendered = await build(masked)
-        finally:
-            request.state.principal = who
-        if rendered.status_code != 200 or not isinstance(rendered, HTMLResponse):
-            return rendered
-        body = split(bytes(rendered.body).decode())
-        if enabled:
-            cache.put(key, body)
+        other: list[Response] = []  # what the build answered when it was not a page to keep
+
+        async def render() -> Page | None:
+            masked = dataclasses.replace(who, csrf=_CSRF, name=_NAME)
+            request.state.principal = masked
+            try:
+                rendered = await build(masked)
+            finally:
+                request.state.principal = who
+            if rendered.status_code != 200 or not isinstance(rendered, HTMLResponse):
+                other.append(rendered)
+                return None
+            page = split(bytes(rendered.body).decode())
+            if enabled:
+                cache.put(key, page)
+            return page
+
+        # with the cache off (the benchmark's baseline) every request builds its own page
+        body = await (cache.building.run(key, render) if enabled else render())
+        if body is None:
+            return other[0]
     page = HTMLResponse(fill(body, who.csrf, who.name))
     page.headers["ETag"] = etag
     return page

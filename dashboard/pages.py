@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from verbund.dashboard.actions import ACTIONS, ShownOnce
-from verbund.dashboard.page_cache import LRU, cached_page
+from verbund.dashboard.page_cache import LRU, SingleFlight, cached_page
 from verbund.dashboard.web import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -174,12 +174,17 @@ async def network_data(request: Request, tasks: BackgroundTasks, slug: str, quer
     key = (slug, query, stamp)
     found = memo.get(key) if shared else None
     if found is None:
-        page, outlook, current = await read(_network_data, app, slug, prefect_ui(), query, shared)
-        if not current:  # after a change (or on a new day): recompute once the response is sent
-            tasks.add_task(refresh_forecasts, app)
-        found = page, outlook
-        if shared:
-            memo.put(key, found)
+        async def load() -> tuple[dict[str, Any], dict[str, Any] | None]:
+            page, outlook, current = await read(_network_data, app, slug, prefect_ui(), query, shared)
+            if not current:  # after a change (or on a new day): recompute once the response is sent
+                tasks.add_task(refresh_forecasts, app)
+            if shared:
+                memo.put(key, (page, outlook))
+            return page, outlook
+
+        building: SingleFlight[tuple[dict[str, Any], dict[str, Any] | None]] = request.app.state.network_building
+        found = await (building.run(key, load) if shared else load())  # a reader of another role may be building it
+        assert found is not None  # load always returns one
     return found
 
 
