@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import weakref
 from typing import Any
 
 from sqlalchemy import delete, func
@@ -17,6 +18,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from verbund.domain.business_days import local_date
+from verbund.domain.data_versions import DataVersion
 from verbund.domain.errors import DomainError
 from verbund.domain.forecast_cache import ForecastEntry
 from verbund.domain.models import Network
@@ -43,13 +45,30 @@ def is_current(app: App) -> bool:
         return is_current_in(uow.session, local_date(app.now()))
 
 
+_VERSIONS = DataVersion.__table__.c  # type: ignore[attr-defined]
+_REGIONS = sa_select(func.coalesce(func.sum(_VERSIONS.version), 0), func.count()).where(_VERSIONS.kind == "region")
+_known_current: weakref.WeakKeyDictionary[Any, tuple[Any, ...]] = weakref.WeakKeyDictionary()
+
+
 def is_current_in(session: Session, today: dt.date) -> bool:
-    """``is_current`` in the caller's read transaction."""
+    """``is_current`` in the caller's read transaction.
+
+    Every page's first view asks this (to refresh the forecasts in the background after a change), so
+    a positive answer is remembered per database with the day and the sum and count of the regions'
+    data versions (one small statement): every change that moves ``data_version`` — a stage run's
+    transition, a network added or closed — raises its network's region's counter in its own
+    transaction (``services.app.versions``), so while that signature holds the answer does too."""
+    signature = (today, *session.connection().execute(_REGIONS).one())
+    engine = session.connection().engine.pool  # the database's, shared by the engine and its read-only variants
+    if _known_current.get(engine) == signature:
+        return True
     version = data_version(session)
-    found = session.connection().execute(
+    found = bool(session.connection().execute(
         sa_select(func.count()).select_from(ForecastEntry).where(
-            col(ForecastEntry.as_of) == today, col(ForecastEntry.version) == version)).scalar_one()
-    return bool(found)
+            col(ForecastEntry.as_of) == today, col(ForecastEntry.version) == version)).scalar_one())
+    if found:
+        _known_current[engine] = signature
+    return found
 
 
 def refresh_forecasts(app: App, *, draws: int = DEFAULT_DRAWS, force: bool = False) -> int:
