@@ -18,7 +18,7 @@ from verbund.domain.work import AnalysisEntry
 from verbund.services.access.users import Principal
 from verbund.services.app.bootstrap import App
 from verbund.services.app.clock import ManualClock
-from verbund.services.app.lookup import network_by_slug
+from verbund.services.app.lookup import network_by_slug, region_by_slug
 from verbund.services.directory.setup import (
     OrganisationSpec,
     add_member,
@@ -27,6 +27,7 @@ from verbund.services.directory.setup import (
     upsert_organisation,
     upsert_region,
 )
+from verbund.services.importers.coverage import region_coverage
 from verbund.services.readmodels.network_page import end_membership, network_page
 from verbund.services.readmodels.overview import OverviewQuery, overview
 
@@ -82,8 +83,17 @@ def test_coverage_counts_public_schools_in_scope_assigned_exactly_once(app: App)
     end_membership(app, "kv-nord-a", str(left), by="test")
     # in scope: a, b, c, d (e closed, f out of scope, g private); once: a; twice: b; unassigned: c (left), d
     assert _coverage(app) == {"sn-nord": (4, 1, 2, 1), "sn-sued": (1, 1, 0, 0)}
+    assert _exit_fact(app, "sn-nord") == (4, ["Schule c", "Schule d"], ["Schule b"])  # the exit check's reading
     add_member_by_slug(app, "kv-nord-b", left)
     assert _coverage(app)["sn-nord"] == (4, 2, 1, 1), "an action is visible on the next read, nothing is cached"
+    assert _exit_fact(app, "sn-nord") == (4, ["Schule d"], ["Schule b"])
+
+
+def _exit_fact(app: App, region: str) -> tuple[int, list[str], list[str]]:
+    """The analysis stage's coverage fact (``region_coverage``): the same definition, with the names."""
+    with app.uow(read_only=True) as uow:
+        fact = region_coverage(uow.session, region_by_slug(uow.session, region).id, app.now())
+    return fact.schools_in_scope, sorted(fact.unassigned), sorted(fact.multiply_assigned)
 
 
 def test_a_region_without_public_schools_shows_zero_coverage(app: App) -> None:
