@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import os
 import secrets
@@ -261,6 +260,7 @@ def _serve(host: str, port: int, *, demo_logins: bool, sweep: bool, demo: bool, 
     from verbund.cli.main import demo as run_demo
     from verbund.cli.main import status as print_status
     from verbund.dashboard import create_app
+    from verbund.dashboard.app import settle_heap
     from verbund.flows.trigger import execution_mode
 
     if demo:
@@ -295,8 +295,7 @@ def _serve(host: str, port: int, *, demo_logins: bool, sweep: bool, demo: bool, 
         start_schedules(app, stop, sweep=sweep)
     # Start-up leaves ~300,000 long-lived objects (Prefect, SQLAlchemy, pydantic); frozen, the
     # collector's full passes take milliseconds instead of stalling every request for ~200 ms.
-    gc.collect()
-    gc.freeze()
+    settle_heap()
     try:
         uvicorn.run(create_app(app), host=host, port=port, log_level="warning")
     finally:

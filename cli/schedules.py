@@ -11,7 +11,6 @@ reminder sweep every SECONDS instead of daily (for tests and trials).
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 import os
 import socket
@@ -110,6 +109,7 @@ def worker_app() -> FastAPI:
 
     from verbund.cli.embedded import is_prefect_start_failure
     from verbund.dashboard import create_app
+    from verbund.dashboard.app import settle_heap
     from verbund.flows.runtime import use_app
     from verbund.flows.trigger import execution_mode, make_trigger
     from verbund.services.app.bootstrap import bootstrap
@@ -124,8 +124,7 @@ def worker_app() -> FastAPI:
     embedded = execution_mode(app.settings) == "embedded"
     if embedded:
         start_schedules(app, stop, sweep=os.environ.get(WORKERS_ENV, "") != "no-sweep")
-    gc.collect()  # as the single-process server: freeze the start-up objects
-    gc.freeze()
+    settle_heap()  # as the single-process server: freeze the start-up objects, rarer young collections
     inner = web.router.lifespan_context
 
     @asynccontextmanager

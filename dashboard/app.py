@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from fastapi import FastAPI, Request
@@ -105,3 +106,21 @@ def create_app(app: App) -> FastAPI:
         return PlainTextResponse("Interner Fehler. Bitte später erneut versuchen.", status_code=500)
 
     return web
+
+
+GC_THRESHOLDS = (50_000, 20, 20)  # Python's default (700, 10, 10)
+
+
+def settle_heap() -> None:
+    """Before serving: collect and freeze the start-up objects (~300,000: Prefect, SQLAlchemy, pydantic),
+    so the collector's full passes do not walk them, and make the young collections rarer (issue 20).
+
+    A page's first view allocates tens of thousands of short-lived objects and the page cache keeps
+    long-lived ones; with the default thresholds, 160 network pages' and 8 region overviews' first
+    views ran 349 young and 2 full collections (0.17 s of 3.6 s, full passes of 45-50 ms that stop
+    every thread); with these, 2 young ones (0.04 s) and no full pass. The cost is up to ~50,000
+    container objects of cyclic garbage held a little longer."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
