@@ -157,7 +157,7 @@ async def overview_page(request: Request, tasks: BackgroundTasks) -> Response:
 
     async def build(reader: Principal) -> Response:  # only when the data versions or the day changed
         await refresh_when_stale(request, tasks)
-        data = await read(overview, app, reader, query)
+        data = await read(overview, app, reader, query, shared=app.settings.dashboard_cache)
         return render(request, "overview.html", user=reader, data=data, query=query, sorts=SORTS,
                       states=STATE_FILTERS, risks=RISK_LABELS)
 

@@ -7,16 +7,19 @@ principal may read, so a filter cannot widen what is shown.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, case, func, literal_column, or_
+from sqlalchemy import Row, bindparam, case, func, literal_column, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from verbund.domain.access import UserRole
 from verbund.domain.business_days import LAENDER
+from verbund.domain.data_versions import DataVersion
 from verbund.domain.models import Membership, Network, NotImportedSchool, Organisation, Region
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.process import load_template
@@ -25,6 +28,7 @@ from verbund.services.access.users import Principal
 from verbund.services.app.bootstrap import App
 from verbund.services.app.clock import local_date
 from verbund.services.app.ferien import Calendars
+from verbund.services.app.lru import LRU
 from verbund.services.forecast.cache import cached_forecasts
 from verbund.services.importers.coverage import active_membership, school_in_scope
 
@@ -146,6 +150,42 @@ def coverage(session: Session, regions: list[str], at: dt.datetime) -> dict[str,
     return found
 
 
+_VERSION = DataVersion.__table__  # type: ignore[attr-defined]
+_REGION_VERSIONS = (sa_select(col(Region.slug), col(Region.id), _VERSION.c.version)
+                    .outerjoin(_VERSION, (_VERSION.c.kind == "region") & (_VERSION.c.id == col(Region.id)))
+                    .where(col(Region.slug).in_(bindparam("slugs", expanding=True))))
+_COVERAGE_MEMOS: weakref.WeakKeyDictionary[Any, LRU[dict[str, int]]] = weakref.WeakKeyDictionary()
+_COVERAGE_MEMOS_LOCK = threading.Lock()
+
+
+def kept_coverage(session: Session, regions: list[str], at: dt.datetime) -> dict[str, dict[str, int]]:
+    """``coverage`` with each region's counts kept by (region, the region's data version, local day)
+    for the database (issue 20): a Land overview's eight regions cost ~24 ms, and its second page, the
+    other roles' overviews and the region overviews count the same regions again. The region's counter
+    rises in the same transaction as every change of its schools, its networks' memberships and its
+    records of schools not imported (``services.app.versions``), and the day is in the key as in the
+    page cache's: an entry is never used after a change."""
+    if not regions:
+        return {}
+    with _COVERAGE_MEMOS_LOCK:
+        memo = _COVERAGE_MEMOS.setdefault(session.connection().engine.pool, LRU(1024))
+    day = local_date(at)
+    keys = {slug: (region_id, version or 0, day)
+            for slug, region_id, version in session.connection().execute(_REGION_VERSIONS, {"slugs": regions})}
+    found: dict[str, dict[str, int]] = {}
+    for slug, key in keys.items():
+        counts = memo.get(key)
+        if counts is not None:
+            found[slug] = dict(counts)
+    missing = [slug for slug in regions if slug not in found]
+    if missing:
+        for slug, counts in coverage(session, missing, at).items():
+            found[slug] = counts
+            if slug in keys:
+                memo.put(keys[slug], dict(counts))
+    return found
+
+
 def _stage_cell(run: Row[Any] | None, name: str, today: dt.date) -> dict[str, Any]:
     if run is None:
         return {"name": name, "state": None, "due": None, "overdue": False, "completed_at": None}
@@ -185,7 +225,10 @@ def _sort_key(sort: str) -> Any:
     return lambda row: row["slug"]
 
 
-def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuery()) -> dict[str, Any]:
+def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuery(), *,
+             shared: bool = False) -> dict[str, Any]:
+    """The overview page's networks × stages and the regions' coverage; ``shared``: the regions' counts
+    may come from the per-region-version memo (``kept_coverage``: the dashboard with its cache on)."""
     at = app.now()
     today = local_date(at)
     with app.uow(read_only=True) as uow:
@@ -213,7 +256,8 @@ def overview(app: App, principal: Principal, query: OverviewQuery = OverviewQuer
         messages = _messages(session, slugs)
         unreachable = _unreachable(session, slugs, at)
         regions = {n.region: n for n in pairs}
-        cover = coverage(session, list(regions), at) if principal.role != UserRole.coordinator else {}
+        counted = kept_coverage if shared else coverage
+        cover = counted(session, list(regions), at) if principal.role != UserRole.coordinator else {}
         ferien = _ferien_warnings(session, shown, today)
     for row in shown:
         counts = messages.get(row["slug"], {})
