@@ -102,3 +102,25 @@ def test_users_are_listed_deactivated_and_reset_through_a_one_time_link(app: App
     assert [(u["email"], u["active"]) for u in listed] == [("po@example.org", True), ("weg@example.org", False)]
     assert login(app, "weg@example.org", "Erstes-Passwort-123") is None
     assert "password" not in json.dumps(listed) and "scrypt" not in json.dumps(listed)
+
+
+def test_the_dashboards_kept_lists_follow_a_contact_change_at_once(region_app: tuple[App, list[str]]) -> None:
+    """The overview keeps each network's list by its data version (issue 20): a partner's contact given
+    an e-mail address in another unit of work takes the partner off the list on the next read."""
+    app, (school, partner) = region_app
+    ministry = Principal(uuid.uuid4(), "m@example.org", "M", "ministry")
+
+    def named(shared: bool) -> list[str]:
+        shown = next(n for n in overview(app, ministry, shared=shared)["networks"] if n["slug"] == NETWORK)
+        return sorted(shown["unreachable"])
+
+    assert named(True) == named(True) == named(False) == sorted([school, partner])
+    with app.uow(write=True) as uow:
+        org = uow.session.exec(select(Organisation).where(Organisation.name == partner)).first()
+        assert org is not None
+        contact = uow.session.exec(select(Contact).where(Contact.organisation_id == org.id)).first()
+        assert contact is not None
+        contact.email = "erreichbar@example.org"
+        uow.session.add(contact)
+        uow.commit()
+    assert named(True) == named(False) == [school]
