@@ -14,7 +14,8 @@ def test_every_value_of_a_member_row_is_escaped() -> None:
     html = str(member_rows(members, "sachsen-inklusion"))
     assert "<script>" not in html
     assert html.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") == 4
-    assert 'Leitung &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;) <span class="muted">ohne Kanal</span>, Herr B</td>' in html
+    escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;"
+    assert f'Leitung {escaped}) <span class="muted">ohne Kanal</span>, Herr B</td>' in html
     assert html.startswith("<tr><td>Schule &lt;script&gt;")
 
 
