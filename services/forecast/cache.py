@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import weakref
 from typing import Any
 
 from sqlalchemy import delete, func
@@ -24,6 +23,7 @@ from verbund.domain.forecast_cache import ForecastEntry
 from verbund.domain.models import Network
 from verbund.domain.stages import StageRun
 from verbund.services.app.bootstrap import App
+from verbund.services.app.lru import LRU, database_memo
 from verbund.services.forecast.run import DEFAULT_DRAWS, run_forecast
 
 _refreshing = threading.Lock()
@@ -47,7 +47,6 @@ def is_current(app: App) -> bool:
 
 _VERSIONS = DataVersion.__table__.c  # type: ignore[attr-defined]
 _REGIONS = sa_select(func.coalesce(func.sum(_VERSIONS.version), 0), func.count()).where(_VERSIONS.kind == "region")
-_known_current: weakref.WeakKeyDictionary[Any, tuple[Any, ...]] = weakref.WeakKeyDictionary()
 
 
 def is_current_in(session: Session, today: dt.date) -> bool:
@@ -59,15 +58,15 @@ def is_current_in(session: Session, today: dt.date) -> bool:
     transition, a network added or closed — raises its network's region's counter in its own
     transaction (``services.app.versions``), so while that signature holds the answer does too."""
     signature = (today, *session.connection().execute(_REGIONS).one())
-    engine = session.connection().engine.pool  # the database's, shared by the engine and its read-only variants
-    if _known_current.get(engine) == signature:
+    known: LRU[bool] = database_memo(session, "forecast.current", 1)  # the last signature found current
+    if known.get(signature):
         return True
     version = data_version(session)
     found = bool(session.connection().execute(
         sa_select(func.count()).select_from(ForecastEntry).where(
             col(ForecastEntry.as_of) == today, col(ForecastEntry.version) == version)).scalar_one())
     if found:
-        _known_current[engine] = signature
+        known.put(signature, True)
     return found
 
 

@@ -4,14 +4,12 @@ messages filtered by kind and status, newest first, one page at a time (issue 20
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from verbund.domain.criteria import CoverageFact, sections_for, unmet_criteria
 from verbund.domain.data_versions import DataVersion
@@ -20,7 +18,7 @@ from verbund.domain.models import Contact, Network
 from verbund.domain.outbox import OutboxItem
 from verbund.domain.process import ProcessTemplate
 from verbund.services.app.clock import local_date
-from verbund.services.app.lru import LRU
+from verbund.services.app.lru import LRU, database_memo, kept
 from verbund.services.stages.facts import load_facts
 
 PAGE_SIZE = 20  # messages per page of the network page
@@ -116,63 +114,44 @@ def messages(session: Session, network: Network, query: MessageQuery | None) -> 
             "kind": query.kind if query else None, "status": query.status if query else None}
 
 
-class _Coverages:
+_VERSION = DataVersion.__table__.c  # type: ignore[attr-defined]
+_REGION_VERSION = sa_select(_VERSION.version).where(_VERSION.kind == "region", _VERSION.id == bindparam("region"))
+
+
+def kept_region_coverage(session: Session, network: Network, at: dt.datetime) -> CoverageFact:
     """The region-wide coverage fact (the exit check "every public school of the region in exactly one
-    network") by (region, the region's data version, local day): one region's 20 network pages share it.
+    network") kept by (region, the region's data version, local day): one region's 20 network pages share it.
 
     The region's counter is read in the page's own snapshot and rises with every change of the region's
     schools and of its networks' memberships (``services.app.versions``), so an entry is never used
     after such a change; within the day it is as fresh as the cached page showing it, which is keyed
     by the same counters and the day (``dashboard/page_cache.py``)."""
+    from verbund.services.importers.coverage import region_coverage
 
-    SIZE = 64
-
-    def __init__(self) -> None:
-        self._facts: LRU[CoverageFact] = LRU(self.SIZE)  # by (region, its data version, local day)
-
-    def get(self, session: Session, network: Network, at: dt.datetime) -> CoverageFact:
-        from verbund.services.importers.coverage import region_coverage
-
-        version = session.exec(select(DataVersion.version).where(
-            DataVersion.kind == "region", DataVersion.id == network.region_id)).first()
-        key = (network.region_id, version or 0, local_date(at))
-        found = self._facts.get(key)
-        if found is None:
-            found = region_coverage(session, network.region_id, at)  # outside the lock
-            self._facts.put(key, found)
-        return found
-
-
-_COVERAGES: weakref.WeakKeyDictionary[Engine, _Coverages] = weakref.WeakKeyDictionary()
-_COVERAGES_LOCK = threading.Lock()
-
-
-def coverages(engine: Engine) -> _Coverages:
-    """The coverage memo of ``engine``'s database (one per database: ids and counters of two databases,
-    one copied from the other, may be equal while their data is not)."""
-    with _COVERAGES_LOCK:
-        found = _COVERAGES.get(engine)
-        if found is None:
-            found = _COVERAGES[engine] = _Coverages()
-        return found
+    version = session.connection().execute(_REGION_VERSION, {"region": network.region_id}).scalar()
+    region = network.region_id
+    memo: LRU[CoverageFact] = database_memo(session, "glance.coverage", 64)
+    found = kept(memo, {region: (region, version or 0, local_date(at))},
+                 lambda regions: {region: region_coverage(session, region, at) for region in regions})
+    return found[region]
 
 
 def glance(session: Session, network: Network, template: ProcessTemplate, state: str, at: dt.datetime,
            stages: list[dict[str, Any]], members: list[dict[str, Any]], analysis: list[dict[str, Any]],
-           decisions: list[dict[str, Any]], *, shared: _Coverages | None = None) -> dict[str, Any]:
+           decisions: list[dict[str, Any]], *, shared: bool = False) -> dict[str, Any]:
     """The first screen: the open stages with their unmet criteria (the stage page's reading of them),
-    the members without input, the next due date. ``shared``: the memo the region-wide coverage fact
-    may come from (``coverages(engine)``: the dashboard with its cache on)."""
+    the members without input, the next due date. ``shared``: the region-wide coverage fact may come
+    from the per-region-version memo (``kept_region_coverage``: the dashboard with its cache on)."""
     open_stages = []
     for s in stages:
         if s["state"] not in ("open", "ready"):
             continue
         stage = template.stage(s["name"])
         sections = sections_for(stage)
-        facts = load_facts(session, network, state, at, sections if shared is None else sections - {"coverage"},
+        facts = load_facts(session, network, state, at, sections - {"coverage"} if shared else sections,
                            stage=stage.name, cycle=s["cycle"])
-        if shared is not None and "coverage" in sections:
-            facts.coverage = shared.get(session, network, at)
+        if shared and "coverage" in sections:
+            facts.coverage = kept_region_coverage(session, network, at)
         unmet = unmet_criteria(stage, facts)
         missing: list[str] = []
         if s["name"] == "analysis":

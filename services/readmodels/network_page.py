@@ -33,7 +33,7 @@ from verbund.services.app.bootstrap import App
 from verbund.services.app.clock import local_date
 from verbund.services.app.lookup import network_by_slug, region_of, template_of
 from verbund.services.governance.records import declared_steps, voters
-from verbund.services.readmodels.network_glance import MessageQuery, coverages, glance, messages
+from verbund.services.readmodels.network_glance import MessageQuery, glance, messages
 
 
 def _iso(value: dt.datetime | dt.date | None) -> str | None:
@@ -309,7 +309,7 @@ def network_page_in(session: Session, app: App, slug: str, prefect_ui: str | Non
     page["messages"] = listing.pop("items")
     page["message_list"] = listing
     page["glance"] = glance(session, network, template, region.region_state, at, stages, members, page["analysis"],
-                            page["governance"]["decisions"], shared=coverages(app.engine) if shared else None)
+                            page["governance"]["decisions"], shared=shared)
     return page
 
 

@@ -7,8 +7,7 @@ principal may read, so a filter cannot widen what is shown.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import weakref
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ from verbund.services.access.users import Principal
 from verbund.services.app.bootstrap import App
 from verbund.services.app.clock import local_date
 from verbund.services.app.ferien import Calendars
-from verbund.services.app.lru import LRU
+from verbund.services.app.lru import database_memo, kept
 from verbund.services.forecast.cache import cached_forecasts
 from verbund.services.importers.coverage import active_membership, school_in_scope
 
@@ -154,8 +153,6 @@ _VERSION = DataVersion.__table__  # type: ignore[attr-defined]
 _REGION_VERSIONS = (sa_select(col(Region.slug), col(Region.id), _VERSION.c.version)
                     .outerjoin(_VERSION, (_VERSION.c.kind == "region") & (_VERSION.c.id == col(Region.id)))
                     .where(col(Region.slug).in_(bindparam("slugs", expanding=True))))
-_COVERAGE_MEMOS: weakref.WeakKeyDictionary[Any, LRU[dict[str, int]]] = weakref.WeakKeyDictionary()
-_COVERAGE_MEMOS_LOCK = threading.Lock()
 
 
 def kept_coverage(session: Session, regions: list[str], at: dt.datetime) -> dict[str, dict[str, int]]:
@@ -167,23 +164,11 @@ def kept_coverage(session: Session, regions: list[str], at: dt.datetime) -> dict
     page cache's: an entry is never used after a change."""
     if not regions:
         return {}
-    with _COVERAGE_MEMOS_LOCK:
-        memo = _COVERAGE_MEMOS.setdefault(session.connection().engine.pool, LRU(1024))
     day = local_date(at)
     keys = {slug: (region_id, version or 0, day)
             for slug, region_id, version in session.connection().execute(_REGION_VERSIONS, {"slugs": regions})}
-    found: dict[str, dict[str, int]] = {}
-    for slug, key in keys.items():
-        counts = memo.get(key)
-        if counts is not None:
-            found[slug] = dict(counts)
-    missing = [slug for slug in regions if slug not in found]
-    if missing:
-        for slug, counts in coverage(session, missing, at).items():
-            found[slug] = counts
-            if slug in keys:
-                memo.put(keys[slug], dict(counts))
-    return found
+    return kept(database_memo(session, "overview.coverage", 1024), keys,
+                lambda missing: coverage(session, missing, at))
 
 
 def _stage_cell(run: Row[Any] | None, name: str, today: dt.date) -> dict[str, Any]:
@@ -293,7 +278,6 @@ def _ferien_warnings(session: Session, rows: list[dict[str, Any]], today: dt.dat
 _NETWORK_VERSIONS = (sa_select(col(Network.id), col(Network.slug), _VERSION.c.version)
                      .outerjoin(_VERSION, (_VERSION.c.kind == "network") & (_VERSION.c.id == col(Network.id)))
                      .where(col(Network.slug).in_(bindparam("slugs", expanding=True))))
-_UNREACHABLE_MEMOS: weakref.WeakKeyDictionary[Any, LRU[list[str]]] = weakref.WeakKeyDictionary()
 
 
 def _unreachable(session: Session, slugs: list[str], at: dt.datetime, shared: bool = False) -> dict[str, list[str]]:
@@ -309,22 +293,15 @@ def _unreachable(session: Session, slugs: list[str], at: dt.datetime, shared: bo
         return {}
     rows = session.connection().execute(_NETWORK_VERSIONS, {"slugs": slugs}).all()
     ids = {network_id: slug for network_id, slug, _version in rows}
-    keys = {network_id: (network_id, version or 0, local_date(at)) for network_id, _slug, version in rows}
-    memo: LRU[list[str]] | None = None
-    found: dict[str, list[str]] = {}
+
+    def named(networks: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+        fresh = unreachable_members(session, at, networks)
+        return {network_id: [name for name, _reason in fresh.get(network_id, [])] for network_id in networks}
+
     if shared:
-        with _COVERAGE_MEMOS_LOCK:
-            memo = _UNREACHABLE_MEMOS.setdefault(session.connection().engine.pool, LRU(4096))
-        for network_id, key in keys.items():
-            names = memo.get(key)
-            if names is not None:
-                found[ids[network_id]] = names
-    missing = [network_id for network_id, slug in ids.items() if slug not in found]
-    if missing:
-        fresh = unreachable_members(session, at, missing)
-        for network_id in missing:
-            names = [name for name, _reason in fresh.get(network_id, [])]
-            found[ids[network_id]] = names
-            if memo is not None:
-                memo.put(keys[network_id], names)
-    return {slug: names for slug, names in found.items() if names}
+        day = local_date(at)
+        keys = {network_id: (network_id, version or 0, day) for network_id, _slug, version in rows}
+        found = kept(database_memo(session, "overview.unreachable", 4096), keys, named)
+    else:
+        found = named(list(ids))
+    return {ids[network_id]: names for network_id, names in found.items() if names}

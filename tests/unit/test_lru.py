@@ -30,3 +30,18 @@ def test_the_dashboard_still_exports_it() -> None:
     from verbund.dashboard import page_cache
 
     assert page_cache.LRU is LRU
+
+
+def test_kept_computes_only_the_missing_items_at_once_and_keeps_them() -> None:
+    from verbund.services.app.lru import kept
+
+    memo: LRU[str] = LRU(10)
+    asked: list[list[str]] = []
+
+    def compute(items: list[str]) -> dict[str, str]:
+        asked.append(items)
+        return {item: item.upper() for item in items}
+
+    assert kept(memo, {"a": ("a", 1), "b": ("b", 1)}, compute) == {"a": "A", "b": "B"}
+    assert kept(memo, {"a": ("a", 1), "b": ("b", 2), "c": ("c", 1)}, compute) == {"a": "A", "b": "B", "c": "C"}
+    assert asked == [["a", "b"], ["b", "c"]]  # b's key changed (a new data version): computed again
