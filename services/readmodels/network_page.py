@@ -263,7 +263,7 @@ def network_page(app: App, slug: str, prefect_ui: str | None = None,
     """Everything the network page shows (no credentials: channels are only counted).
 
     ``message_query`` None: the latest 200 messages (the JSON API); else one filtered page of them.
-    ``shared``: region-wide facts may come from the per-region-version memo (``network_glance.coverages``).
+    ``shared``: region-wide facts may come from the per-region-version memo (``network_glance.kept_region_coverage``).
     """
     with app.uow(read_only=True) as uow:
         return network_page_in(uow.session, app, slug, prefect_ui, message_query, shared=shared)
